@@ -1,0 +1,244 @@
+"""Companies, leads, and what we learned about them (facts and signals), with provenance."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from sdr.tenancy import TenantModel
+
+
+class Company(TenantModel):
+    class EnrichStatus(models.TextChoices):
+        NEVER = "never", "Never enriched"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    # Registrable domain ("acme.co.uk"), lowercase, no "www.": the company's identity.
+    domain = models.CharField(max_length=253)
+    name = models.CharField(max_length=200, blank=True)
+    website = models.URLField(max_length=500, blank=True)
+    description = models.TextField(blank=True)
+    industry = models.CharField(max_length=120, blank=True)
+    employee_count = models.PositiveIntegerField(null=True, blank=True)
+    location = models.CharField(max_length=200, blank=True)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2")
+    phone = models.CharField(max_length=40, blank=True)
+    contact_emails = models.JSONField(default=list, blank=True)
+    socials = models.JSONField(default=dict, blank=True, help_text="network -> profile URL")
+    tech_stack = models.JSONField(default=list, blank=True)
+    open_roles_count = models.PositiveIntegerField(null=True, blank=True)
+    custom_fields = models.JSONField(default=dict, blank=True)
+    # field -> {"fact": fact id, "source": url, "why": reason it won, "alternatives": n}
+    field_sources = models.JSONField(default=dict, blank=True)
+
+    enrich_status = models.CharField(
+        max_length=10, choices=EnrichStatus.choices, default=EnrichStatus.NEVER
+    )
+    enrich_error = models.TextField(blank=True)
+    enriched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "companies"
+        ordering = ["domain"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "domain"], name="company_domain_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.domain
+
+
+class Lead(TenantModel):
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        ACTIVE = "active", "In a campaign"
+        REPLIED = "replied", "Replied"
+        MEETING = "meeting", "Meeting booked"
+        NOT_INTERESTED = "not_interested", "Not interested"
+        UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+        BOUNCED = "bounced", "Bounced"
+        DO_NOT_CONTACT = "do_not_contact", "Do not contact"
+
+    class Seniority(models.TextChoices):
+        FOUNDER = "founder", "Founder / owner"
+        C_LEVEL = "c_level", "C-level"
+        VP = "vp", "VP"
+        HEAD = "head", "Head of"
+        DIRECTOR = "director", "Director"
+        MANAGER = "manager", "Manager"
+        SENIOR = "senior", "Senior individual contributor"
+        ENTRY = "entry", "Individual contributor"
+        UNKNOWN = "", "Unknown"
+
+    class Source(models.TextChoices):
+        CSV = "csv", "CSV import"
+        API = "api", "API"
+        WEB = "web", "Web UI"
+        ENRICHMENT = "enrichment", "Found while enriching"
+
+    company = models.ForeignKey(
+        Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+    )
+    # Normalized (see leads.normalize.email_normalize); blank for people found on team
+    # pages without an address.
+    email = models.EmailField(max_length=254, blank=True)
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    title = models.CharField(max_length=200, blank=True)
+    seniority = models.CharField(max_length=10, choices=Seniority.choices, blank=True)
+    department = models.CharField(max_length=40, blank=True)
+    linkedin_url = models.URLField(max_length=500, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    timezone = models.CharField(max_length=64, blank=True, help_text="IANA name")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
+    source = models.CharField(max_length=12, choices=Source.choices, default=Source.WEB)
+    external_id = models.CharField(max_length=200, blank=True, help_text="The CRM's id")
+    custom_fields = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "email"], condition=~Q(email=""), name="lead_email_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["workspace", "external_id"],
+                condition=~Q(external_id=""),
+                name="lead_external_id_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["workspace", "status"])]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email or str(self.pk)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class Fact(TenantModel):
+    """One observed value with its evidence: the only thing an email may claim about a lead."""
+
+    company = models.ForeignKey(
+        Company, null=True, blank=True, on_delete=models.CASCADE, related_name="facts"
+    )
+    lead = models.ForeignKey(
+        Lead, null=True, blank=True, on_delete=models.CASCADE, related_name="facts"
+    )
+    field = models.CharField(max_length=60)
+    value = models.JSONField()
+    source_url = models.URLField(max_length=1000, blank=True)
+    source_kind = models.CharField(max_length=20, help_text="website, structured, csv, api")
+    evidence = models.TextField(blank=True, help_text="The snippet the value was read from")
+    confidence = models.FloatField(default=0.5)
+    extractor = models.CharField(max_length=60)
+    observed_at = models.DateTimeField()
+    # sha256 of (field, value, source_url): re-enriching refreshes observed_at, not duplicates.
+    fingerprint = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["field", "-confidence"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(company__isnull=False) | Q(lead__isnull=False),
+                name="fact_has_subject",
+            ),
+            models.UniqueConstraint(
+                fields=["workspace", "fingerprint"], name="fact_fingerprint_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(confidence__gte=0) & Q(confidence__lte=1),
+                name="fact_confidence_range",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["company", "field"]),
+            models.Index(fields=["lead", "field"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.field}={self.value!r}"
+
+
+class Signal(TenantModel):
+    """A dated event at a company: a reason to write now."""
+
+    class Kind(models.TextChoices):
+        FUNDING = "funding", "Funding"
+        HIRING = "hiring", "Hiring"
+        PRODUCT_LAUNCH = "product_launch", "Product launch"
+        LEADERSHIP_CHANGE = "leadership_change", "Leadership change"
+        NEWS = "news", "News"
+        TECH_ADOPTION = "tech_adoption", "Tech adoption"
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="signals")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    title = models.CharField(max_length=300)
+    happened_on = models.DateField(null=True, blank=True)
+    amount = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    source_url = models.URLField(max_length=1000, blank=True)
+    evidence = models.TextField(blank=True)
+    observed_at = models.DateTimeField()
+    fingerprint = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-happened_on", "-observed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "fingerprint"], name="signal_fingerprint_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.title}"
+
+
+class ImportJob(TenantModel):
+    """A CSV upload: its file, its column mapping, its progress and its rejected rows."""
+
+    class Status(models.TextChoices):
+        MAPPING = "mapping", "Waiting for column mapping"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    filename = models.CharField(max_length=255)
+    # Kept in the database so a worker on another host can read it.
+    content = models.BinaryField()
+    columns = models.JSONField(default=list, help_text="header row as uploaded")
+    mapping = models.JSONField(default=dict, help_text="CSV column -> lead field")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.MAPPING)
+    total_rows = models.PositiveIntegerField(default=0)
+    done_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    failure = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_status_display()})"
+
+
+class ImportRowError(TenantModel):
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="row_errors")
+    line = models.PositiveIntegerField(help_text="1-based line in the file, header is line 1")
+    reason = models.TextField()
+    raw = models.JSONField(default=dict, help_text="the row as read")
+
+    class Meta:
+        ordering = ["line"]

@@ -1,0 +1,34 @@
+from django.contrib import admin
+from rest_framework_api_key.admin import APIKeyModelAdmin
+
+from sdr.models import Membership, Workspace, WorkspaceAPIKey
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Workspace)
+class WorkspaceAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "created_at"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    exclude = ["llm_api_key"]  # a secret: set through the product, never shown
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "workspace", "role", "created_at"]
+    list_filter = ["role"]
+    search_fields = ["user__username", "user__email", "workspace__slug"]
+    autocomplete_fields = ["user", "workspace"]
+
+
+@admin.register(WorkspaceAPIKey)
+class WorkspaceAPIKeyAdmin(APIKeyModelAdmin):
+    list_display = [*APIKeyModelAdmin.list_display, "workspace", "last_used_at"]
+    list_filter = ["workspace", "revoked"]
+    autocomplete_fields = ["workspace"]

@@ -1,0 +1,60 @@
+"""DRF base classes that scope every query and every reference to the request's workspace."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers, viewsets
+from rest_framework.relations import ManyRelatedField, RelatedField
+
+from sdr.tenancy import TenantModel, TenantQuerySet
+
+
+class WorkspaceSerializer(serializers.ModelSerializer):
+    """A ModelSerializer whose related fields accept only rows of the request's workspace.
+
+    Without this, DRF builds related-field querysets from the default manager, so a
+    payload could point a lead at another tenant's company by id.
+    """
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        fields.pop("workspace", None)
+        request = self.context.get("request")
+        workspace = getattr(request, "workspace", None)
+        for field in fields.values():
+            relation = field.child_relation if isinstance(field, ManyRelatedField) else field
+            if isinstance(relation, RelatedField) and relation.queryset is not None:
+                model = relation.queryset.model
+                if issubclass(model, TenantModel):
+                    relation.queryset = (
+                        model.objects.for_workspace(workspace)
+                        if workspace is not None
+                        else model.unscoped_objects.none()
+                    )
+        return fields
+
+
+class WorkspaceViewSet(viewsets.ModelViewSet):
+    """A ModelViewSet over one TenantModel, scoped to `request.workspace`.
+
+    Subclasses set `model` and `serializer_class`, and narrow or annotate the queryset in
+    `scope_queryset`; they do not override `get_queryset`, which is where scoping happens.
+    """
+
+    model: type[TenantModel]
+
+    def get_queryset(self) -> TenantQuerySet:
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no request
+            return self.model.unscoped_objects.none()
+        return self.scope_queryset(self.model.objects.for_workspace(self.request.workspace))
+
+    def scope_queryset(self, queryset: TenantQuerySet) -> TenantQuerySet:
+        return queryset
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        serializer.save(workspace=self.request.workspace)
+
+    @classmethod
+    def tenant_kwargs(cls) -> dict[str, Any]:
+        return {cls.lookup_url_kwarg or cls.lookup_field: cls.model}

@@ -1,0 +1,13 @@
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Seed the demo data and serve the product at http://127.0.0.1:8000/."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--addrport", default="127.0.0.1:8000")
+
+    def handle(self, *args, addrport: str, **options):
+        call_command("seed_demo")
+        call_command("runserver", addrport, use_reloader=False)

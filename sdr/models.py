@@ -1,0 +1,83 @@
+"""Workspaces (tenants), their members and their API keys."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from rest_framework_api_key.models import AbstractAPIKey, APIKeyManager
+
+from sdr.fields import EncryptedTextField
+from sdr.tenancy import TenantModel
+
+__all__ = ["Membership", "TenantModel", "Workspace", "WorkspaceAPIKey"]
+
+
+class Workspace(models.Model):
+    """One customer: every other row of the product belongs to exactly one workspace."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=60, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Optional per-workspace LLM endpoint, for customers who bring their own provider key.
+    llm_base_url = models.URLField(blank=True)
+    llm_api_key = EncryptedTextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        ADMIN = "admin", "Admin"
+        MEMBER = "member", "Member"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "user"], name="unique_membership"),
+        ]
+        ordering = ["workspace__name"]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.workspace} ({self.role})"
+
+    @property
+    def can_manage(self) -> bool:
+        return self.role in {self.Role.OWNER, self.Role.ADMIN}
+
+
+class WorkspaceAPIKey(AbstractAPIKey):
+    """A CRM sync key: shown once at creation, stored as a SHA-512 hash, revocable.
+
+    Not a TenantModel because djangorestframework-api-key fixes the primary key and the
+    manager; its scoping is done the same explicit way through `for_workspace`.
+    """
+
+    objects = APIKeyManager()
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(AbstractAPIKey.Meta):
+        abstract = False
+        verbose_name = "workspace API key"
+
+    @classmethod
+    def for_workspace(cls, workspace: Workspace) -> models.QuerySet[WorkspaceAPIKey]:
+        return cls.objects.filter(workspace=workspace)

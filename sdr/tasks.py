@@ -1,0 +1,8 @@
+from celery import shared_task
+
+from sdr.services import expired_sessions_clear
+
+
+@shared_task(name="sdr.clear_expired_sessions")
+def clear_expired_sessions_task() -> int:
+    return expired_sessions_clear()

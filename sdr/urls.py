@@ -1,0 +1,26 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from sdr import api, health, views
+
+handler404 = "sdr.errors.not_found"
+handler500 = "sdr.errors.server_error"
+
+api_v1 = [
+    path("workspace/", api.CurrentWorkspaceApi.as_view(), name="api-workspace"),
+]
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("workspaces/<slug:slug>/switch/", views.workspace_switch, name="workspace-switch"),
+    path("settings/api-keys/", views.api_keys, name="api-keys"),
+    path("settings/api-keys/<str:pk>/revoke/", views.api_key_revoke, name="api-key-revoke"),
+    path("healthz", health.healthz, name="healthz"),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,104 @@
+"""Web UI shell: sign-in, the workspace switcher, the dashboard, API key settings."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from sdr import services
+from sdr.errors import AppError
+from sdr.models import Workspace, WorkspaceAPIKey
+from sdr.tenancy import SESSION_WORKSPACE_KEY, SIGNED_IN_COOKIE, member_required
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        response.set_cookie(
+            SIGNED_IN_COOKIE,
+            "1",
+            max_age=60 * 60 * 24 * 365,
+            httponly=True,
+            samesite="Lax",
+            secure=self.request.is_secure(),
+        )
+        return response
+
+
+class LogoutView(auth_views.LogoutView):
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        response.delete_cookie(SIGNED_IN_COOKIE)
+        return response
+
+
+@member_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return render(request, "sdr/dashboard.html", {"cards": dashboard_cards(request.workspace)})
+
+
+def dashboard_cards(workspace: Workspace) -> list[dict[str, object]]:
+    """The funnel counts shown on the dashboard; later work adds its stages here."""
+    return []
+
+
+@require_POST
+def workspace_switch(request: HttpRequest, slug: str) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect("login")
+    workspace = Workspace.objects.filter(slug=slug).first()
+    if workspace is None or not services.workspace_switch_allowed(
+        user=request.user, workspace=workspace
+    ):
+        raise Http404("No workspace of yours has that name.")
+    request.session[SESSION_WORKSPACE_KEY] = str(workspace.pk)
+    messages.success(request, f"Switched to {workspace.name}.")
+    return redirect("dashboard")
+
+
+# Read by the isolation test: the slug names a workspace the user must belong to.
+workspace_switch.tenant_kwargs = {"slug": Workspace}
+
+
+@member_required
+def api_keys(request: HttpRequest) -> HttpResponse:
+    new_key = None
+    if request.method == "POST":
+        _require_manager(request)
+        try:
+            api_key, new_key = services.api_key_create(
+                workspace=request.workspace,
+                name=request.POST.get("name", ""),
+                created_by=request.user,
+            )
+        except AppError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request,
+                f"Created the key {api_key.name!r}. Copy it now: it will not be shown again.",
+            )
+    keys = WorkspaceAPIKey.for_workspace(request.workspace).select_related("created_by")
+    return render(request, "sdr/api_keys.html", {"keys": keys, "new_key": new_key})
+
+
+@require_POST
+@member_required(pk=WorkspaceAPIKey)
+def api_key_revoke(request: HttpRequest, pk: WorkspaceAPIKey) -> HttpResponse:
+    _require_manager(request)
+    services.api_key_revoke(api_key=pk)
+    messages.success(request, f"Revoked the key {pk.name!r}.")
+    return redirect("api-keys")
+
+
+def _require_manager(request: HttpRequest) -> None:
+    if not request.membership.can_manage:
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied("Only owners and admins manage API keys.")
