@@ -9,6 +9,7 @@ handler500 = "sdr.errors.server_error"
 
 api_v1 = [
     path("workspace/", api.CurrentWorkspaceApi.as_view(), name="api-workspace"),
+    path("", include("leads.api_urls")),
 ]
 
 urlpatterns = [
@@ -18,6 +19,7 @@ urlpatterns = [
     path("workspaces/<slug:slug>/switch/", views.workspace_switch, name="workspace-switch"),
     path("settings/api-keys/", views.api_keys, name="api-keys"),
     path("settings/api-keys/<str:pk>/revoke/", views.api_key_revoke, name="api-key-revoke"),
+    path("leads/", include("leads.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -6,6 +6,9 @@ from __future__ import annotations
 import factory
 from django.contrib.auth import get_user_model
 
+from django.utils import timezone
+
+from leads.models import Company, Fact, Lead, Signal
 from sdr.models import Membership, Workspace, WorkspaceAPIKey
 
 
@@ -47,7 +50,67 @@ def api_key_factory(*, workspace: Workspace, name: str = "key") -> WorkspaceAPIK
     return api_key
 
 
+class CompanyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Company
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    domain = factory.Sequence(lambda n: f"company{n}.example")
+    name = factory.Sequence(lambda n: f"Company {n}")
+
+
+class LeadFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Lead
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    company = factory.SubFactory(
+        CompanyFactory, workspace=factory.SelfAttribute("..workspace")
+    )
+    email = factory.Sequence(lambda n: f"person{n}@company.example")
+    first_name = "Dana"
+    last_name = factory.Sequence(lambda n: f"Lee{n}")
+    title = "VP Sales"
+
+
+class FactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Fact
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    company = factory.SubFactory(
+        CompanyFactory, workspace=factory.SelfAttribute("..workspace")
+    )
+    field = "description"
+    value = "Robots for warehouses."
+    source_url = "https://company.example/about"
+    source_kind = "website"
+    evidence = "We build robots for warehouses."
+    confidence = 0.8
+    extractor = "meta"
+    observed_at = factory.LazyFunction(timezone.now)
+    fingerprint = factory.Sequence(lambda n: f"{n:064d}")
+
+
+class SignalFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Signal
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    company = factory.SubFactory(
+        CompanyFactory, workspace=factory.SelfAttribute("..workspace")
+    )
+    kind = Signal.Kind.FUNDING
+    title = "Raised a $12M Series A"
+    observed_at = factory.LazyFunction(timezone.now)
+    fingerprint = factory.Sequence(lambda n: f"s{n:063d}")
+
+
 # Model -> callable(workspace=...) making one row of it in that workspace.
 TENANT_FACTORIES: dict[type, object] = {
     WorkspaceAPIKey: api_key_factory,
+    Company: CompanyFactory,
+    Lead: LeadFactory,
+    Fact: FactFactory,
+    Signal: SignalFactory,
 }

@@ -1,0 +1,8 @@
+from celery import shared_task
+
+
+@shared_task(name="enrich.company")
+def enrich_company_task(company_id: str) -> None:
+    from leads.enrichment import company_enrich_by_id
+
+    company_enrich_by_id(company_id=company_id)
