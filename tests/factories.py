@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import factory
 from django.contrib.auth import get_user_model
-
 from django.utils import timezone
 
 from leads.models import Company, Fact, Lead, Signal
@@ -50,7 +49,18 @@ def api_key_factory(*, workspace: Workspace, name: str = "key") -> WorkspaceAPIK
     return api_key
 
 
-class CompanyFactory(factory.django.DjangoModelFactory):
+class TenantFactory(factory.django.DjangoModelFactory):
+    """Creates through `unscoped_objects`: `objects` refuses queries without a workspace."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _get_manager(cls, model_class):
+        return model_class.unscoped_objects
+
+
+class CompanyFactory(TenantFactory):
     class Meta:
         model = Company
 
@@ -59,7 +69,7 @@ class CompanyFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Company {n}")
 
 
-class LeadFactory(factory.django.DjangoModelFactory):
+class LeadFactory(TenantFactory):
     class Meta:
         model = Lead
 
@@ -73,7 +83,7 @@ class LeadFactory(factory.django.DjangoModelFactory):
     title = "VP Sales"
 
 
-class FactFactory(factory.django.DjangoModelFactory):
+class FactFactory(TenantFactory):
     class Meta:
         model = Fact
 
@@ -92,7 +102,7 @@ class FactFactory(factory.django.DjangoModelFactory):
     fingerprint = factory.Sequence(lambda n: f"{n:064d}")
 
 
-class SignalFactory(factory.django.DjangoModelFactory):
+class SignalFactory(TenantFactory):
     class Meta:
         model = Signal
 
