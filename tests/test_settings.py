@@ -1,0 +1,73 @@
+"""Configuration: the demo runs on nothing; production refuses to start without secrets."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LOAD_SETTINGS = "import django; django.setup(); from django.conf import settings; print(settings.DATABASES['default']['ENGINE'], settings.CELERY_TASK_ALWAYS_EAGER)"  # noqa: E501
+
+
+def run_settings(env: dict[str, str]) -> subprocess.CompletedProcess:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(
+            ("DJANGO", "DATABASE", "CELERY", "SECRET", "FIELD_", "ALLOWED", "DEBUG")
+        )
+    }
+    clean.update({"DJANGO_SETTINGS_MODULE": "sdr.settings", **env})
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "-c", LOAD_SETTINGS],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_with_nothing_set_it_runs_the_demo_on_sqlite_with_eager_tasks():
+    result = run_settings({})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.db.backends.sqlite3", "True"]
+
+
+def test_a_broker_url_turns_eager_tasks_off():
+    result = run_settings({"CELERY_BROKER_URL": "redis://127.0.0.1:6379/0"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[1] == "False"
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "FIELD_ENCRYPTION_KEY", "ALLOWED_HOSTS"])
+def test_production_refuses_to_start_without_a_secret(missing):
+    env = {
+        "DEBUG": "false",
+        "SECRET_KEY": "s" * 50,
+        "FIELD_ENCRYPTION_KEY": "k" * 44,
+        "ALLOWED_HOSTS": "sdr.example.com",
+    }
+    del env[missing]
+    result = run_settings(env)
+    assert result.returncode != 0
+    assert f"{missing} is not set" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("DEBUG", "maybe", "DEBUG must be one of"),
+        ("CELERY_TASK_TIME_LIMIT", "five", "CELERY_TASK_TIME_LIMIT must be a whole number"),
+        ("SESSION_COOKIE_AGE", "10", "SESSION_COOKIE_AGE must be at least 60"),
+        ("DATABASE_URL", "nosuchdb://x", "nosuchdb"),
+    ],
+)
+def test_a_malformed_value_stops_start_up_with_its_name(name, value, message):
+    result = run_settings({name: value})
+    assert result.returncode != 0
+    assert message in result.stderr
