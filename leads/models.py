@@ -242,3 +242,28 @@ class ImportRowError(TenantModel):
 
     class Meta:
         ordering = ["line"]
+
+
+class WebPage(TenantModel):
+    """The last fetch of one page of a company's site: validators for conditional requests,
+    and the links it had, so a page that answers 304 still guides the crawl."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="pages")
+    url = models.URLField(max_length=1000)
+    kind = models.CharField(max_length=20, blank=True)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    etag = models.CharField(max_length=300, blank=True)
+    last_modified = models.CharField(max_length=100, blank=True)
+    links = models.JSONField(default=dict, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    fetched_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["url"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "url"], name="webpage_company_url_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.url

@@ -7,7 +7,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from leads.models import Company, Fact, Lead, Signal
+from leads.models import Company, Fact, Lead, Signal, WebPage
 from sdr.models import Membership, Workspace, WorkspaceAPIKey
 
 
@@ -74,9 +74,7 @@ class LeadFactory(TenantFactory):
         model = Lead
 
     workspace = factory.SubFactory(WorkspaceFactory)
-    company = factory.SubFactory(
-        CompanyFactory, workspace=factory.SelfAttribute("..workspace")
-    )
+    company = factory.SubFactory(CompanyFactory, workspace=factory.SelfAttribute("..workspace"))
     email = factory.Sequence(lambda n: f"person{n}@company.example")
     first_name = "Dana"
     last_name = factory.Sequence(lambda n: f"Lee{n}")
@@ -88,9 +86,7 @@ class FactFactory(TenantFactory):
         model = Fact
 
     workspace = factory.SubFactory(WorkspaceFactory)
-    company = factory.SubFactory(
-        CompanyFactory, workspace=factory.SelfAttribute("..workspace")
-    )
+    company = factory.SubFactory(CompanyFactory, workspace=factory.SelfAttribute("..workspace"))
     field = "description"
     value = "Robots for warehouses."
     source_url = "https://company.example/about"
@@ -107,13 +103,23 @@ class SignalFactory(TenantFactory):
         model = Signal
 
     workspace = factory.SubFactory(WorkspaceFactory)
-    company = factory.SubFactory(
-        CompanyFactory, workspace=factory.SelfAttribute("..workspace")
-    )
+    company = factory.SubFactory(CompanyFactory, workspace=factory.SelfAttribute("..workspace"))
     kind = Signal.Kind.FUNDING
     title = "Raised a $12M Series A"
     observed_at = factory.LazyFunction(timezone.now)
     fingerprint = factory.Sequence(lambda n: f"s{n:063d}")
+
+
+class WebPageFactory(TenantFactory):
+    class Meta:
+        model = WebPage
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    company = factory.SubFactory(CompanyFactory, workspace=factory.SelfAttribute("..workspace"))
+    url = factory.Sequence(lambda n: f"https://company.example/page-{n}")
+    kind = "about"
+    status_code = 200
+    fetched_at = factory.LazyFunction(timezone.now)
 
 
 # Model -> callable(workspace=...) making one row of it in that workspace.
@@ -123,4 +129,5 @@ TENANT_FACTORIES: dict[type, object] = {
     Lead: LeadFactory,
     Fact: FactFactory,
     Signal: SignalFactory,
+    WebPage: WebPageFactory,
 }
