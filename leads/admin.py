@@ -1,1 +1,72 @@
-from django.contrib import admin  # noqa: F401
+from django.contrib import admin
+
+from leads.models import Company, Fact, ImportJob, ImportRowError, Lead, Signal, WebPage
+
+
+class WorkspaceAdmin(admin.ModelAdmin):
+    """Staff see every workspace here; the workspace column and filter say whose row it is."""
+
+    list_select_related = ["workspace"]
+    list_filter = ["workspace"]
+    readonly_fields = ["id", "created_at", "updated_at"]
+
+
+@admin.register(Company)
+class CompanyAdmin(WorkspaceAdmin):
+    list_display = ["domain", "name", "workspace", "enrich_status", "enriched_at"]
+    list_filter = ["workspace", "enrich_status"]
+    search_fields = ["domain", "name"]
+
+
+@admin.register(Lead)
+class LeadAdmin(WorkspaceAdmin):
+    list_display = ["email", "first_name", "last_name", "title", "company", "status", "workspace"]
+    list_select_related = ["workspace", "company"]
+    list_filter = ["workspace", "status", "seniority", "source"]
+    search_fields = ["email", "first_name", "last_name", "external_id"]
+    raw_id_fields = ["company"]
+
+
+@admin.register(Fact)
+class FactAdmin(WorkspaceAdmin):
+    list_display = ["field", "value", "company", "lead", "extractor", "confidence", "observed_at"]
+    list_select_related = ["workspace", "company", "lead"]
+    list_filter = ["workspace", "field", "source_kind", "extractor"]
+    raw_id_fields = ["company", "lead"]
+
+
+@admin.register(Signal)
+class SignalAdmin(WorkspaceAdmin):
+    list_display = ["kind", "title", "company", "happened_on", "amount", "currency"]
+    list_select_related = ["workspace", "company"]
+    list_filter = ["workspace", "kind"]
+    raw_id_fields = ["company"]
+
+
+@admin.register(WebPage)
+class WebPageAdmin(WorkspaceAdmin):
+    list_display = ["url", "kind", "company", "status_code", "fetched_at", "error"]
+    list_select_related = ["workspace", "company"]
+    raw_id_fields = ["company"]
+
+
+class ImportRowErrorInline(admin.TabularInline):
+    model = ImportRowError
+    extra = 0
+    fields = ["line", "reason", "raw"]
+    readonly_fields = fields
+    can_delete = False
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(WorkspaceAdmin):
+    list_display = ["filename", "workspace", "status", "done_rows", "total_rows", "error_count"]
+    list_filter = ["workspace", "status"]
+    exclude = ["content"]  # the raw upload can be megabytes; it is not for reading here
+    inlines = [ImportRowErrorInline]
+
+
+@admin.register(ImportRowError)
+class ImportRowErrorAdmin(WorkspaceAdmin):
+    list_display = ["job", "line", "reason"]
+    raw_id_fields = ["job"]
