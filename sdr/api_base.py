@@ -35,11 +35,11 @@ class WorkspaceSerializer(serializers.ModelSerializer):
         return fields
 
 
-class WorkspaceViewSet(viewsets.ModelViewSet):
-    """A ModelViewSet over one TenantModel, scoped to `request.workspace`.
+class WorkspaceScoped:
+    """Scopes a DRF generic view to one TenantModel of `request.workspace`.
 
-    Subclasses set `model` and `serializer_class`, and narrow or annotate the queryset in
-    `scope_queryset`; they do not override `get_queryset`, which is where scoping happens.
+    Subclasses set `model`, and narrow or annotate the queryset in `scope_queryset`; they
+    do not override `get_queryset`, which is where scoping happens.
     """
 
     model: type[TenantModel]
@@ -58,3 +58,11 @@ class WorkspaceViewSet(viewsets.ModelViewSet):
     @classmethod
     def tenant_kwargs(cls) -> dict[str, Any]:
         return {cls.lookup_url_kwarg or cls.lookup_field: cls.model}
+
+
+class WorkspaceViewSet(WorkspaceScoped, viewsets.ModelViewSet):
+    pass
+
+
+class WorkspaceReadOnlyViewSet(WorkspaceScoped, viewsets.ReadOnlyModelViewSet):
+    pass
