@@ -1,1 +1,46 @@
-from django.contrib import admin  # noqa: F401
+from django.contrib import admin
+
+from outreach.models import Campaign, Enrollment, Message, MessageFeedback, SequenceStep
+
+
+class SequenceStepInline(admin.TabularInline):
+    model = SequenceStep
+    extra = 0
+    fields = ["order", "kind", "delay_business_days", "instructions"]
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ["name", "workspace", "status", "autonomy", "created_at"]
+    list_filter = ["workspace", "status", "autonomy"]
+    search_fields = ["name"]
+    inlines = [SequenceStepInline]
+
+
+@admin.register(SequenceStep)
+class SequenceStepAdmin(admin.ModelAdmin):
+    list_display = ["campaign", "order", "kind", "delay_business_days"]
+    list_select_related = ["campaign"]
+
+
+@admin.register(Enrollment)
+class EnrollmentAdmin(admin.ModelAdmin):
+    list_display = ["lead", "campaign", "status", "current_step", "created_at"]
+    list_select_related = ["lead", "campaign", "current_step"]
+    list_filter = ["workspace", "status"]
+    raw_id_fields = ["lead", "campaign", "current_step"]
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = ["subject", "status", "drafter", "model", "enrollment", "created_at"]
+    list_select_related = ["enrollment__lead"]
+    list_filter = ["workspace", "status", "drafter"]
+    raw_id_fields = ["enrollment", "step", "cited_facts", "reviewed_by"]
+
+
+@admin.register(MessageFeedback)
+class MessageFeedbackAdmin(admin.ModelAdmin):
+    list_display = ["message", "kind", "reason", "user", "created_at"]
+    list_filter = ["workspace", "kind"]
+    raw_id_fields = ["message", "user"]

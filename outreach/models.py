@@ -1,0 +1,189 @@
+"""Campaigns, their sequences, who is enrolled, and the messages drafted for them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from sdr.tenancy import TenantModel
+
+
+class Campaign(TenantModel):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        ARCHIVED = "archived", "Archived"
+
+    class Autonomy(models.TextChoices):
+        DRAFT_ONLY = "draft_only", "Draft only"
+        APPROVE = "approve", "Approve before send"
+        AUTO_SEND = "auto_send", "Auto-send, sampled review"
+
+    name = models.CharField(max_length=200)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    # The seller's offer: the stable part of every prompt of this campaign.
+    product = models.TextField(help_text="What is being sold, in a sentence or two")
+    value_propositions = models.JSONField(default=list, blank=True)
+    proof_points = models.JSONField(default=list, blank=True)
+    case_studies = models.JSONField(default=list, blank=True, help_text="[{title, summary, url}]")
+    call_to_action = models.CharField(max_length=300)
+    tone = models.CharField(max_length=200, blank=True, default="friendly, direct, no hype")
+    style_guide = models.TextField(blank=True)
+    example_emails = models.JSONField(default=list, blank=True, help_text="[{subject, body}]")
+    language = models.CharField(max_length=10, default="en")
+    # Links, addresses and numbers an email may contain: only these came from us.
+    allowed_links = models.JSONField(default=list, blank=True)
+    sender_name = models.CharField(max_length=120, blank=True)
+    sender_title = models.CharField(max_length=120, blank=True)
+    sender_company = models.CharField(max_length=200, blank=True)
+    autonomy = models.CharField(max_length=12, choices=Autonomy.choices, default=Autonomy.APPROVE)
+    review_sample_share = models.FloatField(
+        default=0.1, help_text="With auto-send: the share of drafts a person still reviews"
+    )
+    max_words_first_touch = models.PositiveSmallIntegerField(default=120)
+    max_words_follow_up = models.PositiveSmallIntegerField(default=80)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(review_sample_share__gte=0) & Q(review_sample_share__lte=1),
+                name="campaign_review_share_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SequenceStep(TenantModel):
+    class Kind(models.TextChoices):
+        FIRST_TOUCH = "first_touch", "First touch"
+        FOLLOW_UP = "follow_up", "Follow-up"
+        BREAK_UP = "break_up", "Break-up"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="steps")
+    order = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    delay_business_days = models.PositiveSmallIntegerField(
+        default=0, help_text="Business days after the previous step"
+    )
+    instructions = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["campaign", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "order"], name="step_order_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign}: step {self.order} ({self.get_kind_display()})"
+
+
+class Enrollment(TenantModel):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        REPLIED = "replied", "Replied"
+        FINISHED = "finished", "Finished"
+        STOPPED = "stopped", "Stopped"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="enrollments")
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="enrollments")
+    current_step = models.ForeignKey(
+        SequenceStep, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    stop_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "lead"], name="enrollment_once"),
+            # The database, not only the code, keeps a lead in one active campaign at a time.
+            models.UniqueConstraint(
+                fields=["workspace", "lead"],
+                condition=Q(status="active"),
+                name="enrollment_one_active_per_lead",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lead} in {self.campaign}"
+
+
+class Message(TenantModel):
+    class Status(models.TextChoices):
+        DRAFTING = "drafting", "Drafting"
+        HELD = "held", "Held for a person"
+        PENDING_REVIEW = "pending_review", "Waiting for review"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        FAILED = "failed", "Failed"
+
+    class Drafter(models.TextChoices):
+        LLM = "llm", "LLM"
+        OFFLINE = "offline", "Offline drafter (no model)"
+
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="messages")
+    step = models.ForeignKey(SequenceStep, on_delete=models.PROTECT, related_name="messages")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFTING)
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField(blank=True)
+    cited_facts = models.ManyToManyField("leads.Fact", blank=True, related_name="+")
+    angle = models.JSONField(default=dict, blank=True, help_text="{kind, summary, fact, signal}")
+    drafter = models.CharField(max_length=8, choices=Drafter.choices, blank=True)
+    model = models.CharField(max_length=100, blank=True)
+    prompt_version = models.CharField(max_length=40, blank=True)
+    checks = models.JSONField(default=list, blank=True, help_text="[{name, passed, detail}]")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    failure_reason = models.TextField(blank=True)
+    history = models.JSONField(default=list, blank=True, help_text="[{at, status, by, note}]")
+    sampled_for_review = models.BooleanField(default=False)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["enrollment", "step"], name="message_once_per_step"),
+        ]
+        indexes = [models.Index(fields=["workspace", "status"])]
+
+    def __str__(self) -> str:
+        return self.subject or f"Message {self.pk}"
+
+
+class MessageFeedback(TenantModel):
+    """What a reviewer did to a draft: the raw material for learning what to write."""
+
+    class Kind(models.TextChoices):
+        APPROVED = "approved", "Approved as written"
+        EDITED = "edited", "Edited"
+        REJECTED = "rejected", "Rejected"
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="feedback")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    reason = models.TextField(blank=True)
+    subject_before = models.CharField(max_length=300, blank=True)
+    body_before = models.TextField(blank=True)
+    subject_after = models.CharField(max_length=300, blank=True)
+    body_after = models.TextField(blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at"]

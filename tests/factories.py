@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from leads.models import Company, Fact, Lead, Signal, WebPage
+from outreach.models import Campaign, Enrollment, Message, MessageFeedback, SequenceStep
 from sdr.models import Membership, Workspace, WorkspaceAPIKey
 
 
@@ -122,6 +123,67 @@ class WebPageFactory(TenantFactory):
     fetched_at = factory.LazyFunction(timezone.now)
 
 
+class CampaignFactory(TenantFactory):
+    class Meta:
+        model = Campaign
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    name = factory.Sequence(lambda n: f"Campaign {n}")
+    product = "Pallet-picking robots that pay for themselves in a year"
+    value_propositions = ["Cut picking labour by 40%", "Live in six weeks"]
+    proof_points = ["Used by 30 warehouses in Europe"]
+    call_to_action = "Worth a 15-minute call next week?"
+    sender_name = "Sam Seller"
+    sender_company = "Pickwell"
+
+
+class SequenceStepFactory(TenantFactory):
+    class Meta:
+        model = SequenceStep
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    campaign = factory.SubFactory(CampaignFactory, workspace=factory.SelfAttribute("..workspace"))
+    order = 1
+    kind = SequenceStep.Kind.FIRST_TOUCH
+
+
+class EnrollmentFactory(TenantFactory):
+    class Meta:
+        model = Enrollment
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    campaign = factory.SubFactory(CampaignFactory, workspace=factory.SelfAttribute("..workspace"))
+    lead = factory.SubFactory(LeadFactory, workspace=factory.SelfAttribute("..workspace"))
+
+
+class MessageFactory(TenantFactory):
+    class Meta:
+        model = Message
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    enrollment = factory.SubFactory(
+        EnrollmentFactory, workspace=factory.SelfAttribute("..workspace")
+    )
+    step = factory.SubFactory(
+        SequenceStepFactory,
+        workspace=factory.SelfAttribute("..workspace"),
+        campaign=factory.SelfAttribute("..enrollment.campaign"),
+    )
+    status = Message.Status.PENDING_REVIEW
+    subject = "Your new Leeds warehouse"
+    body = "Hi Dana, saw you opened a warehouse in Leeds. Worth a 15-minute call next week?"
+
+
+class MessageFeedbackFactory(TenantFactory):
+    class Meta:
+        model = MessageFeedback
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    message = factory.SubFactory(MessageFactory, workspace=factory.SelfAttribute("..workspace"))
+    kind = MessageFeedback.Kind.REJECTED
+    reason = "Too generic"
+
+
 # Model -> callable(workspace=...) making one row of it in that workspace.
 TENANT_FACTORIES: dict[type, object] = {
     WorkspaceAPIKey: api_key_factory,
@@ -130,4 +192,9 @@ TENANT_FACTORIES: dict[type, object] = {
     Fact: FactFactory,
     Signal: SignalFactory,
     WebPage: WebPageFactory,
+    Campaign: CampaignFactory,
+    SequenceStep: SequenceStepFactory,
+    Enrollment: EnrollmentFactory,
+    Message: MessageFactory,
+    MessageFeedback: MessageFeedbackFactory,
 }
