@@ -72,3 +72,18 @@ def require_in_production(name: str, value: str | None, *, debug: bool) -> None:
             f"{name} is not set. It is required when DEBUG is off; "
             f"set it in the environment (see README, Configuration)."
         )
+
+
+def env_networks(name: str, default: list[str]) -> list[str]:
+    """A comma-separated list of CIDR networks, each checked."""
+    import ipaddress
+
+    networks = env_list(name, default)
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} must list networks like 10.0.0.0/8, got {network!r}."
+            ) from None
+    return networks

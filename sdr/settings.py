@@ -20,6 +20,7 @@ from sdr.env import (
     env_float,
     env_int,
     env_list,
+    env_networks,
     env_str,
     require_in_production,
 )
@@ -201,6 +202,32 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
 }
 
+# The safe fetcher (sdr/fetch.py): every outbound request of the product.
+FETCH_USER_AGENT = env_str(
+    "FETCH_USER_AGENT",
+    "SDRResearchBot/1.0 (+https://sdr.example/bot; company research for B2B outreach)",
+)
+FETCH_CONNECT_TIMEOUT = env_float("FETCH_CONNECT_TIMEOUT", 5.0, minimum=0.1)
+FETCH_READ_TIMEOUT = env_float("FETCH_READ_TIMEOUT", 10.0, minimum=0.1)
+FETCH_TOTAL_TIMEOUT = env_float("FETCH_TOTAL_TIMEOUT", 20.0, minimum=0.1)
+FETCH_MAX_BYTES = env_int("FETCH_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
+FETCH_MAX_PAGES_PER_DOMAIN = env_int("FETCH_MAX_PAGES_PER_DOMAIN", 25, minimum=1)
+FETCH_POLITENESS_DELAY = env_float("FETCH_POLITENESS_DELAY", 1.0, minimum=0)
+FETCH_MAX_REDIRECTS = env_int("FETCH_MAX_REDIRECTS", 5, minimum=0)
+# Non-public networks the fetcher may reach anyway. Development talks to loopback (the
+# demo's sample sites, the tests' servers); production reaches only public addresses.
+FETCH_ALLOWED_NETWORKS = env_networks(
+    "FETCH_ALLOWED_NETWORKS", ["127.0.0.1/32", "::1/128"] if DEBUG else []
+)
+
+# The demo serves its sample company sites on loopback ports from here up.
+DEMO_SITES_PORT = env_int("DEMO_SITES_PORT", 8101, minimum=1024)
+ENRICH_REFRESH_DAYS = env_int("ENRICH_REFRESH_DAYS", 30, minimum=1)
+CELERY_BEAT_SCHEDULE["enrich.refresh-stale"] = {
+    "task": "enrich.refresh_stale",
+    "schedule": 60 * 60,
+}
+
 HEALTHZ_BROKER_TIMEOUT = env_float("HEALTHZ_BROKER_TIMEOUT", 2.0, minimum=0.1)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -211,5 +238,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # httpx logs every request with its URL at INFO; ours log what matters.
+        "httpx": {"level": "WARNING"},
+    },
 }

@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from sdr import services
 from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
+from tests.httpserver import http_server  # noqa: F401  (a fixture)
 
 
 @pytest.fixture(autouse=True, scope="session")
