@@ -1,32 +1,487 @@
-"""Company enrichment: fetch the company's pages, extract facts, choose field values.
+"""Company enrichment: crawl the company's site, keep every value as a Fact, pick fields.
 
-(Being written in this session; `companies_enqueue_enrichment` is the entry point the
-importer and the API call.)
+The flow for one company: claim it (a conditional UPDATE, so a redelivered task does not
+crawl twice), crawl its site through the safe fetcher with no transaction open, then write
+facts, signals and newly found people in one transaction and let the waterfall choose the
+company's fields.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from urllib.parse import urljoin, urlsplit
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
+from leads.extraction import ExtractedPerson, PageExtraction, extract_page, sitemap_urls
+from leads.models import Company, Fact, Lead, Signal, WebPage
+from leads.waterfall import SCALAR_FIELDS, company_fields_apply
+from sdr.fetch import Fetcher, FetchError, decode_html
 from sdr.models import Workspace
+
+logger = logging.getLogger(__name__)
+
+# Pages worth reading per kind, beyond the home page: enough to find the facts and
+# signals an email can use, few enough to stay polite (the fetcher caps the total too).
+PAGES_PER_KIND = {"about": 1, "team": 2, "careers": 2, "press": 4, "blog": 2, "contact": 1}
+# Press and careers listings link to the articles and roles that carry the details.
+FOLLOW_FROM = {"press", "blog", "careers"}
+
+
+class EnrichmentError(Exception):
+    """The company could not be researched at all (its home page is out of reach)."""
+
+
+@dataclass
+class CrawlResult:
+    extractions: list[PageExtraction] = field(default_factory=list)
+    pages: list[dict] = field(default_factory=list)  # WebPage field values, one per URL
+    errors: list[str] = field(default_factory=list)
 
 
 def companies_enqueue_enrichment(*, workspace: Workspace, company_ids: Iterable) -> int:
     """Queue enrichment for these companies after the current transaction commits."""
-    from leads.models import Company
     from leads.tasks import enrich_company_task
 
-    ids = list(
+    queryset = (
         Company.objects.for_workspace(workspace)
         .filter(pk__in=list(company_ids))
         .exclude(enrich_status__in=[Company.EnrichStatus.QUEUED, Company.EnrichStatus.RUNNING])
-        .values_list("pk", flat=True)
     )
+    ids = list(queryset.values_list("pk", flat=True))
     Company.objects.for_workspace(workspace).filter(pk__in=ids).update(
-        enrich_status=Company.EnrichStatus.QUEUED
+        enrich_status=Company.EnrichStatus.QUEUED, enrich_error=""
     )
     for company_id in ids:
         transaction.on_commit(lambda cid=company_id: enrich_company_task.delay(str(cid)))
     return len(ids)
+
+
+def stale_companies_enqueue(*, limit: int = 500) -> int:
+    """Re-research companies last enriched long ago (the periodic refresh)."""
+    cutoff = timezone.now() - timedelta(days=settings.ENRICH_REFRESH_DAYS)
+    stale = (
+        Company.unscoped_objects.filter(
+            enrich_status__in=[Company.EnrichStatus.DONE, Company.EnrichStatus.FAILED],
+            enriched_at__lt=cutoff,
+        )
+        .order_by("enriched_at")
+        .values_list("workspace_id", "pk")[:limit]
+    )
+    by_workspace: dict = {}
+    for workspace_id, pk in stale:
+        by_workspace.setdefault(workspace_id, []).append(pk)
+    return sum(
+        companies_enqueue_enrichment(workspace=Workspace.objects.get(pk=ws), company_ids=ids)
+        for ws, ids in by_workspace.items()
+    )
+
+
+def company_enrich_by_id(*, company_id: str) -> Company | None:
+    """Claim the company and enrich it; None if another worker has it already."""
+    stale_claim = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    claimed = (
+        Company.unscoped_objects.filter(pk=company_id)
+        .exclude(enrich_status=Company.EnrichStatus.RUNNING, updated_at__gt=stale_claim)
+        .update(enrich_status=Company.EnrichStatus.RUNNING, updated_at=timezone.now())
+    )
+    if claimed != 1:
+        return None
+    company = Company.unscoped_objects.select_related("workspace").get(pk=company_id)
+    return company_enrich(company=company)
+
+
+def company_enrich(*, company: Company, fetcher: Fetcher | None = None) -> Company:
+    try:
+        crawl = site_crawl(company=company, fetcher=fetcher or Fetcher())
+    except EnrichmentError as error:
+        return _finish(company, status=Company.EnrichStatus.FAILED, error=str(error))
+    with transaction.atomic():
+        enrichment_record(company=company, crawl=crawl)
+    return _finish(company, status=Company.EnrichStatus.DONE, error="; ".join(crawl.errors))
+
+
+def _finish(company: Company, *, status: str, error: str) -> Company:
+    Company.unscoped_objects.filter(pk=company.pk).update(
+        enrich_status=status, enrich_error=error[:2000], enriched_at=timezone.now()
+    )
+    company.refresh_from_db()
+    return company
+
+
+# --- crawling (network, no transaction) ---------------------------------------------
+
+
+def site_crawl(*, company: Company, fetcher: Fetcher) -> CrawlResult:
+    known = {
+        page.url: page
+        for page in WebPage.objects.for_workspace(company.workspace).filter(company=company)
+    }
+    crawl = CrawlResult()
+    home_url = company.website or f"https://{company.domain}/"
+    try:
+        home_links = _visit(home_url, "home", fetcher, known, crawl)
+    except FetchError as error:
+        raise EnrichmentError(f"The home page could not be read: {error}") from error
+
+    plan = _plan(home_links, _sitemap_links(home_url, fetcher))
+    for kind, urls in plan.items():
+        for url in urls:
+            links = _visit_quietly(url, kind, fetcher, known, crawl)
+            if kind in FOLLOW_FROM:
+                for follow in links.get(kind, [])[: PAGES_PER_KIND[kind]]:
+                    if follow not in {p["url"] for p in crawl.pages}:
+                        _visit_quietly(follow, kind, fetcher, known, crawl)
+    return crawl
+
+
+def _visit_quietly(url, kind, fetcher, known, crawl) -> dict[str, list[str]]:
+    try:
+        return _visit(url, kind, fetcher, known, crawl)
+    except FetchError as error:
+        crawl.errors.append(f"{url}: {error}")
+        crawl.pages.append(_page_values(url, kind, error=str(error)[:300]))
+        return {}
+
+
+def _visit(url, kind, fetcher, known, crawl) -> dict[str, list[str]]:
+    previous = known.get(url)
+    result = fetcher.get(
+        url,
+        etag=previous.etag if previous else "",
+        last_modified=previous.last_modified if previous else "",
+    )
+    if result.not_modified and previous is not None:
+        # Unchanged since last time: its facts are already stored; reuse its links.
+        crawl.pages.append(
+            _page_values(
+                url,
+                previous.kind or kind,
+                result=result,
+                links=previous.links,
+                warnings=previous.warnings,
+            )
+        )
+        return previous.links
+    extraction = extract_page(decode_html(result), url=result.final_url)
+    crawl.extractions.append(extraction)
+    crawl.pages.append(
+        _page_values(
+            url,
+            extraction.page_kind if kind == "home" else kind,
+            result=result,
+            links=extraction.links,
+            warnings=extraction.warnings,
+        )
+    )
+    return extraction.links
+
+
+def _page_values(url, kind, *, result=None, links=None, warnings=None, error="") -> dict:
+    return {
+        "url": url,
+        "kind": kind,
+        "status_code": result.status if result else None,
+        "etag": result.etag if result else "",
+        "last_modified": result.last_modified if result else "",
+        "links": links or {},
+        "warnings": warnings or [],
+        "error": error,
+        "fetched_at": timezone.now(),
+    }
+
+
+def _sitemap_links(home_url: str, fetcher: Fetcher) -> list[str]:
+    sitemap = urljoin(home_url, "/sitemap.xml")
+    try:
+        result = fetcher.get(sitemap)
+    except FetchError:
+        return []  # most small sites have none; the home page links are enough
+    return sitemap_urls(result.content, base_url=sitemap)
+
+
+_KIND_WORDS = {
+    "about": ("about", "company", "who-we-are", "our-story", "mission"),
+    "team": ("team", "people", "leadership", "management", "founders"),
+    "careers": ("careers", "jobs", "join", "work-with-us", "hiring", "positions"),
+    "press": ("press", "news", "newsroom", "media", "announcements"),
+    "blog": ("blog", "insights", "stories", "articles"),
+    "contact": ("contact",),
+}
+
+
+def _kind_for_path(url: str) -> str | None:
+    segments = [s for s in urlsplit(url).path.lower().split("/") if s]
+    for kind, words in _KIND_WORDS.items():
+        if any(segment.split(".")[0] in words for segment in segments):
+            return kind
+    return None
+
+
+def _plan(home_links: dict[str, list[str]], sitemap: list[str]) -> dict[str, list[str]]:
+    """Which pages to read, per kind: links from the home page first, then the sitemap."""
+    plan: dict[str, list[str]] = {kind: [] for kind in PAGES_PER_KIND}
+    candidates = [(kind, url) for kind, urls in home_links.items() for url in urls]
+    candidates += [(_kind_for_path(url), url) for url in sitemap]
+    for kind, url in candidates:
+        if kind in plan and url not in plan[kind] and len(plan[kind]) < PAGES_PER_KIND[kind]:
+            plan[kind].append(url)
+    return plan
+
+
+# --- recording (one transaction) ------------------------------------------------------
+
+
+def enrichment_record(*, company: Company, crawl: CrawlResult) -> None:
+    supplied_facts_record(company=company)
+    facts_record(company=company, extractions=crawl.extractions)
+    signals_record(company=company, extractions=crawl.extractions)
+    people_record(company=company, extractions=crawl.extractions)
+    pages_record(company=company, pages=crawl.pages)
+    company_fields_apply(company=company)
+    company.save(
+        update_fields=[
+            *SCALAR_FIELDS.values(),
+            "socials",
+            "tech_stack",
+            "contact_emails",
+            "field_sources",
+            "updated_at",
+        ]
+    )
+
+
+def fingerprint(*parts: object) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def supplied_facts_record(*, company: Company) -> None:
+    """Values a person gave (CSV, API, UI) become facts, so the waterfall weighs them too.
+
+    A field counts as supplied when it has a value the waterfall did not set: fields it
+    set carry a `field_sources` entry, and edits clear that entry (see company_update).
+    """
+    now = timezone.now()
+    facts = []
+    for field_name, attribute in SCALAR_FIELDS.items():
+        value = getattr(company, attribute)
+        source = company.field_sources.get(field_name)
+        if value in ("", None) or (source and source.get("extractor") != "supplied"):
+            continue
+        facts.append(
+            Fact(
+                workspace=company.workspace,
+                company=company,
+                field=field_name,
+                value=value,
+                source_kind="supplied",
+                extractor="supplied",
+                confidence=0.9,
+                evidence="Given when the company was added or edited",
+                observed_at=now,
+                fingerprint=fingerprint("company", company.pk, field_name, value, "supplied"),
+            )
+        )
+    _facts_upsert(facts)
+
+
+def facts_record(*, company: Company, extractions: list[PageExtraction]) -> None:
+    now = timezone.now()
+    facts = [
+        Fact(
+            workspace=company.workspace,
+            company=company,
+            field=value.field,
+            value=value.value,
+            source_url=extraction.url,
+            source_kind=value.source_kind,
+            evidence=value.evidence[:1000],
+            confidence=value.confidence,
+            extractor=value.extractor,
+            observed_at=now,
+            fingerprint=fingerprint(
+                "company", company.pk, value.field, value.value, extraction.url
+            ),
+        )
+        for extraction in extractions
+        for value in extraction.values
+    ]
+    _facts_upsert(facts)
+
+
+def _facts_upsert(facts: list[Fact]) -> None:
+    # Seen again: refresh when and how it was observed rather than store a duplicate.
+    Fact.unscoped_objects.bulk_create(
+        _unique_by_fingerprint(facts),
+        update_conflicts=True,
+        unique_fields=["workspace", "fingerprint"],
+        update_fields=["observed_at", "evidence", "confidence", "extractor"],
+    )
+
+
+def _unique_by_fingerprint(rows: list) -> list:
+    # One INSERT ... ON CONFLICT may not touch the same row twice.
+    return list({row.fingerprint: row for row in rows}.values())
+
+
+def signals_record(*, company: Company, extractions: list[PageExtraction]) -> None:
+    now = timezone.now()
+    signals = [
+        Signal(
+            workspace=company.workspace,
+            company=company,
+            kind=signal.kind,
+            title=signal.title[:300],
+            happened_on=signal.happened_on,
+            amount=signal.amount,
+            currency=signal.currency,
+            details=signal.details,
+            source_url=extraction.url,
+            evidence=signal.evidence[:1000],
+            observed_at=now,
+            fingerprint=fingerprint(
+                company.pk, signal.kind, signal.title.lower(), signal.happened_on
+            ),
+        )
+        for extraction in extractions
+        for signal in extraction.signals
+    ]
+    # Each signal is also a fact ("signal.funding" ...), so an email citing it cites a
+    # stored fact with its source, like every other claim.
+    _facts_upsert(
+        [
+            Fact(
+                workspace=company.workspace,
+                company=company,
+                field=f"signal.{signal.kind}",
+                value=_signal_value(signal),
+                source_url=signal.source_url,
+                source_kind="website",
+                evidence=signal.evidence,
+                confidence=0.8,
+                extractor="press",
+                observed_at=now,
+                fingerprint=fingerprint("company", company.pk, "signal", signal.fingerprint),
+            )
+            for signal in signals
+        ]
+    )
+    Signal.unscoped_objects.bulk_create(
+        _unique_by_fingerprint(signals),
+        update_conflicts=True,
+        unique_fields=["workspace", "fingerprint"],
+        update_fields=["observed_at", "details", "evidence", "amount", "currency", "source_url"],
+    )
+
+
+def _signal_value(signal: Signal) -> dict:
+    value = {
+        "title": signal.title,
+        **{k: v for k, v in signal.details.items() if isinstance(v, str | int | float | list)},
+    }
+    if signal.happened_on:
+        value["date"] = signal.happened_on.isoformat()
+    if signal.amount is not None:
+        value["amount"] = str(signal.amount)
+        value["currency"] = signal.currency
+    return value
+
+
+def people_record(*, company: Company, extractions: list[PageExtraction]) -> list[Lead]:
+    """People on team pages become leads of the company (without email until one is found)."""
+    from leads.normalize import email_normalize, split_name
+    from leads.titles import title_classify
+
+    existing = Lead.objects.for_workspace(company.workspace)
+    known_names = {
+        (first.lower(), last.lower())
+        for first, last in existing.filter(company=company).values_list("first_name", "last_name")
+    }
+    known_emails = set(existing.exclude(email="").values_list("email", flat=True))
+    created: list[Lead] = []
+    now = timezone.now()
+    title_facts: list[Fact] = []
+    for extraction, person in _people(extractions):
+        first, last = split_name(person.name)
+        email = _valid_email(person.email, email_normalize)
+        if (first.lower(), last.lower()) in known_names or (email and email in known_emails):
+            continue
+        seniority, department = title_classify(person.title)
+        lead = Lead(
+            workspace=company.workspace,
+            company=company,
+            first_name=first[:100],
+            last_name=last[:100],
+            title=person.title[:200],
+            seniority=seniority,
+            department=department,
+            email=email,
+            linkedin_url=person.linkedin_url[:500],
+            source=Lead.Source.ENRICHMENT,
+        )
+        created.append(lead)
+        known_names.add((first.lower(), last.lower()))
+        if email:
+            known_emails.add(email)
+        if person.title:
+            title_facts.append(
+                Fact(
+                    workspace=company.workspace,
+                    lead=lead,
+                    company=company,
+                    field="title",
+                    value=person.title,
+                    source_url=extraction.url,
+                    source_kind="website",
+                    evidence=person.evidence[:1000],
+                    confidence=0.7,
+                    extractor="team",
+                    observed_at=now,
+                    fingerprint=fingerprint("lead", lead.pk, "title", person.title, extraction.url),
+                )
+            )
+    Lead.unscoped_objects.bulk_create(created)
+    _facts_upsert(title_facts)
+    return created
+
+
+def _people(extractions: list[PageExtraction]) -> Iterable[tuple[PageExtraction, ExtractedPerson]]:
+    for extraction in extractions:
+        for person in extraction.people:
+            if person.name.strip():
+                yield extraction, person
+
+
+def _valid_email(raw: str, normalize) -> str:
+    if not raw:
+        return ""
+    try:
+        return normalize(raw)
+    except ValueError:
+        return ""
+
+
+def pages_record(*, company: Company, pages: list[dict]) -> None:
+    rows = [WebPage(workspace=company.workspace, company=company, **values) for values in pages]
+    WebPage.unscoped_objects.bulk_create(
+        list({row.url: row for row in rows}.values()),
+        update_conflicts=True,
+        unique_fields=["company", "url"],
+        update_fields=[
+            "kind",
+            "status_code",
+            "etag",
+            "last_modified",
+            "links",
+            "warnings",
+            "error",
+            "fetched_at",
+        ],
+    )

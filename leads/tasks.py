@@ -6,3 +6,10 @@ def enrich_company_task(company_id: str) -> None:
     from leads.enrichment import company_enrich_by_id
 
     company_enrich_by_id(company_id=company_id)
+
+
+@shared_task(name="enrich.refresh_stale")
+def refresh_stale_companies_task() -> int:
+    from leads.enrichment import stale_companies_enqueue
+
+    return stale_companies_enqueue()

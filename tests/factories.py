@@ -7,7 +7,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from leads.models import Company, Fact, Lead, Signal, WebPage
+from leads.models import Company, Fact, ImportJob, ImportRowError, Lead, Signal, WebPage
 from outreach.models import Campaign, Enrollment, Message, MessageFeedback, SequenceStep
 from sdr.models import Membership, Workspace, WorkspaceAPIKey
 
@@ -123,6 +123,28 @@ class WebPageFactory(TenantFactory):
     fetched_at = factory.LazyFunction(timezone.now)
 
 
+class ImportJobFactory(TenantFactory):
+    class Meta:
+        model = ImportJob
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    filename = "leads.csv"
+    content = b"email,first_name\ndana@acme.example,Dana\n"
+    columns = ["email", "first_name"]
+    mapping = {"email": "email", "first_name": "first_name"}
+
+
+class ImportRowErrorFactory(TenantFactory):
+    class Meta:
+        model = ImportRowError
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    job = factory.SubFactory(ImportJobFactory, workspace=factory.SelfAttribute("..workspace"))
+    line = 3
+    reason = "'not-an-email' is not a valid email address"
+    raw = {"email": "not-an-email"}
+
+
 class CampaignFactory(TenantFactory):
     class Meta:
         model = Campaign
@@ -192,6 +214,8 @@ TENANT_FACTORIES: dict[type, object] = {
     Fact: FactFactory,
     Signal: SignalFactory,
     WebPage: WebPageFactory,
+    ImportJob: ImportJobFactory,
+    ImportRowError: ImportRowErrorFactory,
     Campaign: CampaignFactory,
     SequenceStep: SequenceStepFactory,
     Enrollment: EnrollmentFactory,

@@ -1,0 +1,312 @@
+"""/api/v1/ for companies, leads, facts and signals (read; companies and leads writable)."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from leads import selectors, services
+from leads.enrichment import companies_enqueue_enrichment
+from leads.models import Company, Fact, Lead, Signal
+from sdr.api_base import WorkspaceReadOnlyViewSet, WorkspaceSerializer, WorkspaceViewSet
+from sdr.tenancy import TenantQuerySet
+
+
+class CompanyOutput(WorkspaceSerializer):
+    lead_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Company
+        fields = [
+            "id",
+            "domain",
+            "name",
+            "website",
+            "description",
+            "industry",
+            "employee_count",
+            "location",
+            "country",
+            "phone",
+            "contact_emails",
+            "socials",
+            "tech_stack",
+            "open_roles_count",
+            "custom_fields",
+            "field_sources",
+            "enrich_status",
+            "enrich_error",
+            "enriched_at",
+            "lead_count",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class CompanyInput(serializers.Serializer):
+    domain = serializers.CharField(max_length=500, help_text="Domain or website URL")
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    website = serializers.URLField(max_length=500, required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True)
+    industry = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    employee_count = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    location = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    country = serializers.CharField(max_length=2, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    custom_fields = serializers.DictField(required=False)
+    enrich = serializers.BooleanField(
+        required=False, default=True, help_text="Research the company right away"
+    )
+
+
+class CompanyUpdateInput(CompanyInput):
+    domain = None
+    enrich = None
+
+
+class LeadOutput(WorkspaceSerializer):
+    company_domain = serializers.CharField(source="company.domain", read_only=True, default="")
+
+    class Meta:
+        model = Lead
+        fields = [
+            "id",
+            "email",
+            "first_name",
+            "last_name",
+            "title",
+            "seniority",
+            "department",
+            "linkedin_url",
+            "phone",
+            "timezone",
+            "status",
+            "source",
+            "external_id",
+            "custom_fields",
+            "company",
+            "company_domain",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class LeadInput(WorkspaceSerializer):
+    class Meta:
+        model = Lead
+        fields = [
+            "email",
+            "first_name",
+            "last_name",
+            "title",
+            "linkedin_url",
+            "phone",
+            "timezone",
+            "status",
+            "external_id",
+            "custom_fields",
+            "company",
+        ]
+        extra_kwargs = {name: {"required": False} for name in fields}
+
+
+class FactOutput(WorkspaceSerializer):
+    class Meta:
+        model = Fact
+        fields = [
+            "id",
+            "company",
+            "lead",
+            "field",
+            "value",
+            "source_url",
+            "source_kind",
+            "evidence",
+            "confidence",
+            "extractor",
+            "observed_at",
+        ]
+        read_only_fields = fields
+
+
+class SignalOutput(WorkspaceSerializer):
+    class Meta:
+        model = Signal
+        fields = [
+            "id",
+            "company",
+            "kind",
+            "title",
+            "happened_on",
+            "amount",
+            "currency",
+            "details",
+            "source_url",
+            "evidence",
+            "observed_at",
+        ]
+        read_only_fields = fields
+
+
+def _param(name: str, description: str) -> OpenApiParameter:
+    return OpenApiParameter(name, OpenApiTypes.STR, OpenApiParameter.QUERY, description=description)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            _param("search", "name or domain contains"),
+            _param("enrich_status", "never, queued, running, done, failed"),
+        ]
+    ),
+    create=extend_schema(request=CompanyInput, responses={201: CompanyOutput}),
+    partial_update=extend_schema(request=CompanyUpdateInput, responses=CompanyOutput),
+    update=extend_schema(request=CompanyUpdateInput, responses=CompanyOutput),
+)
+class CompanyViewSet(WorkspaceViewSet):
+    model = Company
+    serializer_class = CompanyOutput
+
+    def scope_queryset(self, queryset: TenantQuerySet) -> TenantQuerySet:
+        queryset = queryset.annotate(lead_count=Count("leads"))
+        params = self.request.query_params
+        if params.get("search"):
+            search = params["search"]
+            queryset = queryset.filter(Q(domain__icontains=search) | Q(name__icontains=search))
+        if params.get("enrich_status"):
+            queryset = queryset.filter(enrich_status=params["enrich_status"])
+        return queryset
+
+    def create(self, request: Request) -> Response:
+        data = _valid(CompanyInput, request.data)
+        enrich = data.pop("enrich", True)
+        company = services.company_create(workspace=request.workspace, **data)
+        if enrich:
+            companies_enqueue_enrichment(workspace=request.workspace, company_ids=[company.pk])
+        return Response(self._output(company), status=status.HTTP_201_CREATED)
+
+    def update(self, request: Request, pk: str | None = None, partial: bool = False) -> Response:
+        data = _valid(CompanyUpdateInput, request.data, partial=True)
+        company = services.company_update(company=self.get_object(), data=data)
+        return Response(self._output(company))
+
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        return self.update(request, pk, partial=True)
+
+    @extend_schema(request=None, responses={202: CompanyOutput})
+    @action(detail=True, methods=["post"])
+    def enrich(self, request: Request, pk: str | None = None) -> Response:
+        """Research the company again now (re-runs also happen on a schedule)."""
+        company = self.get_object()
+        companies_enqueue_enrichment(workspace=request.workspace, company_ids=[company.pk])
+        return Response(self._output(company), status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @action(detail=False, methods=["get"])
+    def coverage(self, request: Request) -> Response:
+        """For each company field, the share of this workspace's companies that have it."""
+        return Response(selectors.coverage_report(workspace=request.workspace))
+
+    def _output(self, company: Company) -> dict:
+        return CompanyOutput(self.get_queryset().get(pk=company.pk)).data
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            _param("search", "name, email, title or company contains"),
+            _param("status", "lead status"),
+            _param("seniority", "derived from title"),
+            _param("department", "derived from title"),
+            _param("company", "company id"),
+        ]
+    ),
+    create=extend_schema(request=LeadInput, responses={201: LeadOutput}),
+    partial_update=extend_schema(request=LeadInput, responses=LeadOutput),
+    update=extend_schema(request=LeadInput, responses=LeadOutput),
+)
+class LeadViewSet(WorkspaceViewSet):
+    model = Lead
+    serializer_class = LeadOutput
+
+    def scope_queryset(self, queryset: TenantQuerySet) -> TenantQuerySet:
+        params = self.request.query_params
+        return selectors.lead_list(
+            workspace=self.request.workspace,
+            search=params.get("search", ""),
+            status=params.get("status", ""),
+            seniority=params.get("seniority", ""),
+            department=params.get("department", ""),
+            company_id=params.get("company", ""),
+        )
+
+    def create(self, request: Request) -> Response:
+        from leads.upsert import leads_upsert
+
+        data = _valid(LeadInput, request.data, context=self.get_serializer_context())
+        row = (
+            {**data, "company_domain": data.pop("company").domain} if data.get("company") else data
+        )
+        result = leads_upsert(workspace=request.workspace, rows=[row], source=Lead.Source.API)
+        services.raise_for_upsert_errors(result)
+        lead = self.get_queryset().get(pk=result.lead_ids[0])
+        return Response(LeadOutput(lead).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request: Request, pk: str | None = None, partial: bool = False) -> Response:
+        data = _valid(LeadInput, request.data, partial=True, context=self.get_serializer_context())
+        lead = services.lead_update(lead=self.get_object(), data=data)
+        return Response(LeadOutput(lead).data)
+
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        return self.update(request, pk, partial=True)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            _param("company", "company id"),
+            _param("lead", "lead id"),
+            _param("field", "field name"),
+        ]
+    )
+)
+class FactViewSet(WorkspaceReadOnlyViewSet):
+    model = Fact
+    serializer_class = FactOutput
+
+    def scope_queryset(self, queryset: TenantQuerySet) -> TenantQuerySet:
+        params = self.request.query_params
+        filters = {
+            "company_id": params.get("company"),
+            "lead_id": params.get("lead"),
+            "field": params.get("field"),
+        }
+        return queryset.filter(**{key: value for key, value in filters.items() if value})
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[_param("company", "company id"), _param("kind", "funding, hiring, ...")]
+    )
+)
+class SignalViewSet(WorkspaceReadOnlyViewSet):
+    model = Signal
+    serializer_class = SignalOutput
+
+    def scope_queryset(self, queryset: TenantQuerySet) -> TenantQuerySet:
+        params = self.request.query_params
+        filters = {"company_id": params.get("company"), "kind": params.get("kind")}
+        return queryset.filter(**{key: value for key, value in filters.items() if value})
+
+
+def _valid(serializer_class, data, *, partial: bool = False, context: dict | None = None) -> dict:
+    serializer = serializer_class(data=data, partial=partial, context=context or {})
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)

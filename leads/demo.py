@@ -1,0 +1,66 @@
+"""Offline demo data: sample company sites served on loopback, so enrichment finds real
+facts without the internet, and leads at those companies."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from django.conf import settings
+
+SITES_DIR = Path(__file__).resolve().parent / "demo_sites"
+
+_servers: dict[int, ThreadingHTTPServer] = {}
+_lock = threading.Lock()
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def demo_sites() -> list[Path]:
+    return sorted(p for p in SITES_DIR.iterdir() if p.is_dir() and (p / "index.html").exists())
+
+
+def demo_site_url(site: Path) -> str:
+    port = settings.DEMO_SITES_PORT + demo_sites().index(site)
+    return f"http://127.0.0.1:{port}/"
+
+
+def demo_sites_start() -> list[str]:
+    """Serve each sample site at the root of its own loopback port (idempotent)."""
+    urls = []
+    with _lock:
+        for index, site in enumerate(demo_sites()):
+            port = settings.DEMO_SITES_PORT + index
+            if port not in _servers:
+                handler = functools.partial(_QuietHandler, directory=str(site))
+                server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+                threading.Thread(target=server.serve_forever, daemon=True).start()
+                _servers[port] = server
+            urls.append(f"http://127.0.0.1:{port}/")
+    return urls
+
+
+def demo_sites_stop() -> None:
+    with _lock:
+        for server in _servers.values():
+            server.shutdown()
+            server.server_close()
+        _servers.clear()
+
+
+@contextlib.contextmanager
+def demo_sites_serving() -> Iterator[list[str]]:
+    already = bool(_servers)
+    urls = demo_sites_start()
+    try:
+        yield urls
+    finally:
+        if not already:
+            demo_sites_stop()

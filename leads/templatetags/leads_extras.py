@@ -1,0 +1,17 @@
+from django import template
+from django.utils.html import format_html
+
+register = template.Library()
+
+
+@register.simple_tag
+def sort_header(label: str, key: str, current: str, querystring: str) -> str:
+    """A column header that sorts by `key`, toggling direction when already sorted by it."""
+    descending = current == key
+    target = f"-{key}" if descending else key
+    arrow = "▲" if current == key else "▼" if current == f"-{key}" else ""
+    aria = "ascending" if current == key else "descending" if current == f"-{key}" else "none"
+    prefix = f"{querystring}&" if querystring else ""
+    return format_html(
+        '<th aria-sort="{}"><a href="?{}sort={}">{} {}</a></th>', aria, prefix, target, label, arrow
+    )

@@ -1,0 +1,284 @@
+"""The one write path for leads: CSV rows, API payloads and the web form all come here.
+
+Rows are validated one by one (a bad row is reported with its reasons, the good ones are
+saved), merged within the batch, matched to existing leads by external_id and then email,
+and written with a fixed number of queries per batch, whatever its size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from leads.models import Company, Lead
+from leads.normalize import (
+    InvalidValue,
+    email_normalize,
+    is_free_mail,
+    linkedin_url_normalize,
+    registrable_domain,
+    split_name,
+    timezone_validate,
+)
+from leads.titles import title_classify
+from sdr.models import Workspace
+
+MAX_LENGTHS = {
+    "first_name": 100,
+    "last_name": 100,
+    "title": 200,
+    "external_id": 200,
+    "phone": 40,
+    "company_name": 200,
+}
+LEAD_FIELDS = [
+    "email",
+    "external_id",
+    "first_name",
+    "last_name",
+    "title",
+    "linkedin_url",
+    "phone",
+    "timezone",
+    "status",
+]
+# Fields a row may carry besides the lead's own; everything else becomes a custom field.
+ROW_FIELDS = {
+    *LEAD_FIELDS,
+    "full_name",
+    "company_name",
+    "company_domain",
+    "website",
+    "custom_fields",
+}
+UPDATABLE = [
+    "first_name",
+    "last_name",
+    "title",
+    "seniority",
+    "department",
+    "linkedin_url",
+    "phone",
+    "timezone",
+    "status",
+    "external_id",
+    "email",
+    "company",
+    "custom_fields",
+]
+
+
+@dataclass
+class UpsertResult:
+    created: int = 0
+    updated: int = 0
+    lead_ids: list[Any] = field(default_factory=list)  # saved leads, in input order
+    errors: list[dict[str, Any]] = field(default_factory=list)  # {index, reasons}
+    new_company_ids: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class _Row:
+    index: int
+    data: dict[str, Any]
+    domain: str = ""
+
+    @property
+    def key(self) -> str:
+        return (
+            f"ext:{self.data['external_id']}"
+            if self.data.get("external_id")
+            else (f"email:{self.data['email']}")
+        )
+
+
+def leads_upsert(*, workspace: Workspace, rows: list[dict[str, Any]], source: str) -> UpsertResult:
+    result = UpsertResult()
+    clean: list[_Row] = []
+    for index, raw in enumerate(rows):
+        row, reasons = _clean(index, raw)
+        if reasons:
+            result.errors.append({"index": index, "reasons": reasons})
+        else:
+            clean.append(row)
+    merged = _merge(clean)
+    try:
+        with transaction.atomic():
+            _write(workspace, merged, source, result)
+    except IntegrityError:
+        # Another import inserted one of these emails between our SELECT and INSERT; the
+        # retry sees its row and updates it. (ON CONFLICT cannot target the partial unique
+        # indexes on email and external_id.)
+        result.created = result.updated = 0
+        result.new_company_ids = []
+        with transaction.atomic():
+            _write(workspace, merged, source, result)
+    by_key = {row.key: row.data.get("_lead_id") for row in merged}
+    result.lead_ids = [by_key.get(row.key) for row in clean]
+    return result
+
+
+def _clean(index: int, raw: dict[str, Any]) -> tuple[_Row, list[str]]:
+    if not isinstance(raw, dict):
+        return _Row(index, {}), ["A lead must be an object of fields."]
+    data: dict[str, Any] = {}
+    reasons: list[str] = []
+    custom = (
+        dict(raw.get("custom_fields") or {}) if isinstance(raw.get("custom_fields"), dict) else {}
+    )
+    for key, value in raw.items():
+        if key not in ROW_FIELDS and value not in (None, ""):
+            custom[str(key)[:100]] = str(value)[:1000]
+    text = {
+        k: ("" if raw.get(k) is None else str(raw.get(k)).strip())
+        for k in ROW_FIELDS - {"custom_fields"}
+    }
+
+    if text["email"]:
+        try:
+            data["email"] = email_normalize(text["email"])
+        except InvalidValue as error:
+            reasons.append(str(error))
+    if text["external_id"]:
+        data["external_id"] = text["external_id"]
+    if not text["email"] and not text["external_id"]:
+        reasons.append("Each lead needs an email or an external_id.")
+    first, last = text["first_name"], text["last_name"]
+    if not (first or last) and text["full_name"]:
+        first, last = split_name(text["full_name"])
+    data.update(first_name=first, last_name=last, title=text["title"], phone=text["phone"])
+    for name, limit in MAX_LENGTHS.items():
+        value = data.get(name, text.get(name, ""))
+        if len(value) > limit:
+            reasons.append(f"{name} is longer than {limit} characters.")
+    for name, check in (("linkedin_url", linkedin_url_normalize), ("timezone", timezone_validate)):
+        try:
+            data[name] = check(text[name])
+        except InvalidValue as error:
+            reasons.append(str(error))
+    if text["status"]:
+        if text["status"] in Lead.Status.values:
+            data["status"] = text["status"]
+        else:
+            reasons.append(f"status must be one of {', '.join(Lead.Status.values)}.")
+    data["seniority"], data["department"] = title_classify(text["title"])
+    data["custom_fields"] = custom
+    data["company_name"] = text["company_name"]
+    row = _Row(index, data, domain=_company_domain(text, data.get("email", "")))
+    if (text["company_domain"] or text["website"]) and not row.domain:
+        reasons.append(f"{text['company_domain'] or text['website']!r} is not a company domain.")
+    return row, reasons
+
+
+def _company_domain(text: dict[str, str], email: str) -> str:
+    given = text["company_domain"] or text["website"]
+    domain = registrable_domain(given) if given else registrable_domain(email) if email else ""
+    return "" if not domain or is_free_mail(domain) else domain
+
+
+def _merge(rows: list[_Row]) -> list[_Row]:
+    """Rows for the same lead (same external_id, else same email) become one; later
+    non-empty values win field by field."""
+    merged: dict[str, _Row] = {}
+    email_key: dict[str, str] = {}
+    for row in rows:
+        key = row.key
+        email = row.data.get("email")
+        if key not in merged and email and email in email_key:
+            key = email_key[email]
+        if key in merged:
+            target = merged[key]
+            for name, value in row.data.items():
+                if value not in ("", None, {}):
+                    target.data[name] = (
+                        {**target.data.get(name, {}), **value} if name == "custom_fields" else value
+                    )
+            target.domain = row.domain or target.domain
+        else:
+            merged[key] = _Row(row.index, dict(row.data), row.domain)
+        if email:
+            email_key.setdefault(email, key)
+    return list(merged.values())
+
+
+def _write(workspace: Workspace, rows: list[_Row], source: str, result: UpsertResult) -> None:
+    companies = _companies(workspace, rows, result)
+    leads = Lead.objects.for_workspace(workspace)
+    ext_ids = [r.data["external_id"] for r in rows if r.data.get("external_id")]
+    emails = [r.data["email"] for r in rows if r.data.get("email")]
+    existing = list(leads.filter(Q(external_id__in=ext_ids) | Q(email__in=emails)))
+    by_ext = {lead.external_id: lead for lead in existing if lead.external_id}
+    by_email = {lead.email: lead for lead in existing if lead.email}
+
+    to_create, to_update = [], []
+    for row in rows:
+        data = row.data
+        lead = by_ext.get(data.get("external_id", "")) or by_email.get(data.get("email", ""))
+        other = by_email.get(data.get("email", ""))
+        if lead is not None and other is not None and other.pk != lead.pk:
+            result.errors.append(
+                {
+                    "index": row.index,
+                    "reasons": [
+                        f"{data['email']} belongs to another lead than external_id "
+                        f"{data['external_id']}."
+                    ],
+                }
+            )
+            continue
+        company = companies.get(row.domain)
+        if lead is None:
+            lead = Lead(
+                workspace=workspace,
+                source=source,
+                company=company,
+                **{k: data[k] for k in LEAD_FIELDS if data.get(k)},
+                seniority=data["seniority"],
+                department=data["department"],
+                custom_fields=data["custom_fields"],
+            )
+            to_create.append(lead)
+        else:
+            _apply(lead, data, company)
+            to_update.append(lead)
+        data["_lead_id"] = lead.pk
+    Lead.unscoped_objects.bulk_create(to_create, batch_size=1000)
+    Lead.unscoped_objects.bulk_update(to_update, UPDATABLE, batch_size=1000)
+    result.created += len(to_create)
+    result.updated += len(to_update)
+
+
+def _apply(lead: Lead, data: dict[str, Any], company: Company | None) -> None:
+    """Fill in what the row says; an empty cell never erases what we know."""
+    for name in [*LEAD_FIELDS, "seniority", "department"]:
+        if data.get(name):
+            setattr(lead, name, data[name])
+    if data["custom_fields"]:
+        lead.custom_fields = {**lead.custom_fields, **data["custom_fields"]}
+    if company is not None:
+        lead.company = company
+
+
+def _companies(workspace: Workspace, rows: list[_Row], result: UpsertResult) -> dict[str, Company]:
+    names = {row.domain: row.data.get("company_name", "") for row in rows if row.domain}
+    if not names:
+        return {}
+    scoped = Company.objects.for_workspace(workspace)
+    found = {c.domain: c for c in scoped.filter(domain__in=list(names))}
+    missing = [
+        Company(workspace=workspace, domain=domain, name=name[:200])
+        for domain, name in names.items()
+        if domain not in found
+    ]
+    # ignore_conflicts: a company another import created meanwhile is simply found below.
+    Company.unscoped_objects.bulk_create(missing, ignore_conflicts=True, batch_size=1000)
+    if missing:
+        created = {c.domain: c for c in scoped.filter(domain__in=[c.domain for c in missing])}
+        result.new_company_ids += [
+            c.pk for c in created.values() if c.pk in {m.pk for m in missing}
+        ]
+        found.update(created)
+    return found
