@@ -306,8 +306,9 @@ def facts_record(*, company: Company, extractions: list[PageExtraction]) -> None
             confidence=value.confidence,
             extractor=value.extractor,
             observed_at=now,
+            # Two extractors reading the same value off one page are two observations.
             fingerprint=fingerprint(
-                "company", company.pk, value.field, value.value, extraction.url
+                "company", company.pk, value.field, value.value, extraction.url, value.extractor
             ),
         )
         for extraction in extractions
@@ -322,7 +323,7 @@ def _facts_upsert(facts: list[Fact]) -> None:
         _unique_by_fingerprint(facts),
         update_conflicts=True,
         unique_fields=["workspace", "fingerprint"],
-        update_fields=["observed_at", "evidence", "confidence", "extractor"],
+        update_fields=["observed_at", "evidence", "confidence"],
     )
 
 
