@@ -1,13 +1,18 @@
 """/api/v1/ routes of the leads app."""
 
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from leads import api
+from leads import api, import_api
 
 router = SimpleRouter()
-router.register("companies", api.CompanyViewSet, basename="company")
-router.register("leads", api.LeadViewSet, basename="lead")
-router.register("facts", api.FactViewSet, basename="fact")
-router.register("signals", api.SignalViewSet, basename="signal")
+router.register("companies", api.CompanyViewSet, basename="api-company")
+router.register("leads", api.LeadViewSet, basename="api-lead")
+router.register("facts", api.FactViewSet, basename="api-fact")
+router.register("signals", api.SignalViewSet, basename="api-signal")
+router.register("imports", import_api.ImportViewSet, basename="api-import")
 
-urlpatterns: list = [*router.urls]
+urlpatterns: list = [
+    path("leads/bulk-upsert/", import_api.BulkUpsertApi.as_view(), name="lead-bulk-upsert"),
+    *router.urls,
+]

@@ -13,3 +13,10 @@ def refresh_stale_companies_task() -> int:
     from leads.enrichment import stale_companies_enqueue
 
     return stale_companies_enqueue()
+
+
+@shared_task(name="ingest.import_leads")
+def import_leads_task(job_id: str) -> None:
+    from leads.importing import import_job_run
+
+    import_job_run(job_id=job_id)

@@ -75,7 +75,7 @@ UPDATABLE = [
 class UpsertResult:
     created: int = 0
     updated: int = 0
-    lead_ids: list[Any] = field(default_factory=list)  # saved leads, in input order
+    lead_ids: list[Any] = field(default_factory=list)  # per input row; None if refused
     errors: list[dict[str, Any]] = field(default_factory=list)  # {index, reasons}
     new_company_ids: list[Any] = field(default_factory=list)
 
@@ -104,7 +104,7 @@ def leads_upsert(*, workspace: Workspace, rows: list[dict[str, Any]], source: st
             result.errors.append({"index": index, "reasons": reasons})
         else:
             clean.append(row)
-    merged = _merge(clean)
+    merged, merged_for = _merge(clean)
     try:
         with transaction.atomic():
             _write(workspace, merged, source, result)
@@ -116,8 +116,12 @@ def leads_upsert(*, workspace: Workspace, rows: list[dict[str, Any]], source: st
         result.new_company_ids = []
         with transaction.atomic():
             _write(workspace, merged, source, result)
-    by_key = {row.key: row.data.get("_lead_id") for row in merged}
-    result.lead_ids = [by_key.get(row.key) for row in clean]
+    refused = {error["index"] for error in result.errors}
+    result.lead_ids = [None] * len(rows)
+    for row in clean:
+        target = merged_for[row.index]
+        if target.index not in refused:
+            result.lead_ids[row.index] = target.data.get("_lead_id")
     return result
 
 
@@ -179,11 +183,12 @@ def _company_domain(text: dict[str, str], email: str) -> str:
     return "" if not domain or is_free_mail(domain) else domain
 
 
-def _merge(rows: list[_Row]) -> list[_Row]:
+def _merge(rows: list[_Row]) -> tuple[list[_Row], dict[int, _Row]]:
     """Rows for the same lead (same external_id, else same email) become one; later
-    non-empty values win field by field."""
+    non-empty values win field by field. Also returns which merged row each input went to."""
     merged: dict[str, _Row] = {}
     email_key: dict[str, str] = {}
+    merged_for: dict[int, _Row] = {}
     for row in rows:
         key = row.key
         email = row.data.get("email")
@@ -199,9 +204,10 @@ def _merge(rows: list[_Row]) -> list[_Row]:
             target.domain = row.domain or target.domain
         else:
             merged[key] = _Row(row.index, dict(row.data), row.domain)
+        merged_for[row.index] = merged[key]
         if email:
             email_key.setdefault(email, key)
-    return list(merged.values())
+    return list(merged.values()), merged_for
 
 
 def _write(workspace: Workspace, rows: list[_Row], source: str, result: UpsertResult) -> None:

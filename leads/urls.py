@@ -2,13 +2,18 @@
 
 from django.urls import path
 
-from leads import views
+from leads import import_views, views
 
 urlpatterns: list = [
     path("", views.lead_list, name="lead-list"),
     path("new/", views.lead_add, name="lead-add"),
     path("companies/", views.company_list, name="company-list"),
     path("coverage/", views.coverage, name="coverage"),
+    path("imports/", import_views.import_list, name="import-list"),
+    path("imports/<uuid:pk>/", import_views.import_detail, name="import-detail"),
+    path("imports/<uuid:pk>/start/", import_views.import_start, name="import-start"),
+    path("imports/<uuid:pk>/progress/", import_views.import_progress, name="import-progress"),
+    path("imports/<uuid:pk>/rejected.csv", import_views.import_errors, name="import-errors"),
     path("<uuid:pk>/", views.lead_detail, name="lead-detail"),
     path("companies/<uuid:pk>/", views.company_detail, name="company-detail"),
     path("companies/<uuid:pk>/enrich/", views.company_enrich, name="company-enrich"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -89,20 +90,20 @@ def test_a_real_worker_runs_a_task_sent_through_redis(settings):
         session_key="expired", session_data="", expire_date=timezone.now() - timedelta(days=1)
     )
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    app.conf.update(
-        broker_url=REDIS_URL,
-        task_always_eager=False,
-        result_backend="redis://127.0.0.1:6379/14",
-        task_ignore_result=False,
-    )
+    app.conf.update(broker_url=REDIS_URL, task_always_eager=False)
     try:
         with start_worker(
             app, pool="solo", perform_ping_check=False, queues=["default"], shutdown_timeout=10
         ):
-            result = clear_expired_sessions_task.delay()
-            assert result.get(timeout=30) == 1
+            # An explicit connection: the app's producer pool may have been made for the
+            # default broker by an earlier test.
+            with app.connection_for_write(REDIS_URL) as connection:
+                clear_expired_sessions_task.apply_async(connection=connection)
+            # The worker is another thread with its own connection: wait for its commit.
+            for _ in range(300):
+                if not Session.objects.filter(session_key="expired").exists():
+                    break
+                time.sleep(0.1)
     finally:
-        app.conf.update(
-            broker_url=None, task_always_eager=True, result_backend=None, task_ignore_result=True
-        )
+        app.conf.update(broker_url=None, task_always_eager=True)
     assert not Session.objects.filter(session_key="expired").exists()

@@ -1,0 +1,146 @@
+"""/api/v1/imports/ (CSV) and /api/v1/leads/bulk-upsert/ (JSON, up to 1,000 leads)."""
+
+from __future__ import annotations
+
+import json
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from leads import importing
+from leads.enrichment import companies_enqueue_enrichment
+from leads.models import ImportJob, Lead
+from leads.upsert import leads_upsert
+from sdr.api_base import WorkspaceScoped, WorkspaceSerializer
+from sdr.errors import AppError, ErrorCode
+
+MAX_BULK = 1_000
+
+
+class ImportOutput(WorkspaceSerializer):
+    progress = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ImportJob
+        fields = [
+            "id",
+            "filename",
+            "status",
+            "columns",
+            "mapping",
+            "total_rows",
+            "done_rows",
+            "progress",
+            "created_count",
+            "updated_count",
+            "error_count",
+            "failure",
+            "created_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+    def get_progress(self, job: ImportJob) -> float:
+        return round(job.done_rows / job.total_rows, 3) if job.total_rows else 0.0
+
+
+class ImportInput(serializers.Serializer):
+    file = serializers.FileField()
+    mapping = serializers.JSONField(required=False, help_text="{column: lead field}")
+    start = serializers.BooleanField(required=False, default=False)
+
+
+class StartInput(serializers.Serializer):
+    mapping = serializers.DictField(child=serializers.CharField(), required=False)
+
+
+class ImportViewSet(
+    WorkspaceScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Upload a CSV, check the guessed mapping, start it, watch progress, fetch rejects."""
+
+    model = ImportJob
+    serializer_class = ImportOutput
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(request={"multipart/form-data": ImportInput}, responses={201: ImportOutput})
+    def create(self, request: Request) -> Response:
+        data = ImportInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        job = importing.import_job_create(
+            workspace=request.workspace,
+            uploaded_file=data.validated_data["file"],
+            user=request.user,
+        )
+        mapping = data.validated_data.get("mapping")
+        if isinstance(mapping, str):
+            mapping = json.loads(mapping)
+        if data.validated_data["start"]:
+            job = importing.import_job_start(job=job, mapping=mapping)
+        elif mapping is not None:
+            job = importing.import_job_set_mapping(job=job, mapping=mapping)
+        return Response(ImportOutput(job).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=StartInput, responses={202: ImportOutput})
+    @action(detail=True, methods=["post"])
+    def start(self, request: Request, pk: str | None = None) -> Response:
+        data = StartInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        job = importing.import_job_start(
+            job=self.get_object(), mapping=data.validated_data.get("mapping")
+        )
+        return Response(ImportOutput(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    @action(detail=True, methods=["get"])
+    def errors(self, request: Request, pk: str | None = None) -> HttpResponse:
+        """The rejected rows as CSV: line, reason, and the row as it was uploaded."""
+        job = self.get_object()
+        response = HttpResponse(importing.import_errors_csv(job=job), content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="rejected-{job.pk}.csv"'
+        return response
+
+
+class BulkUpsertApi(APIView):
+    """Create or update up to 1,000 leads, matched by external_id, then email."""
+
+    @extend_schema(
+        request=OpenApiTypes.OBJECT,
+        responses=inline_serializer(
+            "BulkUpsertOutput",
+            {
+                "created": serializers.IntegerField(),
+                "updated": serializers.IntegerField(),
+                "lead_ids": serializers.ListField(child=serializers.UUIDField(allow_null=True)),
+                "errors": serializers.ListField(child=serializers.DictField()),
+            },
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        rows = request.data.get("leads") if isinstance(request.data, dict) else request.data
+        if not isinstance(rows, list):
+            raise AppError(ErrorCode.INVALID, 'Send a JSON list of leads, or {"leads": [...]}.')
+        if len(rows) > MAX_BULK:
+            raise AppError(
+                ErrorCode.INVALID,
+                f"At most {MAX_BULK} leads per call; got {len(rows)}. Split the batch.",
+            )
+        result = leads_upsert(workspace=request.workspace, rows=rows, source=Lead.Source.API)
+        companies_enqueue_enrichment(
+            workspace=request.workspace, company_ids=result.new_company_ids
+        )
+        return Response(
+            {
+                "created": result.created,
+                "updated": result.updated,
+                "lead_ids": result.lead_ids,
+                "errors": result.errors,
+            }
+        )

@@ -1,0 +1,84 @@
+"""Web UI for CSV imports: upload, map columns, watch progress, download rejected rows."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from leads import importing
+from leads.models import ImportJob
+from sdr.errors import AppError
+from sdr.tenancy import member_required
+
+
+@member_required
+def import_list(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            messages.error(request, "Choose a CSV file to upload.")
+        else:
+            try:
+                job = importing.import_job_create(
+                    workspace=request.workspace, uploaded_file=upload, user=request.user
+                )
+            except AppError as error:
+                messages.error(request, error.message)
+            else:
+                return redirect("import-detail", pk=job.pk)
+    jobs = ImportJob.objects.for_workspace(request.workspace).defer("content")[:50]
+    return render(request, "leads/import_list.html", {"jobs": jobs, "max_rows": importing.MAX_ROWS})
+
+
+@member_required(pk=ImportJob)
+def import_detail(request: HttpRequest, pk: ImportJob) -> HttpResponse:
+    job = pk
+    if job.status == ImportJob.Status.MAPPING:
+        preview = importing.import_preview(job=job)
+        columns = [
+            (
+                column,
+                job.mapping.get(column, importing.CUSTOM),
+                [row[i] for row in preview if i < len(row) and row[i].strip()],
+            )
+            for i, column in enumerate(job.columns)
+        ]
+        return render(
+            request,
+            "leads/import_mapping.html",
+            {
+                "job": job,
+                "columns": columns,
+                "targets": importing.TARGET_FIELDS.items(),
+            },
+        )
+    return render(request, "leads/import_progress.html", {"job": job})
+
+
+@require_POST
+@member_required(pk=ImportJob)
+def import_start(request: HttpRequest, pk: ImportJob) -> HttpResponse:
+    mapping = {
+        column: request.POST.get(f"map-{index}", importing.CUSTOM)
+        for index, column in enumerate(pk.columns)
+    }
+    try:
+        importing.import_job_start(job=pk, mapping=mapping)
+    except AppError as error:
+        details = " ".join(" ".join(v) for v in (error.details or {}).values())
+        messages.error(request, f"{error.message} {details}".strip())
+    return redirect("import-detail", pk=pk.pk)
+
+
+@member_required(pk=ImportJob)
+def import_progress(request: HttpRequest, pk: ImportJob) -> HttpResponse:
+    return render(request, "leads/_import_progress.html", {"job": pk})
+
+
+@member_required(pk=ImportJob)
+def import_errors(request: HttpRequest, pk: ImportJob) -> HttpResponse:
+    response = HttpResponse(importing.import_errors_csv(job=pk), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="rejected-rows-{pk.pk}.csv"'
+    return response

@@ -1,0 +1,311 @@
+"""CSV import: upload, map columns, run in Celery with progress, report rejected rows.
+
+The file is kept in the database (a worker on another host reads it there). Rows go
+through `leads_upsert` in batches of 1,000, each batch in its own transaction, so the
+progress bar moves, a bad row is reported with its line and reason, and nothing good is
+held back by it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Iterator
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from leads.enrichment import companies_enqueue_enrichment
+from leads.models import ImportJob, ImportRowError, Lead
+from leads.upsert import leads_upsert
+from sdr.errors import AppError, ErrorCode
+from sdr.models import Workspace
+
+MAX_ROWS = 100_000
+MAX_BYTES = 50 * 1024 * 1024
+BATCH_SIZE = 1_000
+CUSTOM, IGNORE = "custom", "ignore"
+TARGET_FIELDS = {
+    "email": "Email",
+    "external_id": "CRM id",
+    "first_name": "First name",
+    "last_name": "Last name",
+    "full_name": "Full name",
+    "title": "Job title",
+    "company_name": "Company name",
+    "company_domain": "Company domain",
+    "website": "Website",
+    "linkedin_url": "LinkedIn URL",
+    "phone": "Phone",
+    "timezone": "Time zone",
+    "status": "Status",
+    CUSTOM: "Keep as a custom field",
+    IGNORE: "Ignore",
+}
+# Header spellings seen in CRM and spreadsheet exports, compared lowercased and squashed.
+SYNONYMS = {
+    "email": ["email", "e-mail", "emailaddress", "workemail", "businessemail", "mail"],
+    "external_id": ["externalid", "crmid", "id", "recordid", "contactid", "leadid"],
+    "first_name": ["firstname", "fname", "givenname", "first"],
+    "last_name": ["lastname", "lname", "surname", "familyname", "last"],
+    "full_name": ["name", "fullname", "contactname", "contact"],
+    "title": ["title", "jobtitle", "position", "role", "designation"],
+    "company_name": [
+        "company",
+        "companyname",
+        "organization",
+        "organisation",
+        "account",
+        "accountname",
+        "employer",
+    ],
+    "company_domain": ["domain", "companydomain", "emaildomain"],
+    "website": ["website", "companywebsite", "url", "web", "site", "homepage"],
+    "linkedin_url": ["linkedin", "linkedinurl", "linkedinprofile", "personlinkedinurl"],
+    "phone": ["phone", "phonenumber", "mobile", "telephone", "directphone"],
+    "timezone": ["timezone", "tz", "time zone"],
+    "status": ["status", "leadstatus"],
+}
+
+
+def import_job_create(
+    *, workspace: Workspace, uploaded_file: UploadedFile, user: AbstractBaseUser | None
+) -> ImportJob:
+    content = uploaded_file.read(MAX_BYTES + 1)
+    if len(content) > MAX_BYTES:
+        raise AppError(ErrorCode.INVALID, f"The file is larger than {MAX_BYTES // 2**20} MB.")
+    text, _ = decode_csv(content)
+    header, rows = _reader(text)
+    data_rows = sum(1 for row in rows if any(cell.strip() for cell in row))
+    if data_rows == 0:
+        raise AppError(ErrorCode.INVALID, "The file has a header but no rows.")
+    if data_rows > MAX_ROWS:
+        raise AppError(
+            ErrorCode.INVALID,
+            f"The file has {data_rows:,} rows; at most "
+            f"{MAX_ROWS:,} can be imported at once. Split it and upload the parts.",
+        )
+    return ImportJob.objects.for_workspace(workspace).create(
+        workspace=workspace,
+        created_by=user if getattr(user, "pk", None) else None,
+        filename=(uploaded_file.name or "upload.csv")[:255],
+        content=content,
+        columns=header,
+        mapping=mapping_guess(header),
+        total_rows=data_rows,
+    )
+
+
+def decode_csv(content: bytes) -> tuple[str, str]:
+    """The text of an uploaded CSV and the encoding it was in."""
+    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        candidates = ["utf-16"]
+    else:
+        # Excel writes UTF-8 with a BOM or the Windows code page; cp1252 decodes almost
+        # any byte, so it goes last.
+        candidates = ["utf-8-sig", "cp1252"]
+    for encoding in candidates:
+        try:
+            text = content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if "\x00" in text:
+            break
+        return text, encoding
+    raise AppError(ErrorCode.INVALID, "This does not look like a CSV text file.")
+
+
+def _reader(text: str) -> tuple[list[str], Iterator[list[str]]]:
+    sample = text[: 64 * 1024]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    header = next(reader, None)
+    if not header or not any(cell.strip() for cell in header):
+        raise AppError(ErrorCode.INVALID, "The file is empty: it needs a header row.")
+    return _unique([cell.strip() or f"column {i + 1}" for i, cell in enumerate(header)]), reader
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    return out
+
+
+def mapping_guess(columns: list[str]) -> dict[str, str]:
+    lookup = {alias: field for field, aliases in SYNONYMS.items() for alias in aliases}
+    mapping, used = {}, set()
+    for column in columns:
+        key = "".join(ch for ch in column.lower() if ch.isalnum())
+        field = lookup.get(key) or lookup.get(column.lower().strip())
+        if field and field not in used:
+            mapping[column] = field
+            used.add(field)
+        else:
+            mapping[column] = CUSTOM
+    return mapping
+
+
+def import_job_set_mapping(*, job: ImportJob, mapping: dict[str, str]) -> ImportJob:
+    problems = {}
+    unknown_columns = set(mapping) - set(job.columns)
+    if unknown_columns:
+        problems["columns"] = [f"Not in the file: {sorted(unknown_columns)}"]
+    targets = [t for t in mapping.values() if t not in {CUSTOM, IGNORE}]
+    bad = sorted({t for t in mapping.values() if t not in TARGET_FIELDS})
+    if bad:
+        problems["fields"] = [f"Unknown lead fields: {bad}"]
+    doubled = sorted({t for t in targets if targets.count(t) > 1})
+    if doubled:
+        problems["duplicates"] = [f"Mapped from more than one column: {doubled}"]
+    if not {"email", "external_id"} & set(targets):
+        problems["required"] = ["Map a column to Email or to CRM id."]
+    if problems:
+        raise AppError(ErrorCode.INVALID, "The column mapping cannot be used.", details=problems)
+    job.mapping = {column: mapping.get(column, CUSTOM) for column in job.columns}
+    job.save(update_fields=["mapping", "updated_at"])
+    return job
+
+
+def import_job_start(*, job: ImportJob, mapping: dict[str, str] | None = None) -> ImportJob:
+    from leads.tasks import import_leads_task
+
+    import_job_set_mapping(job=job, mapping=mapping if mapping is not None else job.mapping)
+    started = (
+        ImportJob.objects.for_workspace(job.workspace)
+        .filter(pk=job.pk, status=ImportJob.Status.MAPPING)
+        .update(status=ImportJob.Status.QUEUED, updated_at=timezone.now())
+    )
+    if started != 1:
+        raise AppError(ErrorCode.CONFLICT, "This import has already been started.", status_code=409)
+    transaction.on_commit(lambda: import_leads_task.delay(str(job.pk)))
+    job.refresh_from_db()
+    return job
+
+
+def import_job_run(*, job_id: str) -> ImportJob | None:
+    """Run a queued import; None if it is not queued (another worker has it, or it ran)."""
+    claimed = ImportJob.unscoped_objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
+        status=ImportJob.Status.RUNNING, updated_at=timezone.now()
+    )
+    if claimed != 1:
+        return None
+    job = ImportJob.unscoped_objects.select_related("workspace").get(pk=job_id)
+    new_companies: list[Any] = []
+    try:
+        for batch in _batches(job):
+            new_companies += _import_batch(job, batch)
+    except Exception as error:
+        ImportJob.unscoped_objects.filter(pk=job.pk).update(
+            status=ImportJob.Status.FAILED,
+            failure=f"{type(error).__name__}: {error}"[:2000],
+            finished_at=timezone.now(),
+        )
+        raise
+    with transaction.atomic():
+        ImportJob.unscoped_objects.filter(pk=job.pk).update(
+            status=ImportJob.Status.DONE, finished_at=timezone.now()
+        )
+        companies_enqueue_enrichment(workspace=job.workspace, company_ids=new_companies)
+    job.refresh_from_db()
+    return job
+
+
+def _batches(job: ImportJob) -> Iterator[list[tuple[int, dict[str, str], str]]]:
+    """(line, row as {column: value}, problem) in batches; line is where the row starts."""
+    text, _ = decode_csv(bytes(job.content))
+    header, reader = _reader(text)
+    batch: list[tuple[int, dict[str, str], str]] = []
+    line = reader.line_num + 1
+    for cells in reader:
+        start, line = line, reader.line_num + 1
+        if not any(cell.strip() for cell in cells):
+            continue
+        problem = ""
+        if len(cells) > len(header):
+            problem = f"The row has {len(cells)} cells but the header has {len(header)}."
+        batch.append((start, dict(zip(header, cells, strict=False)), problem))
+        if len(batch) >= BATCH_SIZE:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _import_batch(job: ImportJob, batch: list[tuple[int, dict[str, str], str]]) -> list[Any]:
+    good = [(line, raw) for line, raw, problem in batch if not problem]
+    errors = [(line, raw, problem) for line, raw, problem in batch if problem]
+    result = leads_upsert(
+        workspace=job.workspace,
+        rows=[_mapped(job.mapping, raw) for _, raw in good],
+        source=Lead.Source.CSV,
+    )
+    for error in result.errors:
+        line, raw = good[error["index"]]
+        errors.append((line, raw, " ".join(error["reasons"])))
+    with transaction.atomic():
+        ImportRowError.unscoped_objects.bulk_create(
+            [
+                ImportRowError(
+                    workspace=job.workspace, job=job, line=line, reason=reason[:2000], raw=raw
+                )
+                for line, raw, reason in errors
+            ]
+        )
+        ImportJob.unscoped_objects.filter(pk=job.pk).update(
+            done_rows=F("done_rows") + len(batch),
+            created_count=F("created_count") + result.created,
+            updated_count=F("updated_count") + result.updated,
+            error_count=F("error_count") + len(errors),
+            updated_at=timezone.now(),
+        )
+    return result.new_company_ids
+
+
+def _mapped(mapping: dict[str, str], raw: dict[str, str]) -> dict[str, str]:
+    row: dict[str, str] = {}
+    custom: dict[str, str] = {}
+    for column, value in raw.items():
+        target = mapping.get(column, CUSTOM)
+        if target == IGNORE:
+            continue
+        if target == CUSTOM:
+            if value.strip():
+                custom[column] = value.strip()
+        else:
+            row[target] = value
+    row["custom_fields"] = custom
+    return row
+
+
+def import_errors_csv(*, job: ImportJob) -> str:
+    """The rejected rows: line, reason, then the row as it was in the file."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["line", "reason", *job.columns])
+    for error in job.row_errors.order_by("line"):
+        writer.writerow([error.line, error.reason, *[error.raw.get(c, "") for c in job.columns]])
+    return out.getvalue()
+
+
+def import_preview(*, job: ImportJob, rows: int = 5) -> list[list[str]]:
+    """The first rows of the file, for the mapping page."""
+    text, _ = decode_csv(bytes(job.content))
+    _, reader = _reader(text)
+    preview = []
+    for cells in reader:
+        if any(cell.strip() for cell in cells):
+            preview.append(cells[: len(job.columns)])
+        if len(preview) >= rows:
+            break
+    return preview
