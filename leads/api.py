@@ -193,8 +193,9 @@ class CompanyViewSet(WorkspaceViewSet):
         return Response(self._output(company), status=status.HTTP_201_CREATED)
 
     def update(self, request: Request, pk: str | None = None, partial: bool = False) -> Response:
+        company = self.get_object()  # 404 for another workspace's id, before validation
         data = _valid(CompanyUpdateInput, request.data, partial=True)
-        company = services.company_update(company=self.get_object(), data=data)
+        company = services.company_update(company=company, data=data)
         return Response(self._output(company))
 
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
@@ -260,8 +261,9 @@ class LeadViewSet(WorkspaceViewSet):
         return Response(LeadOutput(lead).data, status=status.HTTP_201_CREATED)
 
     def update(self, request: Request, pk: str | None = None, partial: bool = False) -> Response:
+        lead = self.get_object()  # 404 for another workspace's id, before validation
         data = _valid(LeadInput, request.data, partial=True, context=self.get_serializer_context())
-        lead = services.lead_update(lead=self.get_object(), data=data)
+        lead = services.lead_update(lead=lead, data=data)
         return Response(LeadOutput(lead).data)
 
     def partial_update(self, request: Request, pk: str | None = None) -> Response:

@@ -91,11 +91,10 @@ class ImportViewSet(
     @extend_schema(request=StartInput, responses={202: ImportOutput})
     @action(detail=True, methods=["post"])
     def start(self, request: Request, pk: str | None = None) -> Response:
+        job = self.get_object()
         data = StartInput(data=request.data)
         data.is_valid(raise_exception=True)
-        job = importing.import_job_start(
-            job=self.get_object(), mapping=data.validated_data.get("mapping")
-        )
+        job = importing.import_job_start(job=job, mapping=data.validated_data.get("mapping"))
         return Response(ImportOutput(job).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from rest_framework_api_key.admin import APIKeyModelAdmin
 
-from sdr.models import Membership, Workspace, WorkspaceAPIKey
+from sdr.models import LLMCall, Membership, Workspace, WorkspaceAPIKey
 
 
 class MembershipInline(admin.TabularInline):
@@ -32,3 +32,28 @@ class WorkspaceAPIKeyAdmin(APIKeyModelAdmin):
     list_display = [*APIKeyModelAdmin.list_display, "workspace", "last_used_at"]
     list_filter = ["workspace", "revoked"]
     autocomplete_fields = ["workspace"]
+
+
+@admin.register(LLMCall)
+class LLMCallAdmin(admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "workspace",
+        "purpose",
+        "model",
+        "tokens_in",
+        "cached_tokens",
+        "tokens_out",
+        "latency_ms",
+        "cost",
+        "succeeded",
+        "error",
+    ]
+    list_filter = ["workspace", "purpose", "model", "succeeded"]
+    list_select_related = ["workspace"]
+
+    def has_add_permission(self, request):
+        return False  # a log: written by the product, read here
+
+    def has_change_permission(self, request, obj=None):
+        return False

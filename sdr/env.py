@@ -87,3 +87,23 @@ def env_networks(name: str, default: list[str]) -> list[str]:
                 f"{name} must list networks like 10.0.0.0/8, got {network!r}."
             ) from None
     return networks
+
+
+def env_json(name: str, default: dict) -> dict:
+    """Model prices as JSON: {"model": {"input": usd, "cached_input": usd, "output": usd}}."""
+    import json
+
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise ImproperlyConfigured(f"{name} is not valid JSON: {error}") from None
+    if not isinstance(value, dict) or not all(
+        isinstance(v, dict) and {"input", "output"} <= set(v) for v in value.values()
+    ):
+        raise ImproperlyConfigured(
+            f'{name} must map model names to {{"input": ..., "output": ...}} prices.'
+        )
+    return value

@@ -11,7 +11,7 @@ from rest_framework_api_key.models import AbstractAPIKey, APIKeyManager
 from sdr.fields import EncryptedTextField
 from sdr.tenancy import TenantModel
 
-__all__ = ["Membership", "TenantModel", "Workspace", "WorkspaceAPIKey"]
+__all__ = ["LLMCall", "Membership", "TenantModel", "Workspace", "WorkspaceAPIKey"]
 
 
 class Workspace(models.Model):
@@ -81,3 +81,35 @@ class WorkspaceAPIKey(AbstractAPIKey):
     @classmethod
     def for_workspace(cls, workspace: Workspace) -> models.QuerySet[WorkspaceAPIKey]:
         return cls.objects.filter(workspace=workspace)
+
+
+class LLMCall(TenantModel):
+    """One model call (each attempt): what it cost, how long it took, whether it worked."""
+
+    class Purpose(models.TextChoices):
+        DRAFTING = "drafting", "Drafting"
+        CHECKING = "checking", "Checking"
+        CLASSIFICATION = "classification", "Classification"
+
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    model = models.CharField(max_length=100)
+    prompt_version = models.CharField(max_length=40)
+    attempt = models.PositiveSmallIntegerField(default=1)
+    tokens_in = models.PositiveIntegerField(default=0)
+    cached_tokens = models.PositiveIntegerField(default=0)
+    tokens_out = models.PositiveIntegerField(default=0)
+    latency_ms = models.PositiveIntegerField(default=0)
+    cost = models.DecimalField(max_digits=12, decimal_places=6, default=0, help_text="USD")
+    succeeded = models.BooleanField(default=False)
+    # A reason code and a short description; never the prompt, the answer or a key.
+    error = models.CharField(max_length=300, blank=True)
+    # What the call was for ("message", id): costs add up per draft, email, reply.
+    subject_type = models.CharField(max_length=30, blank=True)
+    subject_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["workspace", "subject_type", "subject_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.model} ({'ok' if self.succeeded else self.error})"

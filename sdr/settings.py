@@ -19,6 +19,7 @@ from sdr.env import (
     env_bool,
     env_float,
     env_int,
+    env_json,
     env_list,
     env_networks,
     env_str,
@@ -227,6 +228,29 @@ CELERY_BEAT_SCHEDULE["enrich.refresh-stale"] = {
     "task": "enrich.refresh_stale",
     "schedule": 60 * 60,
 }
+
+# The LLM (sdr/llm.py): any OpenAI-compatible endpoint. Without a base URL the product
+# drafts with the built-in offline drafter.
+LLM_BASE_URL = env_str("LLM_BASE_URL") or ""
+LLM_API_KEY = env_str("LLM_API_KEY") or ""
+LLM_MODELS = {
+    "drafting": env_str("LLM_MODEL_DRAFTING", "gpt-4.1-mini"),
+    "checking": env_str("LLM_MODEL_CHECKING", "gpt-4.1-mini"),
+    "classification": env_str("LLM_MODEL_CLASSIFICATION", "gpt-4.1-nano"),
+}
+LLM_TIMEOUT = env_float("LLM_TIMEOUT", 30.0, minimum=0.1)
+LLM_MAX_RETRIES = env_int("LLM_MAX_RETRIES", 2, minimum=0)
+# USD per million tokens: input, cached input, output. A typed local table (not fetched),
+# overridable with LLM_PRICES_JSON for other providers and models.
+LLM_PRICES = env_json(
+    "LLM_PRICES_JSON",
+    {
+        "gpt-4.1": {"input": 2.00, "cached_input": 0.50, "output": 8.00},
+        "gpt-4.1-mini": {"input": 0.40, "cached_input": 0.10, "output": 1.60},
+        "gpt-4.1-nano": {"input": 0.10, "cached_input": 0.025, "output": 0.40},
+        "gpt-4o-mini": {"input": 0.15, "cached_input": 0.075, "output": 0.60},
+    },
+)
 
 HEALTHZ_BROKER_TIMEOUT = env_float("HEALTHZ_BROKER_TIMEOUT", 2.0, minimum=0.1)
 

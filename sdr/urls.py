@@ -10,6 +10,7 @@ handler500 = "sdr.errors.server_error"
 api_v1 = [
     path("workspace/", api.CurrentWorkspaceApi.as_view(), name="api-workspace"),
     path("", include("leads.api_urls")),
+    path("", include("outreach.api_urls")),
 ]
 
 urlpatterns = [
@@ -20,6 +21,7 @@ urlpatterns = [
     path("settings/api-keys/", views.api_keys, name="api-keys"),
     path("settings/api-keys/<str:pk>/revoke/", views.api_key_revoke, name="api-key-revoke"),
     path("leads/", include("leads.urls")),
+    path("", include("outreach.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from sdr import services
 from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
 from tests.httpserver import http_server  # noqa: F401  (a fixture)
+from tests.openai_server import openai_server  # noqa: F401  (a fixture)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from leads.models import Company, Fact, ImportJob, ImportRowError, Lead, Signal, WebPage
 from outreach.models import Campaign, Enrollment, Message, MessageFeedback, SequenceStep
-from sdr.models import Membership, Workspace, WorkspaceAPIKey
+from sdr.models import LLMCall, Membership, Workspace, WorkspaceAPIKey
 
 
 class WorkspaceFactory(factory.django.DjangoModelFactory):
@@ -206,6 +206,19 @@ class MessageFeedbackFactory(TenantFactory):
     reason = "Too generic"
 
 
+class LLMCallFactory(TenantFactory):
+    class Meta:
+        model = LLMCall
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    purpose = LLMCall.Purpose.DRAFTING
+    model = "gpt-4.1-mini"
+    prompt_version = "draft-1"
+    tokens_in = 900
+    tokens_out = 120
+    succeeded = True
+
+
 # Model -> callable(workspace=...) making one row of it in that workspace.
 TENANT_FACTORIES: dict[type, object] = {
     WorkspaceAPIKey: api_key_factory,
@@ -221,4 +234,5 @@ TENANT_FACTORIES: dict[type, object] = {
     Enrollment: EnrollmentFactory,
     Message: MessageFactory,
     MessageFeedback: MessageFeedbackFactory,
+    LLMCall: LLMCallFactory,
 }

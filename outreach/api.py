@@ -1,0 +1,264 @@
+"""/api/v1/ for campaigns, enrollments and messages (drafts and their review)."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from leads.api import FactOutput
+from outreach import campaigns, enrollment, messages, review, selectors
+from outreach.models import Campaign, Enrollment, Message, SequenceStep
+from sdr.api_base import WorkspaceReadOnlyViewSet, WorkspaceSerializer, WorkspaceViewSet
+from sdr.tenancy import TenantQuerySet
+
+
+class StepSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SequenceStep
+        fields = ["id", "order", "kind", "delay_business_days", "instructions"]
+        read_only_fields = ["id", "order"]
+
+
+class CampaignOutput(WorkspaceSerializer):
+    steps = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "id",
+            "name",
+            "status",
+            "product",
+            "value_propositions",
+            "proof_points",
+            "case_studies",
+            "call_to_action",
+            "tone",
+            "style_guide",
+            "example_emails",
+            "language",
+            "allowed_links",
+            "sender_name",
+            "sender_title",
+            "sender_company",
+            "autonomy",
+            "review_sample_share",
+            "max_words_first_touch",
+            "max_words_follow_up",
+            "steps",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_steps(self, campaign: Campaign) -> list[dict]:
+        return StepSerializer(campaign.steps.order_by("order"), many=True).data
+
+
+class CampaignInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    status = serializers.ChoiceField(Campaign.Status.choices, required=False)
+    product = serializers.CharField()
+    value_propositions = serializers.ListField(child=serializers.CharField(), required=False)
+    proof_points = serializers.ListField(child=serializers.CharField(), required=False)
+    case_studies = serializers.ListField(child=serializers.DictField(), required=False)
+    call_to_action = serializers.CharField(max_length=300)
+    tone = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    style_guide = serializers.CharField(required=False, allow_blank=True)
+    example_emails = serializers.ListField(child=serializers.DictField(), required=False)
+    language = serializers.CharField(max_length=10, required=False)
+    allowed_links = serializers.ListField(child=serializers.URLField(), required=False)
+    sender_name = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    sender_title = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    sender_company = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    autonomy = serializers.ChoiceField(Campaign.Autonomy.choices, required=False)
+    review_sample_share = serializers.FloatField(min_value=0, max_value=1, required=False)
+    max_words_first_touch = serializers.IntegerField(min_value=20, max_value=400, required=False)
+    max_words_follow_up = serializers.IntegerField(min_value=20, max_value=400, required=False)
+    steps = StepSerializer(many=True, required=False)
+
+
+class EnrollInput(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=1, max_value=1000, default=100)
+    lead_ids = serializers.ListField(child=serializers.UUIDField(), required=False)
+
+
+class EnrollOutput(serializers.Serializer):
+    enrolled = serializers.IntegerField()
+    enrollment_ids = serializers.ListField(child=serializers.UUIDField())
+    skipped = serializers.DictField(child=serializers.IntegerField())
+
+
+class EnrollmentOutput(WorkspaceSerializer):
+    class Meta:
+        model = Enrollment
+        fields = [
+            "id",
+            "campaign",
+            "lead",
+            "current_step",
+            "status",
+            "stop_reason",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class MessageOutput(WorkspaceSerializer):
+    lead = serializers.UUIDField(source="enrollment.lead_id", read_only=True)
+    campaign = serializers.UUIDField(source="enrollment.campaign_id", read_only=True)
+    step_order = serializers.IntegerField(source="step.order", read_only=True)
+    citations = FactOutput(source="cited_facts", many=True, read_only=True)
+
+    class Meta:
+        model = Message
+        fields = [
+            "id",
+            "lead",
+            "campaign",
+            "enrollment",
+            "step",
+            "step_order",
+            "status",
+            "subject",
+            "body",
+            "citations",
+            "angle",
+            "drafter",
+            "model",
+            "prompt_version",
+            "checks",
+            "attempts",
+            "failure_reason",
+            "history",
+            "sampled_for_review",
+            "reviewed_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ApproveInput(serializers.Serializer):
+    subject = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    body = serializers.CharField(required=False)
+
+
+class RejectInput(serializers.Serializer):
+    reason = serializers.CharField()
+
+
+def _valid(serializer_class, data, *, partial: bool = False) -> dict:
+    serializer = serializer_class(data=data, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _reviewer(request: Request):
+    # API keys act for the workspace, not for a person: their reviews carry no user.
+    return request.user if isinstance(request.user, get_user_model()) else None
+
+
+@extend_schema_view(
+    create=extend_schema(request=CampaignInput, responses={201: CampaignOutput}),
+    update=extend_schema(request=CampaignInput, responses=CampaignOutput),
+    partial_update=extend_schema(request=CampaignInput, responses=CampaignOutput),
+)
+class CampaignViewSet(WorkspaceViewSet):
+    model = Campaign
+    serializer_class = CampaignOutput
+
+    def scope_queryset(self, queryset: TenantQuerySet) -> TenantQuerySet:
+        return queryset.prefetch_related("steps")
+
+    def create(self, request: Request) -> Response:
+        data = _valid(CampaignInput, request.data)
+        campaign = campaigns.campaign_create(workspace=request.workspace, **data)
+        return Response(CampaignOutput(campaign).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request: Request, pk: str | None = None, partial: bool = False) -> Response:
+        campaign = self.get_object()  # 404 for another workspace's id, before validation
+        data = _valid(CampaignInput, request.data, partial=partial)
+        campaign = campaigns.campaign_update(campaign=campaign, **data)
+        return Response(CampaignOutput(campaign).data)
+
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        return self.update(request, pk, partial=True)
+
+    @extend_schema(request=EnrollInput, responses=EnrollOutput)
+    @action(detail=True, methods=["post"])
+    def enroll(self, request: Request, pk: str | None = None) -> Response:
+        """Enroll the best-ranked eligible leads (or the ones named) and start drafting."""
+        campaign = self.get_object()
+        data = _valid(EnrollInput, request.data)
+        result = enrollment.campaign_enroll(
+            campaign=campaign, limit=data["limit"], lead_ids=data.get("lead_ids")
+        )
+        return Response(
+            {
+                "enrolled": len(result.enrolled),
+                "enrollment_ids": [e.pk for e in result.enrolled],
+                "skipped": result.skipped,
+            }
+        )
+
+
+class EnrollmentViewSet(WorkspaceReadOnlyViewSet):
+    model = Enrollment
+    serializer_class = EnrollmentOutput
+
+    def scope_queryset(self, queryset: TenantQuerySet) -> TenantQuerySet:
+        params = self.request.query_params
+        filters = {"campaign_id": params.get("campaign"), "status": params.get("status")}
+        return queryset.filter(**{k: v for k, v in filters.items() if v})
+
+
+class MessageViewSet(WorkspaceReadOnlyViewSet):
+    model = Message
+    serializer_class = MessageOutput
+
+    def scope_queryset(self, queryset: TenantQuerySet) -> TenantQuerySet:
+        params = self.request.query_params
+        return selectors.message_list(
+            workspace=self.request.workspace,
+            status=params.get("status", ""),
+            campaign_id=params.get("campaign", ""),
+        ).prefetch_related("cited_facts")
+
+    @extend_schema(request=ApproveInput, responses=MessageOutput)
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str | None = None) -> Response:
+        """Approve a draft for sending, optionally with edits (stored as feedback)."""
+        message = self.get_object()
+        data = _valid(ApproveInput, request.data)
+        message = review.message_approve(
+            message=message,
+            user=_reviewer(request),
+            subject=data.get("subject"),
+            body=data.get("body"),
+        )
+        return Response(MessageOutput(self.get_queryset().get(pk=message.pk)).data)
+
+    @extend_schema(request=RejectInput, responses=MessageOutput)
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str | None = None) -> Response:
+        message = self.get_object()
+        data = _valid(RejectInput, request.data)
+        message = review.message_reject(
+            message=message, user=_reviewer(request), reason=data["reason"]
+        )
+        return Response(MessageOutput(self.get_queryset().get(pk=message.pk)).data)
+
+    @extend_schema(request=None, responses={202: MessageOutput})
+    @action(detail=True, methods=["post"])
+    def redraft(self, request: Request, pk: str | None = None) -> Response:
+        message = messages.message_redraft(message=self.get_object())
+        return Response(
+            MessageOutput(self.get_queryset().get(pk=message.pk)).data,
+            status=status.HTTP_202_ACCEPTED,
+        )

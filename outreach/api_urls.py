@@ -1,0 +1,12 @@
+"""/api/v1/ routes of the outreach app."""
+
+from rest_framework.routers import SimpleRouter
+
+from outreach import api
+
+router = SimpleRouter()
+router.register("campaigns", api.CampaignViewSet, basename="api-campaign")
+router.register("enrollments", api.EnrollmentViewSet, basename="api-enrollment")
+router.register("messages", api.MessageViewSet, basename="api-message")
+
+urlpatterns: list = [*router.urls]

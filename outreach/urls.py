@@ -1,0 +1,16 @@
+"""Web UI routes of the outreach app."""
+
+from django.urls import path
+
+from outreach import views
+
+urlpatterns: list = [
+    path("campaigns/", views.campaign_list, name="campaign-list"),
+    path("campaigns/new/", views.campaign_new, name="campaign-new"),
+    path("campaigns/<uuid:pk>/", views.campaign_detail, name="campaign-detail"),
+    path("campaigns/<uuid:pk>/edit/", views.campaign_edit, name="campaign-edit"),
+    path("campaigns/<uuid:pk>/enroll/", views.campaign_enroll, name="campaign-enroll"),
+    path("review/", views.review_queue, name="review-queue"),
+    path("review/<uuid:pk>/", views.message_review, name="message-review"),
+    path("review/<uuid:pk>/act/", views.message_act, name="message-act"),
+]

@@ -1,0 +1,143 @@
+"""A loopback server speaking the OpenAI Chat Completions wire format, for the real SDK.
+
+Answers come from a script (a queue) or, when the script is empty, from a responder
+function of the request. Every request is recorded with its headers and JSON body.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+
+@dataclass
+class Reply:
+    content: str | None = None
+    refusal: str | None = None
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    prompt_tokens: int = 120
+    cached_tokens: int = 0
+    completion_tokens: int = 40
+
+
+def json_reply(data: Any, **kwargs) -> Reply:
+    return Reply(content=json.dumps(data), **kwargs)
+
+
+def error_reply(status: int, retry_after: str | None = None) -> Reply:
+    headers = {"Retry-After": retry_after} if retry_after is not None else {}
+    return Reply(status=status, headers=headers)
+
+
+@dataclass
+class Seen:
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+    @property
+    def messages(self) -> list[dict[str, str]]:
+        return self.body.get("messages", [])
+
+
+class FakeOpenAI:
+    def __init__(self) -> None:
+        self.script: deque[Reply] = deque()
+        self.responder: Callable[[Seen], Reply] | None = None
+        self.requests: list[Seen] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                seen = Seen({k.lower(): v for k, v in self.headers.items()}, body)
+                server.requests.append(seen)
+                reply = server.next_reply(seen)
+                if reply.delay:
+                    time.sleep(reply.delay)
+                payload = server.payload(reply, body)
+                self.send_response(reply.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+
+    def next_reply(self, seen: Seen) -> Reply:
+        if self.script:
+            return self.script.popleft()
+        if self.responder is not None:
+            return self.responder(seen)
+        return Reply(status=500)
+
+    def payload(self, reply: Reply, request: dict[str, Any]) -> bytes:
+        if reply.status != 200:
+            return json.dumps(
+                {"error": {"message": "scripted failure", "type": "server_error", "code": None}}
+            ).encode()
+        return json.dumps(
+            {
+                "id": "chatcmpl-test",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": request.get("model", "test-model"),
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "message": {
+                            "role": "assistant",
+                            "content": reply.content,
+                            "refusal": reply.refusal,
+                        },
+                    }
+                ],
+                "usage": {
+                    "prompt_tokens": reply.prompt_tokens,
+                    "completion_tokens": reply.completion_tokens,
+                    "total_tokens": reply.prompt_tokens + reply.completion_tokens,
+                    "prompt_tokens_details": {"cached_tokens": reply.cached_tokens},
+                },
+            }
+        ).encode()
+
+    def close(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+@pytest.fixture
+def openai_server(settings):
+    server = FakeOpenAI()
+    settings.LLM_BASE_URL = server.base_url
+    settings.LLM_API_KEY = "sk-test-settings-key"
+    settings.LLM_TIMEOUT = 5
+    settings.LLM_MAX_RETRIES = 2
+    yield server
+    server.close()

@@ -1,0 +1,172 @@
+"""Campaigns end to end without a model: build, enroll, draft, review, feedback."""
+
+from __future__ import annotations
+
+import pytest
+
+from leads.models import Lead
+from outreach.models import Enrollment, Message, MessageFeedback
+from tests.factories import (
+    CampaignFactory,
+    EnrollmentFactory,
+    FactFactory,
+    LeadFactory,
+    MessageFactory,
+    SequenceStepFactory,
+)
+
+CAMPAIGN = {
+    "name": "Warehouse Q1",
+    "product": "Pick-to-light carts that make picking faster",
+    "value_propositions": ["Cuts picking labour by 30%"],
+    "proof_points": ["Used in 40 warehouses"],
+    "call_to_action": "Would a 15-minute call next week be useful?",
+    "sender_name": "Sam",
+    "sender_company": "Pickwell",
+}
+
+
+def error_of(response) -> dict:
+    return response.json()["error"]
+
+
+def test_a_campaign_is_created_with_a_default_sequence(api):
+    response = api.post("/api/v1/campaigns/", CAMPAIGN, format="json")
+    assert response.status_code == 201, response.json()
+    steps = response.json()["steps"]
+    assert [s["kind"] for s in steps] == ["first_touch", "follow_up", "break_up"]
+    assert [s["order"] for s in steps] == [1, 2, 3]
+
+
+def test_a_campaign_with_missing_fields_gets_field_errors(api):
+    response = api.post("/api/v1/campaigns/", {"name": "x"}, format="json")
+    assert response.status_code == 400
+    details = error_of(response)["details"]
+    assert {"product", "call_to_action"} <= set(details)
+
+
+def test_a_sequence_must_start_with_a_first_touch(api):
+    payload = {**CAMPAIGN, "steps": [{"kind": "follow_up"}]}
+    response = api.post("/api/v1/campaigns/", payload, format="json")
+    assert response.status_code == 400
+    assert "first touch" in error_of(response)["message"]
+
+
+@pytest.fixture
+def campaign(workspace):
+    campaign = CampaignFactory(workspace=workspace)
+    SequenceStepFactory(workspace=workspace, campaign=campaign, order=1, kind="first_touch")
+    SequenceStepFactory(
+        workspace=workspace, campaign=campaign, order=2, kind="follow_up", delay_business_days=3
+    )
+    return campaign
+
+
+def test_enrolling_takes_eligible_leads_newest_first_and_drafts_them(
+    api, workspace, campaign, django_capture_on_commit_callbacks
+):
+    older = LeadFactory(workspace=workspace)
+    newer = LeadFactory(workspace=workspace)
+    FactFactory(
+        workspace=workspace,
+        company=newer.company,
+        field="description",
+        value="builds robots for warehouses",
+        confidence=0.8,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(f"/api/v1/campaigns/{campaign.pk}/enroll/", {"limit": 1}, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["enrolled"] == 1
+    enrollment = Enrollment.objects.for_workspace(workspace).get()
+    assert enrollment.lead == newer
+    message = Message.objects.for_workspace(workspace).get()
+    assert message.status == Message.Status.PENDING_REVIEW
+    assert message.drafter == "offline"
+    assert "builds robots for warehouses" in message.body
+    assert [str(f.pk) for f in message.cited_facts.all()] == message.angle["fact"].split()
+    assert Lead.objects.for_workspace(workspace).get(pk=newer.pk).status == Lead.Status.ACTIVE
+    assert Lead.objects.for_workspace(workspace).get(pk=older.pk).status == Lead.Status.NEW
+
+
+def test_a_lead_active_in_another_campaign_is_never_enrolled(api, workspace, campaign):
+    busy = LeadFactory(workspace=workspace)
+    EnrollmentFactory(workspace=workspace, lead=busy)  # active elsewhere
+    response = api.post(
+        f"/api/v1/campaigns/{campaign.pk}/enroll/", {"lead_ids": [str(busy.pk)]}, format="json"
+    )
+    assert response.json()["enrolled"] == 0
+    assert sum(response.json()["skipped"].values()) == 1
+
+
+@pytest.mark.parametrize("status", ["unsubscribed", "bounced", "do_not_contact", "replied"])
+def test_opted_out_and_answered_leads_are_not_enrolled(api, workspace, campaign, status):
+    LeadFactory(workspace=workspace, status=status)
+    response = api.post(f"/api/v1/campaigns/{campaign.pk}/enroll/", {}, format="json")
+    assert response.json()["enrolled"] == 0
+
+
+def test_leads_without_email_are_not_enrolled(api, workspace, campaign):
+    LeadFactory(workspace=workspace, email="")
+    assert (
+        api.post(f"/api/v1/campaigns/{campaign.pk}/enroll/", {}, format="json").json()["enrolled"]
+        == 0
+    )
+
+
+def test_the_database_refuses_a_second_active_enrollment(workspace):
+    from django.db import IntegrityError, transaction
+
+    lead = LeadFactory(workspace=workspace)
+    EnrollmentFactory(workspace=workspace, lead=lead)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        EnrollmentFactory(workspace=workspace, lead=lead)
+
+
+def test_approving_with_edits_stores_the_edit_as_feedback(api, workspace):
+    message = MessageFactory(workspace=workspace)
+    original = message.body
+    response = api.post(
+        f"/api/v1/messages/{message.pk}/approve/",
+        {"body": "Hi Dana, shorter and better. Worth a call?"},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "approved"
+    feedback = MessageFeedback.objects.for_workspace(workspace).get()
+    assert feedback.kind == "edited"
+    assert feedback.body_before == original
+    assert feedback.body_after == "Hi Dana, shorter and better. Worth a call?"
+
+
+def test_approving_as_written_is_feedback_too(api, workspace):
+    message = MessageFactory(workspace=workspace)
+    api.post(f"/api/v1/messages/{message.pk}/approve/", {}, format="json")
+    assert MessageFeedback.objects.for_workspace(workspace).get().kind == "approved"
+
+
+def test_rejecting_needs_a_reason_and_keeps_it(api, workspace):
+    message = MessageFactory(workspace=workspace)
+    response = api.post(f"/api/v1/messages/{message.pk}/reject/", {"reason": " "}, format="json")
+    assert response.status_code == 400
+    response = api.post(
+        f"/api/v1/messages/{message.pk}/reject/", {"reason": "Wrong angle"}, format="json"
+    )
+    assert response.json()["status"] == "rejected"
+    assert MessageFeedback.objects.for_workspace(workspace).get().reason == "Wrong angle"
+
+
+def test_an_approved_message_cannot_be_reviewed_again(api, workspace):
+    message = MessageFactory(workspace=workspace, status=Message.Status.APPROVED)
+    response = api.post(f"/api/v1/messages/{message.pk}/reject/", {"reason": "x"}, format="json")
+    assert response.status_code == 409
+    assert error_of(response)["code"] == "conflict"
+
+
+def test_message_lists_stay_within_a_few_queries(api, workspace, django_assert_max_num_queries):
+    for _ in range(5):
+        message = MessageFactory(workspace=workspace)
+        message.cited_facts.add(FactFactory(workspace=workspace))
+    with django_assert_max_num_queries(8):
+        response = api.get("/api/v1/messages/")
+    assert len(response.json()["results"]) == 5
