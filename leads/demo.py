@@ -64,3 +64,44 @@ def demo_sites_serving() -> Iterator[list[str]]:
     finally:
         if not already:
             demo_sites_stop()
+
+
+# Leads at the sample companies, as a sales team would import them.
+DEMO_LEADS = {
+    "northwind-robotics": [
+        ("priya.nair", "Priya", "Nair", "VP Sales"),
+        ("amira", "Amira", "Haddad", "CEO & Co-founder"),
+    ],
+    "lumen-ledger": [("marc", "Marc", "Dubois", "Chief Revenue Officer")],
+    "harbor-health-analytics": [("daniel", "Daniel", "Cho", "Founder and CEO")],
+}
+
+
+def seed_demo_leads(*, workspace) -> None:
+    """Companies at the sample sites with their leads, researched once (idempotent)."""
+    from leads.enrichment import company_enrich
+    from leads.models import Company
+    from leads.upsert import leads_upsert
+    from sdr.fetch import Fetcher
+
+    rows = [
+        {
+            "email": f"{local}@{site}.example",
+            "first_name": first,
+            "last_name": last,
+            "title": title,
+            "company_domain": f"{site}.example",
+            "company_name": site.replace("-", " ").title(),
+        }
+        for site, people in DEMO_LEADS.items()
+        for local, first, last, title in people
+    ]
+    leads_upsert(workspace=workspace, rows=rows, source="csv")
+    companies = Company.objects.for_workspace(workspace)
+    urls = dict(zip([p.name for p in demo_sites()], demo_sites_start(), strict=True))
+    for site, url in urls.items():
+        companies.filter(domain=f"{site}.example", website="").update(website=url)
+    # Sample sites are local: no need to be polite to ourselves.
+    with Fetcher(politeness_delay=0) as fetcher:
+        for company in companies.filter(enrich_status=Company.EnrichStatus.NEVER):
+            company_enrich(company=company, fetcher=fetcher)

@@ -116,3 +116,28 @@ def coverage_report(*, workspace: Workspace) -> dict[str, object]:
         for name, _ in [*COVERAGE_FIELDS, ("with_signals", None)]
     ]
     return {"companies": total, "enriched": counts["enriched"], "fields": fields}
+
+
+def funnel_cards(*, workspace: Workspace) -> list[dict[str, object]]:
+    from django.urls import reverse
+
+    companies = Company.objects.for_workspace(workspace).aggregate(
+        total=Count("pk"), researched=Count("pk", filter=Q(enrich_status="done"))
+    )
+    return [
+        {
+            "label": "Leads",
+            "value": Lead.objects.for_workspace(workspace).count(),
+            "url": reverse("lead-list"),
+        },
+        {
+            "label": "Companies researched",
+            "value": f"{companies['researched']} / {companies['total']}",
+            "url": reverse("company-list"),
+        },
+        {
+            "label": "Signals found",
+            "value": Signal.objects.for_workspace(workspace).count(),
+            "url": reverse("coverage"),
+        },
+    ]

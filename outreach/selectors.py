@@ -51,3 +51,22 @@ def campaign_message_counts(*, campaign: Campaign) -> dict[str, int]:
         .annotate(n=Count("pk"))
     )
     return dict(rows)
+
+
+def funnel_cards(*, workspace: Workspace) -> list[dict[str, object]]:
+    from django.urls import reverse
+
+    counts = Message.objects.for_workspace(workspace).aggregate(
+        drafted=Count("pk", filter=~Q(status=Message.Status.DRAFTING)),
+        to_review=Count("pk", filter=Q(status__in=REVIEW_QUEUE)),
+        approved=Count("pk", filter=Q(status=Message.Status.APPROVED)),
+    )
+    return [
+        {"label": "Drafts written", "value": counts["drafted"], "url": reverse("campaign-list")},
+        {
+            "label": "Waiting for review",
+            "value": counts["to_review"],
+            "url": reverse("review-queue"),
+        },
+        {"label": "Approved to send", "value": counts["approved"], "url": reverse("campaign-list")},
+    ]

@@ -157,8 +157,11 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Celery. Without a broker URL tasks run eagerly in-process (the demo).
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or ""
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL)
+_BROKER_URL = env_str("CELERY_BROKER_URL") or ""
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=not _BROKER_URL)
+# Eager with no broker: the in-memory transport, so nothing ever reaches for a default
+# broker on localhost.
+CELERY_BROKER_URL = _BROKER_URL or "memory://localhost/"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True

@@ -44,8 +44,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 def dashboard_cards(workspace: Workspace) -> list[dict[str, object]]:
-    """The funnel counts shown on the dashboard; later work adds its stages here."""
-    return []
+    """The funnel, stage by stage; each app contributes its stages."""
+    from leads.selectors import funnel_cards as lead_cards
+    from outreach.selectors import funnel_cards as outreach_cards
+
+    return [*lead_cards(workspace=workspace), *outreach_cards(workspace=workspace)]
 
 
 @require_POST

@@ -57,7 +57,7 @@ def _opener(angle: Angle, fact: FactRef | None, lead: LeadBrief) -> str:
             round_name = details.get("round") or "funding round"
             return f"Congratulations on the {round_name} at {company}."
         case "hiring":
-            return f"I saw {company} is hiring: {fact.text.rstrip('.')}."
+            return _hiring_line(company, details, fact)
         case "product_launch":
             return f"I read about the launch at {company}: {fact.text.rstrip('.')}."
         case "leadership_change":
@@ -68,6 +68,17 @@ def _opener(angle: Angle, fact: FactRef | None, lead: LeadBrief) -> str:
             return f"I noticed {company} has {fact.text} open roles right now."
         case _:
             return _about_line(company, fact.text.strip().rstrip("."))
+
+
+def _hiring_line(company: str, details: dict, fact: FactRef) -> str:
+    roles = details.get("roles")
+    sales = details.get("sales_roles") or []
+    if not isinstance(roles, int):
+        return f"I saw {company} is hiring: {fact.text.rstrip('.')}."
+    line = f"I saw {company} is hiring for {roles} role{'s' if roles != 1 else ''}"
+    if sales:
+        line += f", {len(sales)} of them in sales"
+    return line + "."
 
 
 def _about_line(company: str, text: str) -> str:
@@ -93,10 +104,9 @@ def _subject(angle: Angle, fact: FactRef | None, lead: LeadBrief, campaign: Camp
 def _bridge(campaign: CampaignBrief, step: StepBrief) -> str:
     parts = []
     if campaign.value_propositions:
-        parts.append(
-            f"{campaign.sender_company or 'We'} help teams like yours: "
-            f"{_lower_first(campaign.value_propositions[0].rstrip('.'))}."
-        )
+        who = f"{campaign.sender_company} helps" if campaign.sender_company else "We help"
+        value = _lower_first(campaign.value_propositions[0].rstrip("."))
+        parts.append(f"{who} teams like yours: {value}.")
     else:
         parts.append(f"We offer {_lower_first(campaign.product.rstrip('.'))}.")
     if campaign.proof_points:

@@ -9,5 +9,9 @@ class Command(BaseCommand):
         parser.add_argument("--addrport", default="127.0.0.1:8000")
 
     def handle(self, *args, addrport: str, **options):
+        from leads.demo import demo_sites_start
+
         call_command("seed_demo")
+        # The sample company sites stay up, so "Enrich now" works offline too.
+        demo_sites_start()
         call_command("runserver", addrport, use_reloader=False)

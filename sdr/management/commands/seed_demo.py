@@ -1,4 +1,4 @@
-"""Migrate and create the demo workspace. Running it again changes nothing."""
+"""Migrate and create the demo workspace with data. Running it again changes nothing."""
 
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
@@ -13,12 +13,17 @@ DEMO_PASSWORD = "demo-password"  # noqa: S105 - the demo's published login, neve
 
 
 class Command(BaseCommand):
-    help = "Migrate the database and create the demo workspace and its user (idempotent)."
+    help = "Migrate the database and create the demo workspace, its user and data (idempotent)."
 
     def handle(self, *args, **options):
         call_command("migrate", interactive=False, verbosity=0)
         with transaction.atomic():
             workspace = seed_demo_workspace()
+        from leads.demo import seed_demo_leads
+        from outreach.demo import seed_demo_campaign
+
+        seed_demo_leads(workspace=workspace)
+        seed_demo_campaign(workspace=workspace)
         self.stdout.write(
             f"Demo workspace '{workspace.slug}' is ready.\n"
             f"Sign in at http://127.0.0.1:8000/ as {DEMO_USERNAME} / {DEMO_PASSWORD}"
@@ -40,5 +45,4 @@ def seed_demo_workspace() -> Workspace:
     Membership.objects.get_or_create(
         workspace=workspace, user=user, defaults={"role": Membership.Role.OWNER}
     )
-    # Later work seeds its demo data here, each step idempotent.
     return workspace
