@@ -80,7 +80,7 @@ def test_a_grounded_model_draft_passes_code_and_model_checks(workspace, openai_s
     prompt = " ".join(m["content"] for m in drafting.messages)
     assert "Series A" in prompt and "Angle: Northwind Robotics raises $12M" in prompt
     assert checking.body["model"] == "gpt-4.1-mini"
-    assert "UNTRUSTED EMAIL" in checking.messages[2]["content"]
+    assert "UNTRUSTED EMAIL" in checking.messages[1]["content"]
 
 
 def test_the_prompt_never_carries_planted_instructions(workspace, openai_server, briefs):
