@@ -283,8 +283,7 @@ def _companies(workspace: Workspace, rows: list[_Row], result: UpsertResult) -> 
     Company.unscoped_objects.bulk_create(missing, ignore_conflicts=True, batch_size=1000)
     if missing:
         created = {c.domain: c for c in scoped.filter(domain__in=[c.domain for c in missing])}
-        result.new_company_ids += [
-            c.pk for c in created.values() if c.pk in {m.pk for m in missing}
-        ]
+        ours = {m.pk for m in missing}  # not those another import created meanwhile
+        result.new_company_ids += [c.pk for c in created.values() if c.pk in ours]
         found.update(created)
     return found

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from urllib.parse import urlsplit
 
 import tldextract
@@ -15,6 +15,7 @@ def _extractor() -> tldextract.TLDExtract:
     return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 
+@lru_cache(maxsize=8192)
 def registrable_domain(value: str) -> str:
     """The registrable domain of a host, URL or email address; "" if there is none."""
     value = (value or "").strip().lower()

@@ -35,6 +35,10 @@ class LoopbackServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            # Headers and body go out in two writes; with Nagle on, the second waits for
+            # the client's delayed ACK (~40 ms on loopback) on every response.
+            disable_nagle_algorithm = True
+
             def do_GET(self) -> None:
                 seen = Seen(self.path, {k.lower(): v for k, v in self.headers.items()})
                 server.requests.append(seen)

@@ -57,6 +57,9 @@ class FakeOpenAI:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            # Headers and body go out in two writes; with Nagle on, the second waits for
+            # the client's delayed ACK (~40 ms on loopback) on every response.
+            disable_nagle_algorithm = True
             protocol_version = "HTTP/1.1"
 
             def do_POST(self) -> None:

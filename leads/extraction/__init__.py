@@ -53,7 +53,7 @@ def extract_page(html: str, *, url: str) -> PageExtraction:
     by_type = _by_type(items)
 
     values = extract_structured(page, items) + extract_meta(page, kind)
-    values += extract_contacts(page) + extract_socials(page) + extract_tech(page)
+    values += extract_contacts(page, kind) + extract_socials(page) + extract_tech(page)
     role_values, hiring = extract_careers(page, by_type["jobposting"], kind)
     values += role_values
     signals = hiring
@@ -61,7 +61,8 @@ def extract_page(html: str, *, url: str) -> PageExtraction:
         signals += extract_press(page, by_type["article"], kind)
     people = extract_people(page, by_type["person"], kind)
 
-    if looks_like_instructions(page.visible_text) or looks_like_instructions(page.html[:100_000]):
+    # The raw markup covers visible and hidden text alike.
+    if looks_like_instructions(page.html[:100_000]):
         page.warnings.append(
             "page text contains instruction-like content; it is kept as data "
             "and never used in prompts"

@@ -17,15 +17,20 @@ MAX_EMAILS = 10
 MAX_PHONES = 5
 
 
-def extract_contacts(page: Page) -> list[ExtractedValue]:
-    return _emails(page) + _phones(page)
+# Numbers in running text are read where companies list them; every page's tel: links are.
+TEXT_PHONE_PAGES = {"home", "contact", "about"}
+
+
+def extract_contacts(page: Page, page_kind: str) -> list[ExtractedValue]:
+    return _emails(page) + _phones(page, scan_text=page_kind in TEXT_PHONE_PAGES)
 
 
 def _emails(page: Page) -> list[ExtractedValue]:
     found: dict[str, str] = {}
-    for anchor in page.soup.select('a[href^="mailto:" i]'):
-        address = unquote(anchor["href"][7:].split("?", 1)[0])
-        found.setdefault(address, str(anchor)[:300])
+    for anchor in page.anchors:
+        if anchor["href"][:7].lower() == "mailto:":
+            address = unquote(anchor["href"][7:].split("?", 1)[0])
+            found.setdefault(address, str(anchor)[:300])
     for match in _EMAIL_IN_TEXT.finditer(page.visible_text):
         found.setdefault(match.group(0), _around(page.visible_text, match.start()))
     out = []
@@ -45,16 +50,20 @@ def _valid_email(raw: str) -> str:
         return ""
 
 
-def _phones(page: Page) -> list[ExtractedValue]:
+def _phones(page: Page, *, scan_text: bool) -> list[ExtractedValue]:
     region = _region(page.url)
     out: dict[str, ExtractedValue] = {}
-    for anchor in page.soup.select('a[href^="tel:" i]'):
+    for anchor in (a for a in page.anchors if a["href"][:4].lower() == "tel:"):
         number = e164(anchor["href"][4:], region)
         if number:
             out.setdefault(
                 number, ExtractedValue("phone", number, str(anchor)[:300], 0.8, "contacts")
             )
-    text = page.visible_text[:50_000]
+    if not scan_text:
+        return list(out.values())
+    # Matching numbers in text is costly; they sit in headers, footers and contact
+    # blocks, so the first 20,000 characters are enough.
+    text = page.visible_text[:20_000]
     for match in phonenumbers.PhoneNumberMatcher(
         text, region, leniency=phonenumbers.Leniency.VALID
     ):

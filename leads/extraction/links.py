@@ -53,7 +53,7 @@ def page_kind(page: Page) -> str:
 
 def extract_links(page: Page) -> dict[str, list[str]]:
     links: dict[str, list[str]] = {kind: [] for kind in KIND_WORDS}
-    for anchor in page.soup.find_all("a", href=True):
+    for anchor in page.anchors:
         url = page.absolute(anchor["href"])
         if not url.startswith(("http://", "https://")) or not page.same_site(url):
             continue

@@ -48,6 +48,11 @@ class Page:
                 break
         return out
 
+    @cached_property
+    def anchors(self) -> list[Tag]:
+        """Every <a href>, found once and shared by the extractors that read links."""
+        return self.soup.find_all("a", href=True)
+
     def absolute(self, href: str | None) -> str:
         if not href:
             return ""
@@ -62,14 +67,18 @@ class Page:
             return registrable_domain(url) == self.domain
         return host == (urlsplit(self.url).hostname or "")
 
+    @cached_property
+    def metas(self) -> dict[str, str]:
+        """<meta name|property=... content=...>, lowercased names, first one wins."""
+        found: dict[str, str] = {}
+        for tag in self.soup.find_all("meta"):
+            key = (tag.get("property") or tag.get("name") or "").strip().lower()
+            if key and tag.get("content") and key not in found:
+                found[key] = clean(tag["content"], 1000)
+        return found
+
     def meta(self, *names: str) -> str:
-        for name in names:
-            tag = self.soup.find("meta", attrs={"property": name}) or self.soup.find(
-                "meta", attrs={"name": name}
-            )
-            if tag and tag.get("content"):
-                return clean(tag["content"], 1000)
-        return ""
+        return next((self.metas[n] for n in names if self.metas.get(n)), "")
 
 
 _HIDDEN_TAGS = {"script", "style", "noscript", "template", "head", "title", "svg"}

@@ -45,7 +45,7 @@ def social_value(url: str) -> dict[str, str] | None:
 def extract_socials(page: Page) -> list[ExtractedValue]:
     seen: set[str] = set()
     out = []
-    for anchor in page.soup.find_all("a", href=True):
+    for anchor in page.anchors:
         social = social_value(page.absolute(anchor["href"]))
         if social and social["url"] not in seen and "/in/" not in social["url"]:
             seen.add(social["url"])

@@ -24,7 +24,7 @@ FINGERPRINTS: dict[str, str] = {
     "Stripe": r"js\.stripe\.com",
     "Shopify": r"cdn\.shopify\.com|Shopify\.theme",
     "WordPress": r"wp-content/|wp-includes/|generator[^>]*WordPress",
-    "Webflow": r"webflow\.com|data-wf-page|generator[^>]*Webflow",
+    "Webflow": r"webflow\.com|data-wf-(?:page|site)|generator[^>]*Webflow",
     "Wix": r"static\.wixstatic\.com|wix\.com",
     "Squarespace": r"squarespace\.com|static1\.squarespace",
     "Next.js": r"/_next/static/|__NEXT_DATA__",
@@ -58,14 +58,11 @@ MAX_SCAN = 400_000
 
 
 def extract_tech(page: Page) -> list[ExtractedValue]:
-    markers = [tag.get("src", "") for tag in page.soup.find_all("script", src=True)]
-    markers += [tag.get("href", "") for tag in page.soup.find_all("link", href=True)]
-    markers += [
-        f"generator {tag.get('content', '')}"
-        for tag in page.soup.find_all("meta", attrs={"name": "generator"})
-    ]
-    markers += [(tag.string or "")[:5000] for tag in page.soup.find_all("script", src=False)]
-    markers += [str(tag)[:300] for tag in page.soup.find_all(attrs={"data-wf-page": True})]
+    markers = []
+    for tag in page.soup.find_all(["script", "link"]):
+        reference = tag.get("src") or tag.get("href")
+        markers.append(reference if reference else (tag.string or "")[:5000])
+    markers.append(f"generator {page.meta('generator')}")
     html_attrs = page.soup.html.attrs if page.soup.html else {}
     markers.append(" ".join(f"{k}={v}" for k, v in html_attrs.items()))
     haystack = "\n".join(markers)[:MAX_SCAN]
