@@ -19,7 +19,7 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench._setup import django_on_scratch_postgres, report  # noqa: E402
+from bench._setup import django_on_scratch_postgres, report
 
 ROWS = 20_000
 MINIMUM_RATIO = 0.001

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench._setup import django_on_scratch_postgres, report  # noqa: E402
+from bench._setup import django_on_scratch_postgres, report
 
 DELAY = 0.05
 CONCURRENCY = 8

@@ -196,7 +196,7 @@ def test_a_stored_message_records_model_prompt_version_checks_and_cost(workspace
     message_draft_by_id(message_id=str(message.pk))
 
     message.refresh_from_db()
-    assert message.status == Message.Status.PENDING_REVIEW
+    assert message.status == Message.Status.PENDING_REVIEW, message.failure_reason
     assert (message.drafter, message.model, message.prompt_version) == (
         "llm",
         "gpt-4.1-mini",
