@@ -112,9 +112,11 @@ def _claims_cited(draft: Draft, lead: LeadBrief) -> Check:
 
 
 def _numbers_grounded(draft: Draft, lead: LeadBrief, campaign: CampaignBrief) -> Check:
-    """Every figure in the email must come from a cited fact or from the campaign."""
+    """Every figure in the email must come from a cited fact, the recipient's own name and
+    company ("Studio 54"), or the campaign."""
     sources = " ".join(
         [f"{f.text} {f.value} {f.evidence}" for f in lead.facts if f.id in draft.citations]
+        + [lead.first_name, lead.last_name, lead.title, lead.company_name, lead.company_domain]
         + [
             campaign.product,
             campaign.call_to_action,
