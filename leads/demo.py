@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -14,6 +15,7 @@ from django.conf import settings
 
 SITES_DIR = Path(__file__).resolve().parent / "demo_sites"
 
+logger = logging.getLogger(__name__)
 _servers: dict[int, ThreadingHTTPServer] = {}
 _lock = threading.Lock()
 
@@ -40,9 +42,14 @@ def demo_sites_start() -> list[str]:
             port = settings.DEMO_SITES_PORT + index
             if port not in _servers:
                 handler = functools.partial(_QuietHandler, directory=str(site))
-                server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-                threading.Thread(target=server.serve_forever, daemon=True).start()
-                _servers[port] = server
+                try:
+                    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+                except OSError:
+                    # Most likely a running `manage.py demo` serves them already.
+                    logger.warning("Port %s is taken; assuming the demo sites are served.", port)
+                else:
+                    threading.Thread(target=server.serve_forever, daemon=True).start()
+                    _servers[port] = server
             urls.append(f"http://127.0.0.1:{port}/")
     return urls
 
