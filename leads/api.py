@@ -13,7 +13,12 @@ from rest_framework.response import Response
 from leads import selectors, services
 from leads.enrichment import companies_enqueue_enrichment
 from leads.models import Company, Fact, Lead, Signal
-from sdr.api_base import WorkspaceReadOnlyViewSet, WorkspaceSerializer, WorkspaceViewSet
+from sdr.api_base import (
+    WorkspaceReadOnlyViewSet,
+    WorkspaceSerializer,
+    WorkspaceViewSet,
+    validated,
+)
 from sdr.tenancy import TenantQuerySet
 
 
@@ -185,7 +190,7 @@ class CompanyViewSet(WorkspaceViewSet):
         return queryset
 
     def create(self, request: Request) -> Response:
-        data = _valid(CompanyInput, request.data)
+        data = validated(CompanyInput, request.data)
         enrich = data.pop("enrich", True)
         company = services.company_create(workspace=request.workspace, **data)
         if enrich:
@@ -194,7 +199,7 @@ class CompanyViewSet(WorkspaceViewSet):
 
     def update(self, request: Request, pk: str | None = None, partial: bool = False) -> Response:
         company = self.get_object()  # 404 for another workspace's id, before validation
-        data = _valid(CompanyUpdateInput, request.data, partial=True)
+        data = validated(CompanyUpdateInput, request.data, partial=True)
         company = services.company_update(company=company, data=data)
         return Response(self._output(company))
 
@@ -251,7 +256,7 @@ class LeadViewSet(WorkspaceViewSet):
     def create(self, request: Request) -> Response:
         from leads.upsert import leads_upsert
 
-        data = _valid(LeadInput, request.data, context=self.get_serializer_context())
+        data = validated(LeadInput, request.data, context=self.get_serializer_context())
         row = (
             {**data, "company_domain": data.pop("company").domain} if data.get("company") else data
         )
@@ -262,7 +267,9 @@ class LeadViewSet(WorkspaceViewSet):
 
     def update(self, request: Request, pk: str | None = None, partial: bool = False) -> Response:
         lead = self.get_object()  # 404 for another workspace's id, before validation
-        data = _valid(LeadInput, request.data, partial=True, context=self.get_serializer_context())
+        data = validated(
+            LeadInput, request.data, partial=True, context=self.get_serializer_context()
+        )
         lead = services.lead_update(lead=lead, data=data)
         return Response(LeadOutput(lead).data)
 
@@ -306,9 +313,3 @@ class SignalViewSet(WorkspaceReadOnlyViewSet):
         params = self.request.query_params
         filters = {"company_id": params.get("company"), "kind": params.get("kind")}
         return queryset.filter(**{key: value for key, value in filters.items() if value})
-
-
-def _valid(serializer_class, data, *, partial: bool = False, context: dict | None = None) -> dict:
-    serializer = serializer_class(data=data, partial=partial, context=context or {})
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)

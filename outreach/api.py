@@ -11,8 +11,14 @@ from rest_framework.response import Response
 
 from leads.api import FactOutput
 from outreach import campaigns, enrollment, messages, review, selectors
+from outreach.campaigns import CAMPAIGN_FIELDS
 from outreach.models import Campaign, Enrollment, Message, SequenceStep
-from sdr.api_base import WorkspaceReadOnlyViewSet, WorkspaceSerializer, WorkspaceViewSet
+from sdr.api_base import (
+    WorkspaceReadOnlyViewSet,
+    WorkspaceSerializer,
+    WorkspaceViewSet,
+    validated,
+)
 from sdr.tenancy import TenantQuerySet
 
 
@@ -28,31 +34,7 @@ class CampaignOutput(WorkspaceSerializer):
 
     class Meta:
         model = Campaign
-        fields = [
-            "id",
-            "name",
-            "status",
-            "product",
-            "value_propositions",
-            "proof_points",
-            "case_studies",
-            "call_to_action",
-            "tone",
-            "style_guide",
-            "example_emails",
-            "language",
-            "allowed_links",
-            "sender_name",
-            "sender_title",
-            "sender_company",
-            "autonomy",
-            "review_sample_share",
-            "max_words_first_touch",
-            "max_words_follow_up",
-            "steps",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", *CAMPAIGN_FIELDS, "steps", "created_at", "updated_at"]
         read_only_fields = fields
 
     def get_steps(self, campaign: Campaign) -> list[dict]:
@@ -153,12 +135,6 @@ class RejectInput(serializers.Serializer):
     reason = serializers.CharField()
 
 
-def _valid(serializer_class, data, *, partial: bool = False) -> dict:
-    serializer = serializer_class(data=data, partial=partial)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
 def _reviewer(request: Request):
     # API keys act for the workspace, not for a person: their reviews carry no user.
     return request.user if isinstance(request.user, get_user_model()) else None
@@ -177,13 +153,13 @@ class CampaignViewSet(WorkspaceViewSet):
         return queryset.prefetch_related("steps")
 
     def create(self, request: Request) -> Response:
-        data = _valid(CampaignInput, request.data)
+        data = validated(CampaignInput, request.data)
         campaign = campaigns.campaign_create(workspace=request.workspace, **data)
         return Response(CampaignOutput(campaign).data, status=status.HTTP_201_CREATED)
 
     def update(self, request: Request, pk: str | None = None, partial: bool = False) -> Response:
         campaign = self.get_object()  # 404 for another workspace's id, before validation
-        data = _valid(CampaignInput, request.data, partial=partial)
+        data = validated(CampaignInput, request.data, partial=partial)
         campaign = campaigns.campaign_update(campaign=campaign, **data)
         return Response(CampaignOutput(campaign).data)
 
@@ -195,7 +171,7 @@ class CampaignViewSet(WorkspaceViewSet):
     def enroll(self, request: Request, pk: str | None = None) -> Response:
         """Enroll the best-ranked eligible leads (or the ones named) and start drafting."""
         campaign = self.get_object()
-        data = _valid(EnrollInput, request.data)
+        data = validated(EnrollInput, request.data)
         result = enrollment.campaign_enroll(
             campaign=campaign, limit=data["limit"], lead_ids=data.get("lead_ids")
         )
@@ -235,7 +211,7 @@ class MessageViewSet(WorkspaceReadOnlyViewSet):
     def approve(self, request: Request, pk: str | None = None) -> Response:
         """Approve a draft for sending, optionally with edits (stored as feedback)."""
         message = self.get_object()
-        data = _valid(ApproveInput, request.data)
+        data = validated(ApproveInput, request.data)
         message = review.message_approve(
             message=message,
             user=_reviewer(request),
@@ -248,7 +224,7 @@ class MessageViewSet(WorkspaceReadOnlyViewSet):
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk: str | None = None) -> Response:
         message = self.get_object()
-        data = _valid(RejectInput, request.data)
+        data = validated(RejectInput, request.data)
         message = review.message_reject(
             message=message, user=_reviewer(request), reason=data["reason"]
         )

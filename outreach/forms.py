@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from outreach.campaigns import CAMPAIGN_FIELDS
 from outreach.models import Campaign
 
 LIST_FIELDS = ["value_propositions", "proof_points", "allowed_links"]
@@ -26,25 +27,8 @@ class CampaignForm(forms.ModelForm):
 
     class Meta:
         model = Campaign
-        fields = [
-            "name",
-            "status",
-            "product",
-            "value_propositions",
-            "proof_points",
-            "call_to_action",
-            "tone",
-            "style_guide",
-            "language",
-            "allowed_links",
-            "sender_name",
-            "sender_title",
-            "sender_company",
-            "autonomy",
-            "review_sample_share",
-            "max_words_first_touch",
-            "max_words_follow_up",
-        ]
+        # Case studies and example emails are lists of objects: edited through the API.
+        fields = [f for f in CAMPAIGN_FIELDS if f not in {"case_studies", "example_emails"}]
         widgets = {
             "product": forms.Textarea(attrs={"rows": 2}),
             "style_guide": forms.Textarea(attrs={"rows": 3}),

@@ -66,3 +66,16 @@ class WorkspaceViewSet(WorkspaceScoped, viewsets.ModelViewSet):
 
 class WorkspaceReadOnlyViewSet(WorkspaceScoped, viewsets.ReadOnlyModelViewSet):
     pass
+
+
+def validated(
+    serializer_class: type[serializers.Serializer],
+    data: Any,
+    *,
+    partial: bool = False,
+    context: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Validate an input serializer; errors become the project's 400 error shape."""
+    serializer = serializer_class(data=data, partial=partial, context=context or {})
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
