@@ -3,11 +3,9 @@ facts without the internet, and leads at those companies."""
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import threading
-from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -29,11 +27,6 @@ def demo_sites() -> list[Path]:
     return sorted(p for p in SITES_DIR.iterdir() if p.is_dir() and (p / "index.html").exists())
 
 
-def demo_site_url(site: Path) -> str:
-    port = settings.DEMO_SITES_PORT + demo_sites().index(site)
-    return f"http://127.0.0.1:{port}/"
-
-
 def demo_sites_start() -> list[str]:
     """Serve each sample site at the root of its own loopback port (idempotent)."""
     urls = []
@@ -52,25 +45,6 @@ def demo_sites_start() -> list[str]:
                     _servers[port] = server
             urls.append(f"http://127.0.0.1:{port}/")
     return urls
-
-
-def demo_sites_stop() -> None:
-    with _lock:
-        for server in _servers.values():
-            server.shutdown()
-            server.server_close()
-        _servers.clear()
-
-
-@contextlib.contextmanager
-def demo_sites_serving() -> Iterator[list[str]]:
-    already = bool(_servers)
-    urls = demo_sites_start()
-    try:
-        yield urls
-    finally:
-        if not already:
-            demo_sites_stop()
 
 
 # Leads at the sample companies, as a sales team would import them.

@@ -14,13 +14,14 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from leads.extraction import ExtractedPerson, PageExtraction, extract_page, sitemap_urls
+from leads.extraction.links import kind_for_url
 from leads.models import Company, Fact, Lead, Signal, WebPage
 from leads.waterfall import SCALAR_FIELDS, company_fields_apply
 from sdr.fetch import Fetcher, FetchError, decode_html
@@ -207,29 +208,11 @@ def _sitemap_links(home_url: str, fetcher: Fetcher) -> list[str]:
     return sitemap_urls(result.content, base_url=sitemap)
 
 
-_KIND_WORDS = {
-    "about": ("about", "company", "who-we-are", "our-story", "mission"),
-    "team": ("team", "people", "leadership", "management", "founders"),
-    "careers": ("careers", "jobs", "join", "work-with-us", "hiring", "positions"),
-    "press": ("press", "news", "newsroom", "media", "announcements"),
-    "blog": ("blog", "insights", "stories", "articles"),
-    "contact": ("contact",),
-}
-
-
-def _kind_for_path(url: str) -> str | None:
-    segments = [s for s in urlsplit(url).path.lower().split("/") if s]
-    for kind, words in _KIND_WORDS.items():
-        if any(segment.split(".")[0] in words for segment in segments):
-            return kind
-    return None
-
-
 def _plan(home_links: dict[str, list[str]], sitemap: list[str]) -> dict[str, list[str]]:
     """Which pages to read, per kind: links from the home page first, then the sitemap."""
     plan: dict[str, list[str]] = {kind: [] for kind in PAGES_PER_KIND}
     candidates = [(kind, url) for kind, urls in home_links.items() for url in urls]
-    candidates += [(_kind_for_path(url), url) for url in sitemap]
+    candidates += [(kind_for_url(url), url) for url in sitemap]
     for kind, url in candidates:
         if kind in plan and url not in plan[kind] and len(plan[kind]) < PAGES_PER_KIND[kind]:
             plan[kind].append(url)

@@ -469,8 +469,3 @@ def decode_html(result: FetchResult) -> str:
     if dammit.unicode_markup is not None:
         return dammit.unicode_markup
     return result.content.decode("utf-8", errors="replace")
-
-
-def fetch(url: str, **kwargs) -> FetchResult:
-    with Fetcher(**kwargs) as fetcher:
-        return fetcher.get(url)

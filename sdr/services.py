@@ -3,26 +3,10 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
 from django.utils import timezone
-from django.utils.text import slugify
 
 from sdr.errors import AppError, ErrorCode
 from sdr.models import Membership, Workspace, WorkspaceAPIKey
-
-
-def workspace_create(*, name: str, slug: str | None = None, owner: AbstractBaseUser) -> Workspace:
-    slug = slug or slugify(name)
-    if not slug:
-        raise AppError(ErrorCode.INVALID, "A workspace needs a name made of letters or digits.")
-    if Workspace.objects.filter(slug=slug).exists():
-        raise AppError(
-            ErrorCode.CONFLICT, f"The workspace slug {slug!r} is taken.", status_code=409
-        )
-    with transaction.atomic():
-        workspace = Workspace.objects.create(name=name, slug=slug)
-        Membership.objects.create(workspace=workspace, user=owner, role=Membership.Role.OWNER)
-    return workspace
 
 
 def api_key_create(

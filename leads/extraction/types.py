@@ -47,9 +47,3 @@ class PageExtraction:
     people: list[ExtractedPerson] = field(default_factory=list)
     links: dict[str, list[str]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-
-    def first(self, field_name: str) -> object:
-        return next((v.value for v in self.values if v.field == field_name), None)
-
-    def all(self, field_name: str) -> list[object]:
-        return [v.value for v in self.values if v.field == field_name]
