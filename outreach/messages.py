@@ -56,6 +56,7 @@ def message_draft(*, message: Message) -> Message:
         step=step_brief(message.step, message),
         other_bodies=_other_bodies(message),
         subject_id=str(message.pk),
+        avoid_angles=_colleague_angles(message),
     )
     with transaction.atomic():
         _record(message, outcome, campaign)
@@ -71,6 +72,24 @@ def _other_bodies(message: Message) -> list[str]:
         .order_by("-created_at")
         .values_list("body", flat=True)[:500]
     )
+
+
+def _colleague_angles(message: Message) -> frozenset[str]:
+    """Facts already used as the angle for someone else at the same company: two people at
+    one company comparing notes should not find the same email."""
+    lead = message.enrollment.lead
+    if lead.company_id is None:
+        return frozenset()
+    angles = (
+        Message.objects.for_workspace(message.workspace)
+        .filter(
+            enrollment__campaign_id=message.enrollment.campaign_id,
+            enrollment__lead__company_id=lead.company_id,
+        )
+        .exclude(enrollment__lead=lead)
+        .values_list("angle", flat=True)
+    )
+    return frozenset(a["fact"] for a in angles if isinstance(a, dict) and a.get("fact"))
 
 
 def _record(message: Message, outcome: DraftOutcome, campaign: Campaign) -> None:

@@ -170,3 +170,30 @@ def test_message_lists_stay_within_a_few_queries(api, workspace, django_assert_m
     with django_assert_max_num_queries(8):
         response = api.get("/api/v1/messages/")
     assert len(response.json()["results"]) == 5
+
+
+def test_colleagues_at_one_company_get_different_angles(
+    api, workspace, campaign, django_capture_on_commit_callbacks
+):
+    from outreach.models import Message
+
+    first = LeadFactory(workspace=workspace)
+    LeadFactory(workspace=workspace, company=first.company)
+    FactFactory(
+        workspace=workspace,
+        company=first.company,
+        field="description",
+        value="builds robots for warehouses",
+        confidence=0.9,
+    )
+    FactFactory(
+        workspace=workspace,
+        company=first.company,
+        field="industry",
+        value="Industrial automation",
+        confidence=0.9,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        api.post(f"/api/v1/campaigns/{campaign.pk}/enroll/", {}, format="json")
+    angles = [m.angle["fact"] for m in Message.objects.for_workspace(workspace)]
+    assert len(angles) == 2 and len(set(angles)) == 2

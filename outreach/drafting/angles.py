@@ -21,9 +21,19 @@ SIGNAL_FRESH_DAYS = 180
 FACT_WEIGHTS = {"tech": 0.45, "open_roles_count": 0.4, "description": 0.3, "industry": 0.2}
 
 
-def angle_pick(*, lead: LeadBrief, campaign: CampaignBrief, today: date | None = None) -> Angle:
+def angle_pick(
+    *,
+    lead: LeadBrief,
+    campaign: CampaignBrief,
+    today: date | None = None,
+    avoid: frozenset[str] = frozenset(),
+) -> Angle:
+    """The best angle, skipping facts in `avoid` (the angles of colleagues already written
+    to in this campaign) while another usable one is left."""
     today = today or date.today()
     scored = [(score, fact) for fact in lead.facts if (score := _score(fact, campaign, today)) > 0]
+    fresh = [(score, fact) for score, fact in scored if fact.id not in avoid]
+    scored = fresh or scored
     if scored:
         _, best = max(scored, key=lambda pair: (pair[0], pair[1].confidence))
         return Angle(

@@ -43,11 +43,12 @@ def draft_produce(
     other_bodies: Iterable[str] = (),
     today: date | None = None,
     subject_id: str = "",
+    avoid_angles: frozenset[str] = frozenset(),
 ) -> DraftOutcome:
     # Facts that read like instructions never reach the prompt, the angle or the email.
     lead = replace(lead, facts=usable_facts(lead.facts))
     other_bodies = list(other_bodies)
-    angle = angle_pick(lead=lead, campaign=campaign, today=today)
+    angle = angle_pick(lead=lead, campaign=campaign, today=today, avoid=avoid_angles)
     use_model = llm_configured(workspace=workspace)
     problems: list[str] = []
     outcome = DraftOutcome(status=FAILED, draft=None)
