@@ -117,7 +117,7 @@ def structured_completion(
     base_url, api_key = _endpoint(workspace)
     if not base_url:
         raise LLMError(LLMErrorReason.NOT_CONFIGURED, "No LLM endpoint is configured.")
-    model = settings.LLM_MODELS[purpose]
+    model = (workspace.llm_models or {}).get(purpose) or settings.LLM_MODELS[purpose]
     client = _client(base_url, api_key, settings.LLM_TIMEOUT, settings.LLM_MAX_RETRIES)
     messages = [{"role": "system", "content": system}]
     if stable_context:

@@ -24,6 +24,9 @@ class Workspace(models.Model):
     # Optional per-workspace LLM endpoint, for customers who bring their own provider key.
     llm_base_url = models.URLField(blank=True)
     llm_api_key = EncryptedTextField(blank=True)
+    llm_models = models.JSONField(
+        default=dict, blank=True, help_text='Per task, e.g. {"drafting": "gpt-4.1"}'
+    )
 
     class Meta:
         ordering = ["name"]

@@ -190,3 +190,12 @@ def test_malformed_price_json_stops_start_up():
 
     result = run_settings({"LLM_PRICES_JSON": "{broken"})
     assert result.returncode != 0 and "LLM_PRICES_JSON is not valid JSON" in result.stderr
+
+
+def test_a_workspace_can_choose_its_own_model_per_task(workspace, openai_server):
+    workspace.llm_models = {"drafting": "gpt-4.1"}
+    workspace.save()
+    openai_server.responder = lambda seen: json_reply({"answer": "hi"})
+    assert ask(workspace).model == "gpt-4.1"
+    assert ask(workspace, purpose=Purpose.CHECKING).model == "gpt-4.1-mini"
+    assert [r.body["model"] for r in openai_server.requests] == ["gpt-4.1", "gpt-4.1-mini"]
