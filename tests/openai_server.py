@@ -6,6 +6,7 @@ function of the request. Every request is recorded with its headers and JSON bod
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -77,7 +78,9 @@ class FakeOpenAI:
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(payload)
+                # A client that timed out has hung up already.
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(payload)
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
