@@ -11,7 +11,7 @@ from leads.models import Company, Fact, Lead, Signal, WebPage
 from sdr.fetch import Fetcher
 from tests.factories import CompanyFactory
 
-SITES = Path(__file__).resolve().parent.parent / "leads" / "demo_sites"
+SITES = Path(__file__).resolve().parents[2] / "leads" / "demo_sites"
 
 
 @pytest.fixture(autouse=True)

@@ -186,7 +186,7 @@ def test_costs_add_up_per_subject(workspace, openai_server):
 
 
 def test_malformed_price_json_stops_start_up():
-    from tests.test_settings import run_settings
+    from tests.sdr.test_settings import run_settings
 
     result = run_settings({"LLM_PRICES_JSON": "{broken"})
     assert result.returncode != 0 and "LLM_PRICES_JSON is not valid JSON" in result.stderr

@@ -252,7 +252,7 @@ def test_pages_in_other_charsets_are_decoded(http_server, body, header_charset, 
 
 
 def test_a_bad_allowed_network_setting_stops_start_up():
-    from tests.test_settings import run_settings
+    from tests.sdr.test_settings import run_settings
 
     result = run_settings({"FETCH_ALLOWED_NETWORKS": "10.0.0.0/8,not-a-net"})
     assert result.returncode != 0

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-SITES = Path(__file__).resolve().parent.parent / "leads" / "demo_sites"
+SITES = Path(__file__).resolve().parents[2] / "leads" / "demo_sites"
 
 
 def run(capsys, *args) -> dict:

@@ -8,7 +8,7 @@ import pytest
 
 from leads.extraction import extract_page, looks_like_instructions, sitemap_urls
 
-SITES = Path(__file__).resolve().parent.parent / "leads" / "demo_sites"
+SITES = Path(__file__).resolve().parents[2] / "leads" / "demo_sites"
 
 
 def values(result, field_name):
