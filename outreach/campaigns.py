@@ -10,6 +10,7 @@ from outreach.models import Campaign, SequenceStep
 from sdr.errors import AppError, ErrorCode
 from sdr.models import Workspace
 
+MAX_STEPS = 6
 DEFAULT_SEQUENCE = [
     {"kind": SequenceStep.Kind.FIRST_TOUCH, "delay_business_days": 0},
     {"kind": SequenceStep.Kind.FOLLOW_UP, "delay_business_days": 3},
@@ -71,6 +72,12 @@ def sequence_set(*, campaign: Campaign, steps: list[dict[str, Any]]) -> list[Seq
     """Replace the campaign's steps. Steps that already have messages keep their rows."""
     if not steps:
         raise AppError(ErrorCode.INVALID, "A campaign needs at least one step.")
+    if len(steps) > MAX_STEPS:
+        raise AppError(ErrorCode.INVALID, f"A sequence has at most {MAX_STEPS} steps.")
+    kinds = SequenceStep.Kind.values
+    unknown = [s.get("kind") for s in steps if s.get("kind", kinds[1]) not in kinds]
+    if unknown:
+        raise AppError(ErrorCode.INVALID, f"Unknown step kinds: {unknown}.")
     if steps[0].get("kind", SequenceStep.Kind.FIRST_TOUCH) != SequenceStep.Kind.FIRST_TOUCH:
         raise AppError(
             ErrorCode.INVALID,

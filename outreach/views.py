@@ -11,7 +11,7 @@ from outreach import campaigns, enrollment, review, selectors
 from outreach.briefs_from_db import lead_brief
 from outreach.forms import CampaignForm
 from outreach.messages import message_redraft
-from outreach.models import Campaign, Message
+from outreach.models import Campaign, Message, SequenceStep
 from sdr.errors import AppError
 from sdr.tenancy import member_required
 
@@ -47,12 +47,14 @@ def campaign_edit(request: HttpRequest, pk: Campaign) -> HttpResponse:
 
 @member_required(pk=Campaign)
 def campaign_detail(request: HttpRequest, pk: Campaign) -> HttpResponse:
+    steps = list(pk.steps.order_by("order"))
     return render(
         request,
         "outreach/campaign_detail.html",
         {
             "campaign": pk,
-            "steps": pk.steps.order_by("order"),
+            "step_rows": [*steps, *[None] * (campaigns.MAX_STEPS - len(steps))],
+            "step_kinds": SequenceStep.Kind.choices,
             "counts": selectors.campaign_message_counts(campaign=pk),
             "eligible": enrollment.eligible_leads(campaign=pk).count(),
             "recent": selectors.message_list(
@@ -60,6 +62,38 @@ def campaign_detail(request: HttpRequest, pk: Campaign) -> HttpResponse:
             ).order_by("-created_at")[:25],
         },
     )
+
+
+@require_POST
+@member_required(pk=Campaign)
+def campaign_steps(request: HttpRequest, pk: Campaign) -> HttpResponse:
+    """Save the sequence from the campaign page: rows with a kind are kept, in order."""
+    steps = []
+    for index in range(campaigns.MAX_STEPS):
+        kind = request.POST.get(f"kind-{index}", "")
+        if not kind:
+            continue
+        try:
+            delay = int(request.POST.get(f"delay-{index}") or 0)
+        except ValueError:
+            delay = -1
+        if delay < 0 or delay > 60:
+            flash.error(request, f"Step {index + 1}: the delay is 0 to 60 business days.")
+            return redirect("campaign-detail", pk=pk.pk)
+        steps.append(
+            {
+                "kind": kind,
+                "delay_business_days": delay,
+                "instructions": request.POST.get(f"instructions-{index}", "").strip(),
+            }
+        )
+    try:
+        campaigns.sequence_set(campaign=pk, steps=steps)
+    except AppError as error:
+        flash.error(request, error.message)
+    else:
+        flash.success(request, "Sequence saved.")
+    return redirect("campaign-detail", pk=pk.pk)
 
 
 @require_POST

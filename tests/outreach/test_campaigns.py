@@ -197,3 +197,39 @@ def test_colleagues_at_one_company_get_different_angles(
         api.post(f"/api/v1/campaigns/{campaign.pk}/enroll/", {}, format="json")
     angles = [m.angle["fact"] for m in Message.objects.for_workspace(workspace)]
     assert len(angles) == 2 and len(set(angles)) == 2
+
+
+def test_the_sequence_is_edited_on_the_campaign_page(web, workspace, campaign):
+    response = web.post(
+        f"/campaigns/{campaign.pk}/steps/",
+        {
+            "kind-0": "first_touch",
+            "delay-0": "0",
+            "kind-1": "follow_up",
+            "delay-1": "2",
+            "instructions-1": "Mention the case study",
+            "kind-2": "break_up",
+            "delay-2": "4",
+        },
+    )
+    assert response.status_code == 302
+    steps = list(
+        campaign.steps.order_by("order").values_list("kind", "delay_business_days", "instructions")
+    )
+    assert steps == [
+        ("first_touch", 0, ""),
+        ("follow_up", 2, "Mention the case study"),
+        ("break_up", 4, ""),
+    ]
+
+
+def test_a_bad_sequence_is_refused_with_the_reason(web, workspace, campaign):
+    response = web.post(f"/campaigns/{campaign.pk}/steps/", {"kind-0": "follow_up"}, follow=True)
+    assert b"The first step must be a first touch" in response.content
+    response = web.post(
+        f"/campaigns/{campaign.pk}/steps/",
+        {"kind-0": "first_touch", "delay-0": "soon"},
+        follow=True,
+    )
+    assert b"the delay is 0 to 60 business days" in response.content
+    assert campaign.steps.count() == 2
