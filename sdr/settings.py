@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_api_key",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "sdr",
     "leads",
     "outreach",
@@ -154,6 +155,19 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "COMPONENT_SPLIT_REQUEST": True,
+    # Group operations by resource (companies, leads, ...) rather than under "api".
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "LeadStatusEnum": "leads.models.Lead.Status",
+        "ImportStatusEnum": "leads.models.ImportJob.Status",
+        "CampaignStatusEnum": "outreach.models.Campaign.Status",
+        "EnrollmentStatusEnum": "outreach.models.Enrollment.Status",
+        "MessageStatusEnum": "outreach.models.Message.Status",
+    },
+    # The docs page's scripts come from our static files, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Celery. Without a broker URL tasks run eagerly in-process (the demo).

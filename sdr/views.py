@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -102,6 +103,4 @@ def api_key_revoke(request: HttpRequest, pk: WorkspaceAPIKey) -> HttpResponse:
 
 def _require_manager(request: HttpRequest) -> None:
     if not request.membership.can_manage:
-        from django.core.exceptions import PermissionDenied
-
         raise PermissionDenied("Only owners and admins manage API keys.")

@@ -29,3 +29,9 @@ def test_signing_out_returns_to_the_sign_in_page(signed_in_page):
     signed_in_page.wait_for_url("**/login/")
     signed_in_page.goto("/")
     assert "/login/" in signed_in_page.url
+
+
+def test_the_api_docs_render_offline(page):
+    page.goto("/api/docs/")
+    page.locator(".swagger-ui .info .title").filter(has_text="AI SDR API").wait_for()
+    assert page.locator(".opblock-tag").count() >= 5  # companies, leads, campaigns, ...
