@@ -96,7 +96,17 @@ def company_enrich_by_id(*, company_id: str) -> Company | None:
     if claimed != 1:
         return None
     company = Company.unscoped_objects.select_related("workspace").get(pk=company_id)
-    return company_enrich(company=company)
+    try:
+        return company_enrich(company=company)
+    except Exception as error:
+        # A bug, not a site problem: say so on the company instead of leaving it "running",
+        # and let the task fail loudly.
+        _finish(
+            company,
+            status=Company.EnrichStatus.FAILED,
+            error=f"Internal error ({type(error).__name__}); the team has been alerted.",
+        )
+        raise
 
 
 def company_enrich(*, company: Company, fetcher: Fetcher | None = None) -> Company:

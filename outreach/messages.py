@@ -44,7 +44,15 @@ def message_draft_by_id(*, message_id: str) -> Message | None:
     message = Message.unscoped_objects.select_related(
         "workspace", "enrollment__lead__company", "enrollment__campaign", "step"
     ).get(pk=message_id)
-    return message_draft(message=message)
+    try:
+        return message_draft(message=message)
+    except Exception as error:
+        # A bug, not a model failure (those come back as outcomes): mark the message for a
+        # person rather than leave it drafting forever, and let the task fail loudly.
+        Message.unscoped_objects.filter(pk=message.pk, status=Message.Status.DRAFTING).update(
+            status=Message.Status.FAILED, failure_reason=f"Internal error ({type(error).__name__})"
+        )
+        raise
 
 
 def message_draft(*, message: Message) -> Message:

@@ -184,3 +184,21 @@ def test_the_fetcher_is_given_a_page_cap(northwind, http_server):
     company_enrich(company=northwind, fetcher=Fetcher(max_pages_per_domain=3))
     pages = [p for p in http_server.paths() if p != "/robots.txt"]
     assert len(pages) <= 3
+
+
+def test_stale_companies_are_queued_again_by_the_hourly_task(workspace, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from leads.tasks import refresh_stale_companies_task
+
+    settings.ENRICH_REFRESH_DAYS = 30
+    old = CompanyFactory(
+        workspace=workspace, enrich_status="done", enriched_at=timezone.now() - timedelta(days=31)
+    )
+    fresh = CompanyFactory(workspace=workspace, enrich_status="done", enriched_at=timezone.now())
+    never = CompanyFactory(workspace=workspace)
+    assert refresh_stale_companies_task() == 1
+    statuses = dict(Company.unscoped_objects.values_list("pk", "enrich_status"))
+    assert (statuses[old.pk], statuses[fresh.pk], statuses[never.pk]) == ("queued", "done", "never")
