@@ -16,6 +16,15 @@ from leads.models import Company, Fact
 # Lower wins. What a person supplied (CSV, API, the UI) beats what we scraped; structured
 # data the site publishes about itself beats text heuristics.
 SOURCE_PRIORITY = {"supplied": 0, "structured": 1, "website": 2}
+# Where a field's best source is known to differ, extractors in order of trust; the rest
+# follow by source kind. A page's meta description is written for people and usually
+# fuller than the OpenGraph one; a tel: link is the number the site wants called.
+FIELD_EXTRACTOR_PRIORITY: dict[str, tuple[str, ...]] = {
+    "name": ("supplied", "jsonld", "microdata", "opengraph", "meta"),
+    "description": ("supplied", "jsonld", "microdata", "meta", "opengraph"),
+    "phone": ("supplied", "jsonld", "microdata", "contacts"),
+    "open_roles_count": ("supplied", "careers"),
+}
 
 SCALAR_FIELDS = {
     "name": "name",
@@ -57,7 +66,10 @@ def _source_label(fact: Fact) -> str:
 
 
 def _rank(fact: Fact) -> tuple:
+    order = FIELD_EXTRACTOR_PRIORITY.get(fact.field, ())
+    by_extractor = order.index(fact.extractor) if fact.extractor in order else len(order)
     return (
+        by_extractor,
         SOURCE_PRIORITY.get(fact.source_kind, len(SOURCE_PRIORITY)),
         -fact.confidence,
         -fact.observed_at.timestamp(),

@@ -128,3 +128,20 @@ def test_values_longer_than_the_column_are_cut_not_rejected(company):
     company_fields_apply(company=company)
     company.save()
     assert len(company.name) == 200
+
+
+def test_some_fields_have_their_own_order_of_sources(company):
+    fact(
+        company, "description", "Robots.", kind="structured", extractor="opengraph", confidence=0.7
+    )
+    fact(
+        company,
+        "description",
+        "Autonomous pallet movers for mid-size warehouses.",
+        kind="website",
+        extractor="meta",
+        confidence=0.6,
+    )
+    company_fields_apply(company=company)
+    assert company.description == "Autonomous pallet movers for mid-size warehouses."
+    assert company.field_sources["description"]["extractor"] == "meta"
