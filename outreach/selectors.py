@@ -35,11 +35,12 @@ def message_list(
 
 
 def review_queue(*, workspace: Workspace, campaign_id: str = "") -> QuerySet[Message]:
-    # Held drafts first: they need a person; then the oldest waiting.
+    # Held drafts first ("held" sorts before "pending_review"): they need a person most;
+    # then the oldest waiting.
     return (
         message_list(workspace=workspace, campaign_id=campaign_id)
         .filter(status__in=REVIEW_QUEUE)
-        .order_by("-status", "created_at")
+        .order_by("status", "created_at")
     )
 
 

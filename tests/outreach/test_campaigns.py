@@ -233,3 +233,9 @@ def test_a_bad_sequence_is_refused_with_the_reason(web, workspace, campaign):
     )
     assert b"the delay is 0 to 60 business days" in response.content
     assert campaign.steps.count() == 2
+
+
+def test_the_review_queue_shows_held_drafts_first(web, workspace):
+    MessageFactory(workspace=workspace, status=Message.Status.PENDING_REVIEW)
+    held = MessageFactory(workspace=workspace, status=Message.Status.HELD)
+    assert web.get("/review/")["Location"] == f"/review/{held.pk}/"
