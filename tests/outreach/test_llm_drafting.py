@@ -232,3 +232,26 @@ def test_a_follow_up_threads_under_the_first_subject(workspace, openai_server, b
     assert outcome.status == "ready", outcome.reason
     assert outcome.draft.subject == "Re: After the raise"
     assert "do not repeat them" in openai_server.requests[0].messages[-1]["content"]
+
+
+def test_the_draft_email_command_goes_through_the_configured_model(
+    workspace, openai_server, capsys
+):
+    from django.core.management import call_command
+
+    openai_server.script.extend([draft_answer(), check_answer()])
+    call_command(
+        "draft_email",
+        lead_json=str(DATA / "lead_northwind.json"),
+        campaign_json=str(DATA / "campaign_pickwell.json"),
+        workspace=workspace.slug,
+        json=True,
+    )
+    result = json.loads(capsys.readouterr().out)
+    assert (result["drafter"], result["model"], result["status"]) == (
+        "llm",
+        "gpt-4.1-mini",
+        "ready",
+    )
+    assert result["citations"] == ["s-funding"]
+    assert result["checks"][-1] == {"name": "claims_supported", "passed": True, "detail": ""}
