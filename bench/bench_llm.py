@@ -2,8 +2,19 @@
 
 A loopback server speaking the OpenAI wire format answers every call after a fixed delay,
 so the ideal throughput of C concurrent workers is C / delay. What is lost on the way is
-ours: the SDK, JSON schema validation and the LLMCall row written per attempt. A draft is
-one drafting call plus one checking call, so drafts per second are half of this.
+CPU work that the GIL serialises: the SDK's request building and response parsing, our
+JSON schema validation and the LLMCall row written per attempt. The same calls made with
+the bare SDK, in the same run, show which share of the loss is the SDK's.
+
+For drafting: a draft is one drafting call plus one checking call (four with a redraft),
+so drafts per second per worker process are half of this rate at best. Real models answer
+in seconds, not 50 ms, so in production the rate is set by the provider's latency and
+rate limits times the number of workers; this benchmark guards the overhead we add.
+
+The limit, 0.5 of the ideal, fails the run when our overhead per call approaches the
+server delay (50 ms, against a few ms of CPU per call here), and catches the
+regressions that matter far below it: calls serialised by a lock or a transaction held
+across the request (1/C = 0.125), or a client and connection pool built per call.
 """
 
 from __future__ import annotations
@@ -11,6 +22,7 @@ from __future__ import annotations
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -20,7 +32,7 @@ from bench._setup import django_on_scratch_postgres, report
 DELAY = 0.05
 CONCURRENCY = 8
 CALLS = 160
-MINIMUM_RATIO = 0.5  # at least half of the ideal: overhead per call well under the delay
+MINIMUM_RATIO = 0.5
 SCHEMA = {
     "type": "object",
     "additionalProperties": False,
@@ -29,51 +41,72 @@ SCHEMA = {
 }
 
 
+def calls_per_second(call: Callable[[int], object]) -> float:
+    with ThreadPoolExecutor(CONCURRENCY) as pool:
+        list(pool.map(call, range(CONCURRENCY)))  # warm up connections and the client
+        started = time.perf_counter()
+        list(pool.map(call, range(CALLS)))
+        return CALLS / (time.perf_counter() - started)
+
+
 def main() -> int:
     django_on_scratch_postgres()
+    import openai
     from django.conf import settings
-    from django.db import connection
 
     from sdr.llm import Purpose, structured_completion, untrusted_block
     from sdr.models import Workspace
-    from tests.openai_server import FakeOpenAI, json_reply
+    from tests.openai_server import FakeOpenAI, json_reply, use_openai_server
 
     server = FakeOpenAI()
     server.responder = lambda seen: json_reply(
         {"subject": "Hi", "body": "Short email."}, delay=DELAY
     )
-    settings.LLM_BASE_URL, settings.LLM_API_KEY = server.base_url, "bench"
+    use_openai_server(settings, server)
     workspace = Workspace.objects.create(name="bench", slug=f"bench-{uuid.uuid4().hex[:8]}")
+    messages = [
+        {"role": "system", "content": "Write an email."},
+        {"role": "system", "content": "SELLER: Pickwell"},
+    ]
 
-    def one(index: int) -> None:
-        try:
-            structured_completion(
-                workspace=workspace,
-                purpose=Purpose.DRAFTING,
-                prompt_version="bench",
-                system="Write an email.",
-                stable_context="SELLER: Pickwell",
-                untrusted_data=untrusted_block("FACTS", {"lead": index}),
-                task="Draft it.",
-                schema=SCHEMA,
-                schema_name="draft",
-            )
-        finally:
-            connection.close()  # each worker thread has its own connection
+    def ours(index: int) -> None:
+        # Each pool thread keeps its own database connection, as a worker process does.
+        structured_completion(
+            workspace=workspace,
+            purpose=Purpose.DRAFTING,
+            prompt_version="bench",
+            system=messages[0]["content"],
+            stable_context=messages[1]["content"],
+            untrusted_data=untrusted_block("FACTS", {"lead": index}),
+            task="Draft it.",
+            schema=SCHEMA,
+            schema_name="draft",
+        )
+
+    client = openai.OpenAI(base_url=server.base_url, api_key="bench")
+
+    def bare(index: int) -> None:
+        client.chat.completions.create(
+            model="gpt-4.1-mini",
+            messages=[*messages, {"role": "user", "content": f"lead {index}"}],
+            response_format={
+                "type": "json_schema",
+                "json_schema": {"name": "draft", "schema": SCHEMA, "strict": True},
+            },
+        )
 
     try:
-        with ThreadPoolExecutor(CONCURRENCY) as pool:
-            list(pool.map(one, range(CONCURRENCY)))  # warm up connections and the client
-            started = time.perf_counter()
-            list(pool.map(one, range(CALLS)))
-            elapsed = time.perf_counter() - started
+        measured = calls_per_second(ours)
+        bare_sdk = calls_per_second(bare)
     finally:
         workspace.delete()
         server.close()
+    ideal = CONCURRENCY / DELAY
+    print(f"bare SDK, same server: {bare_sdk:,.0f} calls/s; ratio {bare_sdk / ideal:.3f}")
     return report(
         f"structured calls ({CALLS}, {CONCURRENCY} at a time, {DELAY * 1000:.0f} ms server delay)",
-        CALLS / elapsed,
-        CONCURRENCY / DELAY,
+        measured,
+        ideal,
         "calls/s",
         MINIMUM_RATIO,
         "ideal",

@@ -273,6 +273,20 @@ LLM_PRICES = env_json(
         "gpt-4o-mini": {"input": 0.15, "cached_input": 0.075, "output": 0.60},
     },
 )
+# type(), not isinstance(): JSON true and false would pass as the numbers 1 and 0.
+_BAD_PRICES = [
+    model
+    for model, prices in LLM_PRICES.items()
+    if not all(
+        type(prices.get(kind, 0)) in (int, float) and prices.get(kind, 0) >= 0
+        for kind in ("input", "cached_input", "output")
+    )
+]
+if _BAD_PRICES:
+    raise ImproperlyConfigured(
+        "LLM_PRICES_JSON: prices must be numbers of USD per million tokens, "
+        f"not negative; check {', '.join(_BAD_PRICES)}."
+    )
 
 HEALTHZ_BROKER_TIMEOUT = env_float("HEALTHZ_BROKER_TIMEOUT", 2.0, minimum=0.1)
 
@@ -288,5 +302,7 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # httpx logs every request with its URL at INFO; ours log what matters.
         "httpx": {"level": "WARNING"},
+        # The openai SDK's transport, likewise: a workspace's endpoint URL may carry a key.
+        "httpx2": {"level": "WARNING"},
     },
 }

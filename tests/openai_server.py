@@ -1,7 +1,9 @@
 """A loopback server speaking the OpenAI Chat Completions wire format, for the real SDK.
 
 Answers come from a script (a queue) or, when the script is empty, from a responder
-function of the request. Every request is recorded with its headers and JSON body.
+function of the request. Every request is recorded with its headers, JSON body and
+arrival time. Only `POST /v1/chat/completions` exists; anything else is a 404, so a
+client that drifts to another API shows up in the tests.
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ from typing import Any
 
 import pytest
 
+COMPLETIONS_PATH = "/v1/chat/completions"
+# OpenAI's error `type` per status, as its API sends them.
+_ERROR_TYPES = {400: "invalid_request_error", 401: "invalid_request_error", 429: "requests"}
+
 
 @dataclass
 class Reply:
@@ -25,13 +31,14 @@ class Reply:
     refusal: str | None = None
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
+    delay: float = 0.0  # seconds before answering: timeouts, the benchmark
+    hang_up: bool = False  # close the connection without answering
     prompt_tokens: int = 120
     cached_tokens: int = 0
     completion_tokens: int = 40
 
 
-def json_reply(data: Any, **kwargs) -> Reply:
+def json_reply(data: Any, **kwargs: Any) -> Reply:
     return Reply(content=json.dumps(data), **kwargs)
 
 
@@ -42,8 +49,10 @@ def error_reply(status: int, retry_after: str | None = None) -> Reply:
 
 @dataclass
 class Seen:
-    headers: dict[str, str]
+    headers: dict[str, str]  # lower-cased names
     body: dict[str, Any]
+    path: str = COMPLETIONS_PATH
+    at: float = 0.0  # time.monotonic() on arrival
 
     @property
     def messages(self) -> list[dict[str, str]]:
@@ -66,12 +75,26 @@ class FakeOpenAI:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
-                seen = Seen({k.lower(): v for k, v in self.headers.items()}, body)
+                seen = Seen(
+                    {k.lower(): v for k, v in self.headers.items()},
+                    body,
+                    self.path,
+                    time.monotonic(),
+                )
                 server.requests.append(seen)
+                if self.path != COMPLETIONS_PATH:
+                    self.answer(Reply(status=404), body)
+                    return
                 reply = server.next_reply(seen)
                 if reply.delay:
                     time.sleep(reply.delay)
-                payload = server.payload(reply, body)
+                if reply.hang_up:
+                    self.close_connection = True
+                    return
+                self.answer(reply, body)
+
+            def answer(self, reply: Reply, request: dict[str, Any]) -> None:
+                payload = server.payload(reply, request)
                 self.send_response(reply.status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
@@ -100,12 +123,13 @@ class FakeOpenAI:
             return self.script.popleft()
         if self.responder is not None:
             return self.responder(seen)
-        return Reply(status=500)
+        return Reply(status=500)  # an unscripted request fails loudly
 
     def payload(self, reply: Reply, request: dict[str, Any]) -> bytes:
         if reply.status != 200:
+            error_type = _ERROR_TYPES.get(reply.status, "server_error")
             return json.dumps(
-                {"error": {"message": "scripted failure", "type": "server_error", "code": None}}
+                {"error": {"message": "scripted failure", "type": error_type, "code": None}}
             ).encode()
         return json.dumps(
             {
@@ -138,12 +162,17 @@ class FakeOpenAI:
         self._httpd.server_close()
 
 
-@pytest.fixture
-def openai_server(settings):
-    server = FakeOpenAI()
+def use_openai_server(settings: Any, server: FakeOpenAI) -> None:
+    """Point the LLM settings at `server` (the fixture does; the benchmark too)."""
     settings.LLM_BASE_URL = server.base_url
     settings.LLM_API_KEY = "sk-test-settings-key"
     settings.LLM_TIMEOUT = 5
     settings.LLM_MAX_RETRIES = 2
+
+
+@pytest.fixture
+def openai_server(settings):
+    server = FakeOpenAI()
+    use_openai_server(settings, server)
     yield server
     server.close()

@@ -1,32 +1,54 @@
 """Extraction of company facts from web pages, each value with its evidence.
 
-`extract_page` parses a page once (BeautifulSoup over lxml) and runs every extractor over
-it: structured data, meta tags, contacts, socials, tech fingerprints, careers, team, and
-press. Scraped text is data: values that read like instructions to a model are dropped.
+`extract_page` parses a page once (BeautifulSoup over lxml), walks the tree once to index
+its tags and sort its text into visible and hidden, then runs every extractor over that
+shared `Page`. Each extractor is `extract(page: Page) -> Found` in its own module:
+
+    structured  JSON-LD / microdata Organization, OpenGraph      (most trusted)
+    meta        <title>, meta description
+    contacts    emails and phone numbers
+    socials     the company's profiles
+    tech        technology fingerprints
+    careers     open roles and the hiring signal
+    team        people with their titles
+    press       funding, launches, leadership changes, news
+
+`links.extract(page)` lists the same-site pages worth reading next (crawl guidance, not
+facts). The shared parts: `page` (the parsed page and its index), `items` (JSON-LD and
+microdata as dicts), `kinds` (what kind of page a URL names), `text` (snippets, dates).
+
+JSON-LD is parsed here rather than by extruct, so one broken block is skipped with a
+warning while the others are read; extruct (checked to work with lxml 6) reads microdata;
+OpenGraph is read from the page's meta tags.
+
+Scraped text is data: instruction-like content is flagged and never becomes a value
+(see `safety`).
 """
 
 from __future__ import annotations
 
-from leads.extraction.careers import extract_careers
-from leads.extraction.contacts import extract_contacts
-from leads.extraction.links import extract_links, page_kind, sitemap_urls
-from leads.extraction.page import Page
-from leads.extraction.people import extract_people
-from leads.extraction.press import extract_press
-from leads.extraction.safety import looks_like_instructions
-from leads.extraction.socials import extract_socials
-from leads.extraction.structured import (
-    extract_meta,
-    extract_structured,
-    json_ld_items,
-    microdata_items,
-    types_of,
+from collections.abc import Callable
+
+from leads.extraction import (
+    careers,
+    contacts,
+    links,
+    meta,
+    press,
+    safety,
+    socials,
+    structured,
+    team,
+    tech,
 )
-from leads.extraction.tech import extract_tech
+from leads.extraction.links import sitemap_urls
+from leads.extraction.page import Page
+from leads.extraction.safety import looks_like_instructions
 from leads.extraction.types import (
     ExtractedPerson,
     ExtractedSignal,
     ExtractedValue,
+    Found,
     PageExtraction,
 )
 
@@ -40,58 +62,31 @@ __all__ = [
     "sitemap_urls",
 ]
 
-ARTICLE_TYPES = {"newsarticle", "article", "blogposting", "pressrelease", "report"}
-# Free text a model will read later; instruction-like values never get that far.
-GUARDED_FIELDS = {"name", "description", "industry", "open_role", "location"}
+EXTRACTORS: tuple[Callable[[Page], Found], ...] = (
+    structured.extract,
+    meta.extract,
+    contacts.extract,
+    socials.extract,
+    tech.extract,
+    careers.extract,
+    team.extract,
+    press.extract,
+)
 
 
 def extract_page(html: str, *, url: str) -> PageExtraction:
-    page = Page(html or "", url)
-    kind = page_kind(page)
-    items = [("jsonld", i) for i in json_ld_items(page)]
-    items += [("microdata", i) for i in microdata_items(page)]
-    by_type = _by_type(items)
-
-    values = extract_structured(page, items) + extract_meta(page, kind)
-    values += extract_contacts(page, kind) + extract_socials(page) + extract_tech(page)
-    role_values, hiring = extract_careers(page, by_type["jobposting"], kind)
-    values += role_values
-    signals = hiring
-    if kind not in {"careers", "team", "contact"}:
-        signals += extract_press(page, by_type["article"], kind)
-    people = extract_people(page, by_type["person"], kind)
-
-    # The raw markup covers visible and hidden text alike.
-    if looks_like_instructions(page.html[:100_000]):
-        page.warnings.append(
-            "page text contains instruction-like content; it is kept as data "
-            "and never used in prompts"
-        )
-    values = [
-        v
-        for v in values
-        if not (v.field in GUARDED_FIELDS and looks_like_instructions(str(v.value)))
-    ]
-    signals = [s for s in signals if not looks_like_instructions(s.title)]
+    """Every fact, signal and person one page gives, with evidence; never raises on bad HTML."""
+    page = Page(html, url)
+    found = Found()
+    for extractor in EXTRACTORS:
+        found.add(extractor(page))
+    found = safety.guard(page, found)
     return PageExtraction(
         url=url,
-        page_kind=kind,
-        values=values,
-        signals=signals,
-        people=people,
-        links=extract_links(page),
+        page_kind=page.kind,
+        values=found.values,
+        signals=found.signals,
+        people=found.people,
+        links=links.extract(page),
         warnings=page.warnings,
     )
-
-
-def _by_type(items: list[tuple[str, dict]]) -> dict[str, list[dict]]:
-    grouped: dict[str, list[dict]] = {"jobposting": [], "article": [], "person": []}
-    for _, item in items:
-        kinds = types_of(item)
-        if "jobposting" in kinds:
-            grouped["jobposting"].append(item)
-        if kinds & ARTICLE_TYPES:
-            grouped["article"].append(item)
-        if "person" in kinds:
-            grouped["person"].append(item)
-    return grouped

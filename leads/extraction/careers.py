@@ -1,165 +1,264 @@
-"""Open roles, their departments, and "hiring" as a signal (hiring sales above all)."""
+"""Open roles, their departments, and "hiring" as a signal (hiring in sales above all).
+
+Roles come from JobPosting items on any page, from links to job pages on the usual
+applicant-tracking systems, and on careers pages from job-list markup.
+"""
 
 from __future__ import annotations
 
 import datetime
 import re
 from collections import Counter
+from dataclasses import dataclass
 
-from leads.extraction.page import Page, clean
-from leads.extraction.types import ExtractedSignal, ExtractedValue
+from bs4 import PageElement, Tag
 
-DEPARTMENTS: list[tuple[str, re.Pattern[str]]] = [
+from leads.extraction import tech
+from leads.extraction.items import Item, as_list, text_of
+from leads.extraction.page import Page
+from leads.extraction.text import clean, find_date
+from leads.extraction.types import ExtractedSignal, ExtractedValue, Found
+
+# Order matters: the first department whose words a title has wins, so "Sales Engineer"
+# is sales, "Data Engineer" data, "Product Designer" design, "People Operations" people.
+_DEPARTMENT_WORDS = (
     (
         "sales",
-        re.compile(
-            r"\b(?:sales|account executive|\bAE\b|SDR|BDR|business development|"
-            r"account manager|revenue|partnerships)\b",
-            re.I,
-        ),
+        r"sales|account executive|account manager|account director|business development"
+        r"|revenue|partnerships?|pre-?sales|solutions? (?:engineer|consultant)"
+        r"|(?-i:AEs?|SDRs?|BDRs?|CRO)",
     ),
     (
         "customer_success",
-        re.compile(
-            r"\b(?:customer success|support|customer experience|"
-            r"implementation|onboarding)\b",
-            re.I,
-        ),
+        r"customer success|customer support|support|customer experience"
+        r"|implementation|onboarding|solutions? architect",
     ),
+    ("design", r"designer|design|ux|ui|user research(?:er)?"),
     (
         "marketing",
-        re.compile(
-            r"\b(?:marketing|growth|brand|content|seo|demand gen|"
-            r"communications|pr)\b",
-            re.I,
-        ),
+        r"marketing|marketer|brand|content|seo|demand gen(?:eration)?|communications"
+        r"|(?-i:PR)|social media|copywriter|events?",
     ),
-    ("data", re.compile(r"\b(?:data|analytics|machine learning|\bML\b|\bAI\b|scientist)\b", re.I)),
+    ("data", r"data|analytics|analyst|machine learning|(?-i:ML|AI)|scientist"),
     (
         "engineering",
-        re.compile(
-            r"\b(?:engineer|developer|devops|sre|software|backend|frontend|"
-            r"full[- ]stack|firmware|hardware|qa|architect)\b",
-            re.I,
-        ),
+        r"engineer(?:ing)?|developer|devops|sre|software|backend|frontend|full[- ]?stack"
+        r"|firmware|hardware|robotics|qa|security|architect|(?-i:CTO)",
     ),
-    ("product", re.compile(r"\b(?:product manager|product owner|head of product|product)\b", re.I)),
-    ("design", re.compile(r"\b(?:designer|design|ux|ui)\b", re.I)),
-    ("finance", re.compile(r"\b(?:finance|accountant|controller|fp&a|bookkeeper|cfo)\b", re.I)),
-    ("people", re.compile(r"\b(?:recruiter|talent|people|hr|human resources)\b", re.I)),
-    ("legal", re.compile(r"\b(?:legal|counsel|compliance|paralegal)\b", re.I)),
+    ("product", r"product (?:manager|owner|lead|director)|head of product|product"),
+    (
+        "finance",
+        r"finance|financial|accountant|accounting|controller|fp&a|bookkeeper|payroll"
+        r"|(?-i:CFO)",
+    ),
+    ("people", r"recruit(?:er|ing)|talent|people|(?-i:HR)|human resources"),
+    ("legal", r"legal|counsel|compliance|paralegal|privacy"),
     (
         "operations",
-        re.compile(
-            r"\b(?:operations|ops|logistics|supply chain|warehouse|"
-            r"office manager|technician)\b",
-            re.I,
-        ),
+        r"operations|(?-i:ops)|logistics|supply chain|warehouse|office manager"
+        r"|technician|field service|chief of staff|(?-i:COO)",
     ),
-]
+)
+DEPARTMENTS = tuple(
+    (name, re.compile(rf"\b(?:{words})\b", re.I)) for name, words in _DEPARTMENT_WORDS
+)
 _ROLE_WORD = re.compile(
-    r"\b(?:engineer|developer|manager|executive|representative|designer|analyst|specialist|"
-    r"director|head|lead|scientist|architect|coordinator|associate|officer|consultant|intern|"
-    r"recruiter|technician|administrator|writer|marketer|VP|SDR|BDR|AE|owner|partner|"
-    r"accountant|counsel|strategist)\b",
+    r"\b(?:engineer|developer|manager|executive|representative|designer|analyst|specialist"
+    r"|director|head|lead|scientist|architect|coordinator|associate|officer|consultant|intern"
+    r"|recruiter|technician|administrator|writer|marketer|strategist|accountant|counsel"
+    r"|controller|advocate|researcher|editor|operator|assistant|partner|owner|president"
+    r"|(?-i:VP|SDR|BDR|AE))\b",
     re.I,
 )
-_JOB_CONTAINER = re.compile(r"job|position|opening|role|vacanc|career", re.I)
+_JOB_CONTAINER = re.compile(
+    r"\b(?:jobs?|job-?list\w*|positions?|openings?|roles?|vacanc\w*|careers?|postings?)\b", re.I
+)
+_FIELD_CLASS = re.compile(r"location|department|team|type|meta|date|commitment|tag", re.I)
+_LOCATION_CLASS = re.compile(r"location", re.I)
+_DEPARTMENT_CLASS = re.compile(r"department|team", re.I)
+_ATS_JOB = re.compile(
+    r"^https?://(?:(?:job-)?boards\.greenhouse\.io/[^/]+/jobs/\d+|jobs\.lever\.co/[^/]+/[\w-]{8,}"
+    r"|jobs\.ashbyhq\.com/[^/]+/[\w-]{8,}|apply\.workable\.com/[^/]+/j/\w+"
+    r"|[\w-]+\.bamboohr\.com/(?:careers|jobs)/\S+)",
+    re.I,
+)
+_CHROME = {"nav", "footer", "header"}
 MAX_ROLES = 100
+MAX_ANCESTORS = 8
+
+
+@dataclass(frozen=True)
+class Role:
+    title: str
+    department: str
+    location: str
+    posted: datetime.date | None
+    evidence: str
+    structured: bool = False
+
+    def value(self) -> ExtractedValue:
+        return ExtractedValue(
+            "open_role",
+            {"title": self.title, "department": self.department, "location": self.location},
+            self.evidence,
+            0.85 if self.structured else 0.7,
+            "careers",
+            "structured" if self.structured else "website",
+        )
 
 
 def department_of(title: str) -> str:
+    """sales, customer_success, design, marketing, data, engineering, product, finance,
+    people, legal, operations; "" when the title does not say."""
     return next((name for name, pattern in DEPARTMENTS if pattern.search(title)), "")
 
 
-def extract_careers(
-    page: Page, job_postings: list[dict], page_kind: str
-) -> tuple[list[ExtractedValue], list[ExtractedSignal]]:
-    roles = [_posting_role(p) for p in job_postings]
-    if page_kind == "careers":
-        known = {r["title"].lower() for r in roles}
-        roles += [r for r in _listed_roles(page) if r["title"].lower() not in known]
-    roles = [r for r in roles if r["title"]][:MAX_ROLES]
+def extract(page: Page) -> Found:
+    roles = [_posted_role(item) for _, item in page.items_of("jobposting")]
+    roles += _ats_roles(page)
+    if page.kind == "careers":
+        roles += _listed_roles(page)
+    unique: dict[str, Role] = {}
+    for role in roles:  # the first reading of a title wins: JobPosting data is the richest
+        if role.title:
+            unique.setdefault(role.title.lower(), role)
+    roles = list(unique.values())[:MAX_ROLES]
     if not roles:
-        return [], []
-    values = [
-        ExtractedValue("open_role", role, role.pop("evidence"), 0.75, "careers") for role in roles
-    ]
-    values.append(
-        ExtractedValue(
-            "open_roles_count",
-            len(roles),
-            f"{len(roles)} open roles listed on {page.url}",
-            0.7,
-            "careers",
-        )
+        return Found()
+    count = ExtractedValue(
+        "open_roles_count",
+        len(roles),
+        f"{len(roles)} open roles listed on {page.url}"[:300],
+        0.7,
+        "careers",
     )
-    return values, [_hiring_signal(page, roles)]
+    return Found(values=[r.value() for r in roles] + [count], signals=[_hiring(page, roles)])
 
 
-def _posting_role(posting: dict) -> dict:
-    title = clean(str(posting.get("title") or posting.get("name") or ""), 150)
-    location = posting.get("jobLocation")
-    if isinstance(location, list):
-        location = location[0] if location else None
-    if isinstance(location, dict):
-        address = location.get("address") or {}
-        location = address.get("addressLocality") if isinstance(address, dict) else address
-    return {
-        "title": title,
-        "department": department_of(title),
-        "location": clean(str(location or ""), 100),
-        "posted": str(posting.get("datePosted") or "")[:10],
-        "evidence": f"JobPosting: {title}",
-    }
+def _posted_role(posting: Item) -> Role:
+    title = text_of(posting.get("title") or posting.get("name"), 150)
+    category = text_of(posting.get("occupationalCategory"), 100)
+    posted = text_of(posting.get("datePosted"), 40)
+    location = _posting_location(posting)
+    return Role(
+        title=title,
+        department=department_of(title) or department_of(category),
+        location=location,
+        posted=find_date(posted),
+        evidence=clean(f"JobPosting: {title}; {location}; posted {posted or 'undated'}"),
+        structured=True,
+    )
 
 
-def _listed_roles(page: Page) -> list[dict]:
-    """Job titles in job-list markup: headings and links inside containers named like jobs."""
-    roles: dict[str, dict] = {}
-    for container in page.soup.find_all(class_=_JOB_CONTAINER):
-        for tag in container.find_all(["h2", "h3", "h4", "a", "li"], limit=200):
-            title = clean(tag.get_text(" "), 150)
-            if _looks_like_title(title) and title.lower() not in roles:
-                roles[title.lower()] = {
-                    "title": title,
-                    "department": department_of(title),
-                    "location": "",
-                    "posted": "",
-                    "evidence": clean(container.get_text(" "), 300),
-                }
-    return list(roles.values())
+def _posting_location(posting: Item) -> str:
+    if "telecommute" in text_of(posting.get("jobLocationType")).lower():
+        return "Remote"
+    for place in as_list(posting.get("jobLocation")):
+        address = place.get("address") if isinstance(place, dict) else place
+        if isinstance(address, dict):
+            parts = [text_of(address.get(k), 60) for k in ("addressLocality", "addressCountry")]
+            return ", ".join(p for p in parts if p)
+        if address:
+            return text_of(address, 100)
+    return ""
+
+
+def _ats_roles(page: Page) -> list[Role]:
+    """Links to job pages on an applicant-tracking system, titled by their text; an
+    "Apply" button next to the title is not a role."""
+    roles = [_role_from(anchor) for anchor, url in page.outlinks if _ATS_JOB.match(url)]
+    return [r for r in roles if _looks_like_title(r.title) or r.department]
+
+
+def _listed_roles(page: Page) -> list[Role]:
+    """Job titles in job-list markup: headings, links and list items inside an element
+    whose class or id names jobs ("open-positions", "job-list", "careers")."""
+    roles = []
+    for tag in page.find("h2", "h3", "h4", "h5", "a", "li"):
+        if tag.name == "li" and tag.find(["a", "h2", "h3", "h4", "h5", "strong"]):
+            continue  # the link or heading inside carries the title
+        if _in_job_list(tag) and _looks_like_title(_own_text(tag)):
+            roles.append(_role_from(tag))
+    return roles
+
+
+def _in_job_list(tag: Tag) -> bool:
+    for depth, parent in enumerate(tag.parents):
+        if depth > MAX_ANCESTORS or parent.name in _CHROME:
+            return False
+        marker = " ".join(parent.get("class") or []) + " " + str(parent.get("id") or "")
+        if _JOB_CONTAINER.search(marker):
+            return True
+    return False
+
+
+def _role_from(tag: Tag) -> Role:
+    card = (
+        tag.parent
+        if tag.parent is not None and tag.parent.name in ("li", "div", "article")
+        else tag
+    )
+    title = _own_text(tag)
+    label = _field(card, _DEPARTMENT_CLASS)
+    return Role(
+        title=title,
+        department=department_of(title) or department_of(label),
+        location=_field(card, _LOCATION_CLASS),
+        posted=None,
+        evidence=clean(card.get_text(" "), 300),
+    )
+
+
+def _own_text(tag: Tag) -> str:
+    """A tag's text without its location, department or date labels."""
+    parts = [str(s) for s in tag.find_all(string=True) if not _labelled(s, tag)]
+    return clean(" ".join(parts), 150).strip(" -–—·|,")
+
+
+def _labelled(string: PageElement, tag: Tag) -> bool:
+    for parent in string.parents:
+        if parent is tag:
+            return False
+        if _FIELD_CLASS.search(" ".join(parent.get("class") or [])):
+            return True
+    return False
+
+
+def _field(card: Tag, pattern: re.Pattern[str]) -> str:
+    found = card.find(class_=pattern)
+    return clean(found.get_text(" "), 100) if found else ""
 
 
 def _looks_like_title(text: str) -> bool:
     words = text.split()
-    return 1 <= len(words) <= 8 and bool(_ROLE_WORD.search(text)) and not text.endswith((".", "?"))
-
-
-def _hiring_signal(page: Page, roles: list[dict]) -> ExtractedSignal:
-    departments = Counter(r["department"] or "other" for r in roles)
-    sales = [r["title"] for r in roles if r["department"] == "sales"]
-    title = f"Hiring for {len(roles)} open role{'s' if len(roles) != 1 else ''}"
-    if sales:
-        title += f", including {len(sales)} in sales"
-    dates = [r["posted"] for r in roles if r.get("posted")]
-    return ExtractedSignal(
-        kind="hiring",
-        title=title,
-        happened_on=_latest(dates),
-        amount=None,
-        currency="",
-        details={"roles": len(roles), "departments": dict(departments), "sales_roles": sales},
-        evidence="; ".join(r["title"] for r in roles[:10])[:300],
-        confidence=0.75,
+    return (
+        1 <= len(words) <= 10
+        and bool(_ROLE_WORD.search(text))
+        and not text.endswith((".", "?", "!", ":"))
     )
 
 
-def _latest(dates: list[str]) -> datetime.date | None:
-    parsed = []
-    for value in dates:
-        try:
-            parsed.append(datetime.date.fromisoformat(value))
-        except ValueError:
-            continue
-    return max(parsed) if parsed else None
+def _hiring(page: Page, roles: list[Role]) -> ExtractedSignal:
+    departments = Counter(r.department or "other" for r in roles)
+    sales = [r.title for r in roles if r.department == "sales"]
+    title = f"Hiring for {len(roles)} open role{'s' if len(roles) != 1 else ''}"
+    if sales:
+        title += f", including {len(sales)} in sales"
+    haystack = tech.markers(page)
+    ats = [name for name, pattern in tech.COMPILED if name in tech.ATS and pattern.search(haystack)]
+    dates = [r.posted for r in roles if r.posted]
+    return ExtractedSignal(
+        kind="hiring",
+        title=title,
+        happened_on=max(dates) if dates else None,
+        amount=None,
+        currency="",
+        details={
+            "roles": len(roles),
+            "departments": dict(departments),
+            "sales_roles": sales,
+            "ats": ats,
+        },
+        evidence=clean("Open roles: " + "; ".join(r.title for r in roles), 300),
+        confidence=0.8 if any(r.structured for r in roles) else 0.7,
+    )

@@ -8,93 +8,125 @@ from urllib.parse import unquote
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from leads.extraction.page import Page, clean
-from leads.extraction.types import ExtractedValue
+from leads.extraction.page import Page
+from leads.extraction.text import clean, snippet
+from leads.extraction.types import ExtractedValue, Found
 
-_EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_FILE_SUFFIX = re.compile(r"\.(?:png|jpe?g|gif|svg|webp|css|js)$", re.I)
+_EMAIL = re.compile(r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+")
+# "logo@2x.png" looks like an address; so do retina image and asset names.
+_FILE_SUFFIX = re.compile(r"\.(?:png|jpe?g|gif|svg|webp|avif|ico|css|js|json|map|woff2?)$", re.I)
+# Runs of digits and phone punctuation, each then parsed and checked
+# by phonenumbers; far cheaper than its PhoneNumberMatcher over all of the text.
+_PHONE_CANDIDATE = re.compile(r"(?<![\w+])(?:\+|\(\d)?\d[\d \t().\-/]{5,40}\d(?![\w-])")
 MAX_EMAILS = 10
 MAX_PHONES = 5
+MAX_AT_SIGNS = 500  # "@" signs looked at; a page of them is not a contact page
+# Numbers in running text are read on pages where companies list them (a press release
+# is full of figures that parse as numbers); tel: links are read everywhere.
+TEXT_PHONE_PAGES = {"home", "contact", "about", "other"}
+# Numbers sit in headers, footers and contact blocks: the first 20,000 characters of text.
+MAX_PHONE_TEXT = 20_000
 
 
-# Numbers in running text are read where companies list them; every page's tel: links are.
-TEXT_PHONE_PAGES = {"home", "contact", "about"}
-
-
-def extract_contacts(page: Page, page_kind: str) -> list[ExtractedValue]:
-    return _emails(page) + _phones(page, scan_text=page_kind in TEXT_PHONE_PAGES)
+def extract(page: Page) -> Found:
+    return Found(values=_emails(page) + _phones(page))
 
 
 def _emails(page: Page) -> list[ExtractedValue]:
-    found: dict[str, str] = {}
+    found: dict[str, tuple[str, float]] = {}
     for anchor in page.anchors:
-        if anchor["href"][:7].lower() == "mailto:":
-            address = unquote(anchor["href"][7:].split("?", 1)[0])
-            found.setdefault(address, str(anchor)[:300])
-    for match in _EMAIL_IN_TEXT.finditer(page.visible_text):
-        found.setdefault(match.group(0), _around(page.visible_text, match.start()))
-    out = []
-    for raw, evidence in found.items():
-        email = _valid_email(raw)
-        if email and len(out) < MAX_EMAILS:
-            out.append(ExtractedValue("email", email, evidence, 0.7, "contacts"))
-    return out
+        href = str(anchor["href"]).strip()
+        if href[:7].lower() == "mailto:":
+            for raw in unquote(href[7:].split("?", 1)[0]).split(","):
+                found.setdefault(raw, (clean(str(anchor), 300), 0.8))
+    for raw, evidence in _emails_in_text(page.text):
+        found.setdefault(raw, (evidence, 0.65))
+    values: dict[str, ExtractedValue] = {}
+    for raw, (evidence, confidence) in found.items():
+        email = valid_email(raw)
+        if email and email not in values and len(values) < MAX_EMAILS:
+            values[email] = ExtractedValue("email", email, evidence, confidence, "contacts")
+    return list(values.values())
 
 
-def _valid_email(raw: str) -> str:
-    if _FILE_SUFFIX.search(raw):  # logo@2x.png and friends
+def _emails_in_text(text: str) -> list[tuple[str, str]]:
+    """Addresses around each "@": running an email regex from every position of a long
+    text is slow, and pages have few "@" signs."""
+    found = []
+    at = text.find("@")
+    for _ in range(MAX_AT_SIGNS):
+        if at == -1:
+            break
+        start = at
+        while (
+            start > 0
+            and at - start < 64
+            and (text[start - 1].isalnum() or text[start - 1] in "._+-")
+        ):
+            start -= 1
+        match = _EMAIL.match(text, start, at + 256)
+        if match:
+            found.append((match.group(0).strip("."), snippet(text, match.start(), match.end())))
+        at = text.find("@", match.end() if match else at + 1)
+    return found
+
+
+def valid_email(raw: str) -> str:
+    """A syntactically valid address, normalized and lowercased; "" otherwise."""
+    raw = raw.strip()
+    if not raw or _FILE_SUFFIX.search(raw):
         return ""
     try:
-        return validate_email(raw.strip(), check_deliverability=False).normalized.lower()
+        return validate_email(raw, check_deliverability=False).normalized.lower()
     except EmailNotValidError:
         return ""
 
 
-def _phones(page: Page, *, scan_text: bool) -> list[ExtractedValue]:
-    region = _region(page.url)
+def _phones(page: Page) -> list[ExtractedValue]:
+    region = page.phone_region
     out: dict[str, ExtractedValue] = {}
-    for anchor in (a for a in page.anchors if a["href"][:4].lower() == "tel:"):
-        number = e164(anchor["href"][4:], region)
-        if number:
-            out.setdefault(
-                number, ExtractedValue("phone", number, str(anchor)[:300], 0.8, "contacts")
-            )
-    if not scan_text:
-        return list(out.values())
-    # Matching numbers in text is costly; they sit in headers, footers and contact
-    # blocks, so the first 20,000 characters are enough.
-    text = page.visible_text[:20_000]
-    for match in phonenumbers.PhoneNumberMatcher(
-        text, region, leniency=phonenumbers.Leniency.VALID
-    ):
-        number = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
-        out.setdefault(
-            number, ExtractedValue("phone", number, _around(text, match.start), 0.6, "contacts")
-        )
+    for anchor in page.anchors:
+        href = str(anchor["href"]).strip()
+        if href[:4].lower() == "tel:":
+            number = e164(href[4:], region)
+            if number:
+                evidence = clean(str(anchor), 300)
+                out.setdefault(number, ExtractedValue("phone", number, evidence, 0.8, "contacts"))
+    if page.kind not in TEXT_PHONE_PAGES:
+        return list(out.values())[:MAX_PHONES]
+    text = page.text[:MAX_PHONE_TEXT]
+    for match in _PHONE_CANDIDATE.finditer(text):
+        for number in _numbers_in(match.group(0), region):
+            evidence = snippet(text, match.start(), match.end())
+            out.setdefault(number, ExtractedValue("phone", number, evidence, 0.6, "contacts"))
         if len(out) >= MAX_PHONES:
             break
-    return list(out.values())
+    return list(out.values())[:MAX_PHONES]
 
 
-def e164(raw: str, region: str | None = "US") -> str:
-    """A phone number in E.164 form, or "" when it is not a valid number."""
+def _numbers_in(candidate: str, region: str) -> list[str]:
+    number = e164(candidate, region)
+    if number:
+        return [number]
+    # A run like "2026-10-14 (415) 555 0100" holds a number next to other figures:
+    # phonenumbers' own matcher splits it, and on a snippet this short it is cheap.
+    matcher = phonenumbers.PhoneNumberMatcher(
+        candidate, region, leniency=phonenumbers.Leniency.VALID
+    )
+    return [
+        phonenumbers.format_number(m.number, phonenumbers.PhoneNumberFormat.E164) for m in matcher
+    ]
+
+
+def e164(raw: str, region: str = "US") -> str:
+    """A phone number in E.164 form ("+441134960123"), or "" when it is not a valid one."""
+    digits = sum(c.isdigit() for c in raw)
+    if not 7 <= digits <= 15:
+        return ""
     try:
-        number = phonenumbers.parse(unquote(raw), region)
+        number = phonenumbers.parse(unquote(raw).strip(), region)
     except phonenumbers.NumberParseException:
         return ""
     if not phonenumbers.is_valid_number(number):
         return ""
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def _region(url: str) -> str | None:
-    from urllib.parse import urlsplit
-
-    tld = (urlsplit(url).hostname or "").rsplit(".", 1)[-1].upper()
-    if tld == "UK":
-        return "GB"
-    return tld if len(tld) == 2 and tld in phonenumbers.SUPPORTED_REGIONS else "US"
-
-
-def _around(text: str, index: int, width: int = 120) -> str:
-    return clean(text[max(0, index - width) : index + width])

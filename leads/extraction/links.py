@@ -1,91 +1,72 @@
-"""Which same-site pages are worth reading next, and what kind of page this one is."""
+"""Which same-site pages are worth reading next, and the URLs a sitemap lists."""
 
 from __future__ import annotations
 
-import re
-from urllib.parse import urlsplit
+import gzip
+import io
+import zlib
+from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
-from leads.extraction.page import Page, clean
+from leads.extraction.kinds import KIND_WORDS, kind_for_text, kind_for_url
+from leads.extraction.page import Page
+from leads.extraction.text import clean
+from sdr.domains import registrable_domain
 
-KIND_WORDS: dict[str, tuple[str, ...]] = {
-    "team": ("team", "people", "leadership", "management", "founders", "our-team"),
-    "careers": (
-        "careers",
-        "jobs",
-        "join-us",
-        "join",
-        "work-with-us",
-        "hiring",
-        "positions",
-        "openings",
-        "vacancies",
-    ),
-    "press": ("press", "news", "newsroom", "media", "announcements", "press-releases"),
-    "blog": ("blog", "insights", "stories", "articles", "updates"),
-    "about": ("about", "about-us", "company", "who-we-are", "our-story", "mission"),
-    "contact": ("contact", "contact-us"),
-}
-_ANCHOR_WORDS = {
-    kind: re.compile(r"\b(?:" + "|".join(w.replace("-", "[ -]") for w in words) + r")\b", re.I)
-    for kind, words in KIND_WORDS.items()
-}
+# kind_for_url is re-exported: enrichment classifies sitemap URLs with it.
+__all__ = ["extract", "kind_for_url", "sitemap_urls"]
+
 MAX_LINKS_PER_KIND = 10
+MAX_SITEMAP_URLS = 500
+MAX_SITEMAP_BYTES = 10_000_000  # a gzip bomb stops here; real sitemaps are far smaller
 
 
-def kind_for_url(url: str) -> str | None:
-    segments = [s for s in urlsplit(url).path.lower().split("/") if s]
-    for segment in segments:
-        stem = segment.rsplit(".", 1)[0]
-        for kind, words in KIND_WORDS.items():
-            if stem in words:
-                return kind
-    return None
-
-
-def page_kind(page: Page) -> str:
-    path = urlsplit(page.url).path
-    if path in ("", "/", "/index.html", "/index.htm"):
-        return "home"
-    return kind_for_url(page.url) or "other"
-
-
-def extract_links(page: Page) -> dict[str, list[str]]:
+def extract(page: Page) -> dict[str, list[str]]:
+    """page kind -> absolute same-site URLs (no fragments, no duplicates), at most ten each."""
     links: dict[str, list[str]] = {kind: [] for kind in KIND_WORDS}
-    for anchor in page.anchors:
-        url = page.absolute(anchor["href"])
-        if not url.startswith(("http://", "https://")) or not page.same_site(url):
+    for anchor, url in page.outlinks:
+        if url == page.url or not page.same_site(url):
             continue
-        kind = kind_for_url(url) or _kind_from_text(clean(anchor.get_text(" "), 60))
-        if (
-            kind
-            and url not in links[kind]
-            and url != page.url
-            and len(links[kind]) < MAX_LINKS_PER_KIND
-        ):
+        kind = kind_for_url(url) or kind_for_text(clean(anchor.get_text(" "), 60))
+        if kind and url not in links[kind] and len(links[kind]) < MAX_LINKS_PER_KIND:
             links[kind].append(url)
     return {kind: urls for kind, urls in links.items() if urls}
 
 
-def _kind_from_text(text: str) -> str | None:
-    return next((kind for kind, pattern in _ANCHOR_WORDS.items() if pattern.search(text)), None)
-
-
 def sitemap_urls(xml: bytes | str, *, base_url: str) -> list[str]:
-    """Page URLs listed in a sitemap (or sitemap index); junk yields what could be read."""
-    data = xml.encode() if isinstance(xml, str) else xml
-    parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
+    """The URLs a sitemap lists (for a sitemap index, the sitemaps it lists), resolved
+    against `base_url` and kept on its site. Junk yields what could be read, maybe []."""
+    data = _bytes(xml)
+    parser = etree.XMLParser(
+        recover=True, resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False
+    )
     try:
         root = etree.fromstring(data, parser=parser)
-    except etree.XMLSyntaxError:
+    except etree.XMLSyntaxError:  # recover=True still gives up on some input (empty, binary)
         return []
     if root is None:
         return []
-    urls = [clean(loc.text, 2000) for loc in root.iter("{*}loc") if loc.text]
-    site = urlsplit(base_url).netloc
-    return [
-        u
-        for u in dict.fromkeys(urls)
-        if u.startswith(("http://", "https://")) and urlsplit(u).netloc == site
-    ][:500]
+    site = registrable_domain(base_url) or urlsplit(base_url).netloc
+    urls = []
+    for loc in root.iter("{*}loc"):
+        text = clean(loc.text, 2000)
+        # Absolute URLs as the protocol asks, or root-relative paths ("/about.html") that
+        # sites served under more than one host write; a bare word is a truncated file.
+        if not text.startswith(("http://", "https://", "/")):
+            continue
+        url = urljoin(base_url, text)
+        on_site = (registrable_domain(url) or urlsplit(url).netloc) == site
+        if url.startswith(("http://", "https://")) and on_site:
+            urls.append(url.split("#", 1)[0])
+    return list(dict.fromkeys(urls))[:MAX_SITEMAP_URLS]
+
+
+def _bytes(xml: bytes | str) -> bytes:
+    data = xml.encode() if isinstance(xml, str) else xml
+    if data[:2] == b"\x1f\x8b":  # sitemap.xml.gz
+        try:
+            return gzip.GzipFile(fileobj=io.BytesIO(data)).read(MAX_SITEMAP_BYTES)
+        except (OSError, EOFError, zlib.error):
+            return b""
+    return data[:MAX_SITEMAP_BYTES]

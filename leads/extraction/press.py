@@ -1,193 +1,335 @@
-"""Dated events in press releases, news and blog posts: funding, launches, new leaders."""
+"""Dated events in press releases, news and blog posts: funding rounds, product launches,
+new leaders, and other dated news."""
 
 from __future__ import annotations
 
 import datetime
 import re
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 
 from bs4 import Tag
+from bs4.element import PreformattedString
 
-from leads.extraction.page import Page, clean
-from leads.extraction.types import ExtractedSignal
+from leads.extraction.items import Item, text_of
+from leads.extraction.page import Page
+from leads.extraction.team import looks_like_name
+from leads.extraction.text import clean, find_date
+from leads.extraction.types import ExtractedSignal, Found
 
-_MONTHS = {
-    m: i
-    for i, m in enumerate(
-        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1
-    )
-}
-_MONTH = r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"  # noqa: E501
-_DATE_RES = [
-    re.compile(r"\b(?P<year>20\d\d)-(?P<m>\d\d)-(?P<day>\d\d)\b"),
-    re.compile(rf"\b{_MONTH}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<year>20\d\d)\b", re.I),
-    re.compile(rf"\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH}\s+(?P<year>20\d\d)\b", re.I),
-]
+ARTICLE_TYPES = (
+    "newsarticle",
+    "article",
+    "blogposting",
+    "pressrelease",
+    "report",
+    "reportagenewsarticle",
+)
+SKIPPED_PAGES = {"careers", "team", "contact"}
+NEWS_PAGES = {"press", "blog"}
+MAX_ITEMS = 30
+MAX_ITEM_TEXT = 1_500
+
 _AMOUNT = re.compile(
-    r"(?P<symbol>[$€£])\s?(?P<num>\d+(?:[.,]\d+)*)\s?(?P<unit>million|billion|thousand|mn|bn|[KMB])?\b"
-    r"|(?P<num2>\d+(?:[.,]\d+)?)\s?(?P<unit2>million|billion|[MB])\s+(?P<word>dollars|euros|pounds|USD|EUR|GBP)\b",
+    r"(?P<symbol>US\$|C\$|A\$|\$|€|£|\b(?:USD|EUR|GBP))"
+    r"\s?(?P<num>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)"
+    r"(?:\s?(?P<unit>million|billion|thousand|mn|bn|[mbk])\b)?"
+    r"|\b(?P<num2>\d+(?:\.\d+)?)\s?(?P<unit2>million|billion|mn|bn|[mb])?"
+    r"\s?(?P<word>dollars|euros|pounds|USD|EUR|GBP|€|£)",
     re.I,
 )
+_UNITS = {"k": 3, "thousand": 3, "m": 6, "mn": 6, "million": 6, "b": 9, "bn": 9, "billion": 9}
+_CURRENCIES = {
+    "$": "USD",
+    "us$": "USD",
+    "usd": "USD",
+    "dollars": "USD",
+    "c$": "CAD",
+    "a$": "AUD",
+    "€": "EUR",
+    "eur": "EUR",
+    "euros": "EUR",
+    "£": "GBP",
+    "gbp": "GBP",
+    "pounds": "GBP",
+}
 _FUNDING_VERB = re.compile(
-    r"\b(?:rais(?:e|es|ed|ing)|clos(?:e|es|ed)|secur(?:e|es|ed)|"
-    r"land(?:s|ed)|complet(?:e|es|ed)|announc(?:e|es|ed))\b",
+    r"\b(?:rais(?:es|ed)|clos(?:es|ed)|secur(?:es|ed)|land(?:s|ed)|complet(?:es|ed)"
+    r"|announc(?:es|ed)|receiv(?:es|ed)|bags|nabs|gets)\b",
     re.I,
 )
-_FUNDING_WORD = re.compile(r"\b(?:funding|round|investment|financing|seed|series [a-h])\b", re.I)
-_ROUND = re.compile(r"\b(pre-seed|seed|series [a-h]|growth|bridge|venture)\b", re.I)
-_LED_BY = re.compile(r"\bled by ([A-Z][\w&.' -]{1,60}?)(?=[,.;]| and | with |$)")
-_PARTICIPATION = re.compile(r"participation (?:from|by) ([^.;]{3,200})", re.I)
-_LAUNCH = re.compile(
-    r"\b(?:launch(?:es|ed)?|introduc(?:es|ed)|unveil(?:s|ed)|"
-    r"announc(?:es|ed) (?:the )?(?:general availability|availability|release))\b",
-    re.I,
+_FUNDING_WORD = re.compile(
+    r"\b(?:funding|round|investment|financing|seed|series [a-h]\d?|capital raise)\b", re.I
+)
+_ROUND = re.compile(r"\b(pre-seed|seed|series [a-h]\d?|growth|bridge|angel|mezzanine)\b", re.I)
+_STOP = r"(?=,?\s+(?:with|to|bringing|which|as|for)\b|[.;()]|$)"
+_INVESTORS = (
+    re.compile(rf"\b(?:co-)?led by (?P<names>[A-Z][^.;()]{{1,200}}?){_STOP}"),
+    re.compile(rf"\bparticipation (?:from|of|by) (?P<names>[^.;()]{{2,200}}?){_STOP}"),
+    re.compile(
+        rf"\b(?:funding|investment|round|capital|investors?) (?:from|including) "
+        rf"(?P<names>[A-Z][^.;()]{{1,200}}?){_STOP}"
+    ),
+)
+_NAME_SPLIT = re.compile(r",\s*(?:and\s+)?|\s+and\s+")
+_NOT_INVESTOR = re.compile(r"^(?:existing|new|other|several|many|a|an|the|its|our)\b", re.I)
+_ROLE = (
+    r"Chief (?:[A-Z][a-z]+ ){1,2}Officer|(?:Senior |Executive )?Vice President(?: of [A-Z][\w&]+)?"
+    r"|[SE]?VP(?:,? of)?(?: [A-Z][\w&]+){0,2}|Head of(?: [A-Z][\w&]+){1,2}|General Manager"
+    r"|Managing Director|President|Chair(?:man|woman)?|(?-i:C[EFOTRMPI]O|CISO)"
 )
 _LEADERSHIP = re.compile(
-    r"\b(?:appoint(?:s|ed)|names|named|hires|welcomes|joins as|promoted to|steps up as)\b"
-    r".{0,80}?\b(?:CEO|CTO|CFO|COO|CRO|CMO|CPO|Chief [A-Z][a-z]+ Officer|VP|Vice President|"
-    r"Head of|President|General Manager)\b",
+    r"\b(?:appoint(?:s|ed)?|names|named|hires|hired|welcomes|promot(?:es|ed)|joins|joined"
+    rf"|steps up as|taps)\b.{{0,80}}?\b(?:{_ROLE})\b",
     re.I,
 )
-_UNITS = {
-    "k": 1_000,
-    "thousand": 1_000,
-    "m": 1_000_000,
-    "mn": 1_000_000,
-    "million": 1_000_000,
-    "b": 1_000_000_000,
-    "bn": 1_000_000_000,
-    "billion": 1_000_000_000,
-}
-_CURRENCY = {
-    "$": "USD",
-    "€": "EUR",
-    "£": "GBP",
-    "dollars": "USD",
-    "euros": "EUR",
-    "pounds": "GBP",
-    "usd": "USD",
-    "eur": "EUR",
-    "gbp": "GBP",
-}
-MAX_ITEMS = 30
+_ROLE_TITLE = re.compile(rf"\b(?:{_ROLE})\b")
+_CAPITALISED = re.compile(r"[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){1,3}")
+_LAUNCH = re.compile(
+    r"\b(?:launch(?:es|ed)?|introduc(?:es|ed|ing)|unveil(?:s|ed)|debut(?:s|ed)|rolls out"
+    r"|releas(?:es|ed)|announc(?:es|ed|ing) (?:the )?(?:general availability|availability"
+    r"|launch|release) of|(?:is )?now (?:generally )?available)\b",
+    re.I,
+)
+_PAGE_LEVEL = {"body", "html", "main", "[document]"}
+_PRODUCT_END = re.compile(r"[,.;:!?]|\s(?:with|for|to|in|that|which|across)\s")
 
 
-def extract_press(page: Page, articles: list[dict], page_kind: str) -> list[ExtractedSignal]:
-    items = [_article_item(a) for a in articles] + _html_items(page)
+@dataclass(frozen=True)
+class PressItem:
+    title: str
+    text: str
+    date: datetime.date | None
+
+
+def extract(page: Page) -> Found:
+    if page.kind in SKIPPED_PAGES:
+        return Found()
+    items = [_article_item(item) for _, item in page.items_of(*ARTICLE_TYPES)]
+    items += _html_items(page)
+    published = find_date(page.meta("article:published_time"))
     signals: dict[str, ExtractedSignal] = {}
-    for title, text, date in items[:MAX_ITEMS]:
-        signal = classify(title, text, date, news_allowed=page_kind in {"press", "blog"})
-        if signal and signal.title.lower() not in signals:
-            signals[signal.title.lower()] = signal
-    return list(signals.values())
+    for item in items[:MAX_ITEMS]:
+        signal = classify(item, news_allowed=page.kind in NEWS_PAGES, default_date=published)
+        if signal:
+            key = signal.title.lower()
+            signals[key] = _merged(signals[key], signal) if key in signals else signal
+    return Found(signals=list(signals.values()))
+
+
+def _merged(first: ExtractedSignal, second: ExtractedSignal) -> ExtractedSignal:
+    """One story told twice on a page (its JSON-LD and its HTML): what either knows."""
+    if first.kind != second.kind:
+        return first
+    details = {**second.details, **{k: v for k, v in first.details.items() if v}}
+    if "investors" in details:
+        both = first.details.get("investors", []) + second.details.get("investors", [])
+        details["investors"] = list(dict.fromkeys(both))
+    return replace(
+        first,
+        happened_on=first.happened_on or second.happened_on,
+        amount=first.amount if first.amount is not None else second.amount,
+        currency=first.currency or second.currency,
+        details=details,
+        evidence=max(first.evidence, second.evidence, key=len),
+    )
 
 
 def classify(
-    title: str, text: str, date: datetime.date | None, *, news_allowed: bool
+    item: PressItem, *, news_allowed: bool, default_date: datetime.date | None = None
 ) -> ExtractedSignal | None:
-    combined = text if title and text.startswith(title) else f"{title}. {text}"
-    date = date or find_date(combined)
-    evidence = clean(combined, 300)
-    if _FUNDING_VERB.search(combined) and _FUNDING_WORD.search(combined):
-        amount, currency = find_amount(combined)
-        round_match = _ROUND.search(combined)
-        if amount is not None or round_match:
-            return ExtractedSignal(
-                kind="funding",
-                title=clean(title or evidence, 300),
-                happened_on=date,
-                amount=amount,
-                currency=currency,
-                details={
-                    "round": round_match.group(1).title() if round_match else "",
-                    "investors": find_investors(combined),
-                },
-                evidence=evidence,
-                confidence=0.85 if amount is not None else 0.7,
-            )
-    if _LEADERSHIP.search(combined):
-        return _simple("leadership_change", title, evidence, date, 0.7)
-    if _LAUNCH.search(title or combined[:300]):
-        return _simple("product_launch", title, evidence, date, 0.7)
-    if news_allowed and date is not None and title:
-        return _simple("news", title, evidence, date, 0.5)
+    """The one signal a press item is, funding first; None for undated chatter."""
+    text = (
+        item.text
+        if item.title and item.text.startswith(item.title)
+        else f"{item.title}. {item.text}"
+    )
+    title = clean(item.title or text, 300)
+    date = item.date or find_date(text) or default_date
+    funding = _funding(title, text, date)
+    if funding:
+        return funding
+    leader = _LEADERSHIP.search(text)
+    if leader:
+        return _signal("leadership_change", title, text, date, _leadership_details(text, leader))
+    launch = _LAUNCH.search(item.title or text[:300])
+    if launch:
+        return _signal(
+            "product_launch", title, text, date, _launch_details(item.title or text, launch)
+        )
+    if news_allowed and date is not None and item.title:
+        return _signal("news", title, text, date, {}, confidence=0.5)
     return None
 
 
-def _simple(kind: str, title: str, evidence: str, date, confidence: float) -> ExtractedSignal:
+def _funding(title: str, text: str, date: datetime.date | None) -> ExtractedSignal | None:
+    if not (_FUNDING_VERB.search(text) and _FUNDING_WORD.search(text)):
+        return None
+    # The sentence that says it: "$5B market" elsewhere in the text is not the round.
+    sentence = next(
+        (
+            s
+            for s in re.split(r"(?<=[.!?])\s+", text)
+            if _FUNDING_VERB.search(s) and _FUNDING_WORD.search(s)
+        ),
+        "",
+    )
+    if not sentence:
+        return None
+    amount, currency = find_amount(sentence)
+    round_match = _ROUND.search(sentence)
+    if amount is None and round_match is None:
+        return None
+    return ExtractedSignal(
+        kind="funding",
+        title=title,
+        happened_on=date,
+        amount=amount,
+        currency=currency,
+        details={
+            "round": round_match.group(1).title() if round_match else "",
+            "investors": find_investors(text),
+        },
+        # The story's opening says most; the sentence itself when it comes later.
+        evidence=clean(text if text.find(sentence) < 200 else sentence, 300),
+        confidence=0.85 if amount is not None else 0.7,
+    )
+
+
+def _signal(
+    kind: str,
+    title: str,
+    text: str,
+    date: datetime.date | None,
+    details: dict,
+    confidence: float = 0.7,
+) -> ExtractedSignal:
     return ExtractedSignal(
         kind=kind,
-        title=clean(title or evidence, 300),
+        title=title,
         happened_on=date,
         amount=None,
         currency="",
-        details={},
-        evidence=evidence,
+        details=details,
+        evidence=clean(text, 300),
         confidence=confidence,
     )
 
 
 def find_amount(text: str) -> tuple[Decimal | None, str]:
+    """($12,000,000, "USD") for "$12M", "$12 million", "12 million dollars", "USD 12m"."""
     match = _AMOUNT.search(text)
     if not match:
         return None, ""
-    number = (match.group("num") or match.group("num2") or "").replace(",", "")
+    number = (match.group("num") or match.group("num2")).replace(",", "")
     unit = (match.group("unit") or match.group("unit2") or "").lower()
     try:
-        value = Decimal(number) * _UNITS.get(unit, 1)
+        value = Decimal(number).scaleb(_UNITS.get(unit, 0))
     except InvalidOperation:
         return None, ""
     symbol = (match.group("symbol") or match.group("word") or "").lower()
-    return value.quantize(Decimal(1)), _CURRENCY.get(symbol, "")
+    return value.quantize(Decimal(1)), _CURRENCIES.get(symbol, "")
 
 
 def find_investors(text: str) -> list[str]:
-    names = [m.group(1).strip() for m in _LED_BY.finditer(text)]
-    for match in _PARTICIPATION.finditer(text):
-        names += [n.strip() for n in re.split(r",\s*|\s+and\s+", match.group(1)) if n.strip()]
-    return list(dict.fromkeys(n for n in names if n and n[0].isupper()))[:10]
+    names = []
+    for pattern in _INVESTORS:
+        for match in pattern.finditer(text):
+            names += [n.strip() for n in _NAME_SPLIT.split(match.group("names"))]
+    return list(
+        dict.fromkeys(
+            n
+            for n in names
+            if n[:1].isupper() and len(n.split()) <= 6 and not _NOT_INVESTOR.match(n)
+        )
+    )[:10]
 
 
-def find_date(text: str) -> datetime.date | None:
-    for pattern in _DATE_RES:
-        match = pattern.search(text)
-        if not match:
-            continue
-        parts = match.groupdict()
-        month = int(parts["m"]) if parts.get("m") else _MONTHS[parts["month"][:3].lower()]
-        try:
-            return datetime.date(int(parts["year"]), month, int(parts["day"]))
-        except ValueError:
-            continue
-    return None
+def _leadership_details(text: str, match: re.Match[str]) -> dict:
+    role = _ROLE_TITLE.search(match.group(0))
+    # "Acme appoints Jane Doe as CRO" names the person after the verb; "Jane Doe joins
+    # Acme as CRO" before it.
+    after = _names_in(match.group(0))
+    before = _names_in(text[max(0, match.start() - 80) : match.start()])
+    if match.group(0).lower().startswith(("join", "steps")):
+        person = before[-1] if before else ""
+    else:
+        person = after[0] if after else (before[-1] if before else "")
+    return {"person": person, "role": role.group(0) if role else ""}
 
 
-def _article_item(article: dict) -> tuple[str, str, datetime.date | None]:
-    title = clean(str(article.get("headline") or article.get("name") or ""), 300)
-    text = clean(str(article.get("description") or article.get("articleBody") or ""), 1500)
-    date = find_date(str(article.get("datePublished") or ""))
-    return title, text, date
+def _names_in(text: str) -> list[str]:
+    """People's names in runs of capitalised words ("Sarah Kim Chief Revenue" -> "Sarah Kim")."""
+    names = []
+    for run in _CAPITALISED.finditer(text):
+        words = run.group(0).split()
+        for size in range(len(words), 1, -1):
+            if looks_like_name(" ".join(words[:size])):
+                names.append(" ".join(words[:size]))
+                break
+    return names
 
 
-def _html_items(page: Page) -> list[tuple[str, str, datetime.date | None]]:
-    items = []
-    containers = page.soup.find_all("article") or page.soup.find_all(["h1", "h2", "h3"])
-    for node in containers[:MAX_ITEMS]:
-        if node.name == "article":
-            heading = node.find(["h1", "h2", "h3", "h4"])
-            title = clean(heading.get_text(" ") if heading else "", 300)
-            text = clean(node.get_text(" "), 1500)
-            items.append((title, text, _time_in(node)))
-        else:
-            text = " ".join(
-                clean(s.get_text(" "), 800) for s in node.find_next_siblings(["p", "div"], limit=2)
-            )
-            items.append((clean(node.get_text(" "), 300), text, _time_in(node.parent)))
-    return items
+def _launch_details(title: str, match: re.Match[str]) -> dict:
+    rest = title[match.end() :].strip()
+    end = _PRODUCT_END.search(rest)
+    product = rest[: end.start()] if end else rest
+    return {"product": clean(product, 80)}
 
 
-def _time_in(node: Tag | None) -> datetime.date | None:
-    tag = node.find("time") if node is not None else None
+def _article_item(article: Item) -> PressItem:
+    return PressItem(
+        title=text_of(article.get("headline") or article.get("name"), 300),
+        text=text_of(article.get("description") or article.get("articleBody"), MAX_ITEM_TEXT),
+        date=find_date(text_of(article.get("datePublished") or article.get("dateCreated"), 40)),
+    )
+
+
+def _html_items(page: Page) -> list[PressItem]:
+    articles = page.find("article")
+    if articles:
+        return [_from_article(a) for a in articles[:MAX_ITEMS]]
+    headings = [h for h in page.find("h1", "h2", "h3")[:MAX_ITEMS] if not _in_chrome(h)]
+    dated = bool(page.find("time"))  # most pages have no <time>: skip looking for one
+    return [_from_heading(h, dated=dated) for h in headings]
+
+
+def _from_article(article: Tag) -> PressItem:
+    heading = article.find(["h1", "h2", "h3", "h4"])
+    # The body without the headline, so "Acme raises $5M led by X" ends at X and does not
+    # run on into the dateline.
+    in_heading = {id(s) for s in heading.find_all(string=True)} if heading else set()
+    body = " ".join(
+        s
+        for s in article.find_all(string=True)
+        if id(s) not in in_heading and not isinstance(s, PreformattedString)  # comments
+    )
+    return PressItem(
+        title=clean(heading.get_text(" ") if heading else "", 300),
+        text=clean(body, MAX_ITEM_TEXT),
+        date=_time_in(article),
+    )
+
+
+def _from_heading(heading: Tag, *, dated: bool) -> PressItem:
+    following = heading.find_next_siblings(["p", "div", "time"], limit=2)
+    date = next((d for s in following if (d := _time_in(s))), None) if dated else None
+    parent = heading.parent
+    if dated and date is None and parent is not None and parent.name not in _PAGE_LEVEL:
+        date = _time_in(parent)  # a card: <div><h3>..</h3><span><time>..</time></span></div>
+    return PressItem(
+        title=clean(heading.get_text(" "), 300),
+        text=" ".join(clean(s.get_text(" "), 800) for s in following),
+        date=date,
+    )
+
+
+def _time_in(node: Tag) -> datetime.date | None:
+    tag = node if node.name == "time" else node.find("time")
     if tag is None:
         return None
-    return find_date(tag.get("datetime", "") or "") or find_date(tag.get_text(" "))
+    return find_date(str(tag.get("datetime") or "")) or find_date(tag.get_text(" "))
+
+
+def _in_chrome(tag: Tag) -> bool:
+    return any(parent.name in ("nav", "footer") for parent in tag.parents)

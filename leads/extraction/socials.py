@@ -1,4 +1,4 @@
-"""Links to the company's profiles on social networks."""
+"""The company's own profiles on social networks, normalized to one URL per profile."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import re
 from urllib.parse import urlsplit
 
 from leads.extraction.page import Page
-from leads.extraction.types import ExtractedValue
+from leads.extraction.text import clean
+from leads.extraction.types import ExtractedValue, Found
 
 NETWORKS = {
     "linkedin.com": "linkedin",
@@ -18,14 +19,31 @@ NETWORKS = {
     "instagram.com": "instagram",
     "crunchbase.com": "crunchbase",
 }
-# Share buttons and intents link to the network, not to the company's profile.
+# How many path segments name a profile, per network ("/company/acme" on LinkedIn).
+_PROFILE_DEPTH = {"linkedin": 2, "youtube": 1, "crunchbase": 2}
+_PROFILE_PREFIX = {
+    "linkedin": ("company", "school", "showcase"),
+    "crunchbase": ("organization",),
+}
+# Share buttons, intents, searches and site pages of the network, not anyone's profile.
 _NOT_A_PROFILE = re.compile(
-    r"/(?:intent|share|sharer|sharing|shareArticle|home\?status|dialog|hashtag|search|login)",
+    r"^/(?:intent|share|sharer|sharer\.php|profile\.php|sharing|shareArticle|home|dialog|hashtag|search|"
+    r"login|signup|tr|plugins|watch|embed|results|p|reel|explore|about|legal|privacy|"
+    r"policies|help|settings|features|pricing|marketplace|topics|i)(?:/|$)",
     re.I,
 )
+_ANY_NETWORK = re.compile("|".join(re.escape(domain) for domain in NETWORKS), re.I)
+# One URL per profile, whichever host a link used ("twitter.com/acme", "uk.linkedin.com").
+_CANONICAL_HOST = {"linkedin": "linkedin.com", "twitter": "x.com"}
+_SUB_PAGES = {"linkedin", "youtube"}
+_HANDLE = re.compile(r"^@?([A-Za-z0-9_]{1,15})$")
 
 
 def social_value(url: str) -> dict[str, str] | None:
+    """{"network": "linkedin", "url": "https://linkedin.com/company/acme"} for a link to a
+    company profile, None for anything else (share links, people, posts)."""
+    if not _ANY_NETWORK.search(url):
+        return None  # most links: skip parsing them
     try:
         parts = urlsplit(url.strip())
     except ValueError:
@@ -34,20 +52,38 @@ def social_value(url: str) -> dict[str, str] | None:
     network = NETWORKS.get(host) or next(
         (name for domain, name in NETWORKS.items() if host.endswith("." + domain)), None
     )
-    path = parts.path.rstrip("/")
-    if network is None or not path or _NOT_A_PROFILE.search(parts.path):
+    if network is None or _NOT_A_PROFILE.search(parts.path):
         return None
-    if network == "linkedin" and not path.startswith(("/company/", "/in/", "/school/")):
+    segments = [s for s in parts.path.split("/") if s]
+    prefixes = _PROFILE_PREFIX.get(network)
+    if prefixes and (not segments or segments[0].lower() not in prefixes):
         return None
-    return {"network": network, "url": f"https://{host}{path}"}
+    depth = _PROFILE_DEPTH.get(network, 1)
+    if network == "youtube" and segments and segments[0] in ("channel", "c", "user"):
+        depth = 2
+    # A link deeper than a profile is a post or a repository, often someone else's; only
+    # LinkedIn and YouTube profiles have sub-pages of their own (".../about", ".../videos").
+    if len(segments) < depth or (len(segments) > depth and network not in _SUB_PAGES):
+        return None
+    host = _CANONICAL_HOST.get(network, host)
+    path = "/".join(segments[:depth])
+    if network != "youtube":  # handles are case-insensitive, YouTube channel ids are not
+        path = path.lower()
+    return {"network": network, "url": f"https://{host}/{path}"}
 
 
-def extract_socials(page: Page) -> list[ExtractedValue]:
+def extract(page: Page) -> Found:
     seen: set[str] = set()
-    out = []
-    for anchor in page.anchors:
-        social = social_value(page.absolute(anchor["href"]))
-        if social and social["url"] not in seen and "/in/" not in social["url"]:
+    values = []
+    for anchor, url in page.outlinks:
+        social = social_value(url)
+        if social and social["url"] not in seen:
             seen.add(social["url"])
-            out.append(ExtractedValue("social", social, str(anchor)[:300], 0.75, "socials"))
-    return out
+            values.append(ExtractedValue("social", social, clean(str(anchor)), 0.75, "socials"))
+    handle = _HANDLE.match(page.meta("twitter:site"))
+    if handle:
+        social = {"network": "twitter", "url": f"https://x.com/{handle.group(1)}"}
+        if social["url"] not in seen:
+            evidence = f'<meta name="twitter:site" content="{page.meta("twitter:site")}">'
+            values.append(ExtractedValue("social", social, evidence, 0.7, "socials"))
+    return Found(values=values)

@@ -1,75 +1,122 @@
-"""Technology fingerprints: what a site's scripts, styles and meta tags say it runs on."""
+"""Technology fingerprints: what a site's scripts, styles, embeds and meta tags say it runs."""
 
 from __future__ import annotations
 
 import re
 
 from leads.extraction.page import Page
-from leads.extraction.types import ExtractedValue
+from leads.extraction.text import clean
+from leads.extraction.types import ExtractedValue, Found
 
-# name -> pattern matched against script src, link href, meta generator and inline scripts.
+# name -> pattern over the page's markers: script src and inline code, link href, iframe
+# src, "generator <meta generator>", the <html> attributes and "id=<id>" of elements.
+# Hosts are the vendors' own CDNs and endpoints, so a plain link to a vendor's site (a
+# blog post about HubSpot) does not count.
 FINGERPRINTS: dict[str, str] = {
-    "Google Analytics": r"google-analytics\.com/(?:analytics|ga)\.js|gtag/js\?id=G-|\bgtag\(",
-    "Google Tag Manager": r"googletagmanager\.com/gtm\.js|GTM-[A-Z0-9]{4,}",
-    "Segment": r"cdn\.segment\.com|analytics\.load\(",
-    "HubSpot": r"js\.hs-scripts\.com|js\.hsforms\.net|hs-analytics\.net|hubspot\.com",
-    "Marketo": r"munchkin\.marketo\.net|marketo\.com",
-    "Salesforce Pardot": r"pi\.pardot\.com|pardot\.com",
-    "Intercom": r"widget\.intercom\.io|intercomcdn\.com|Intercom\(",
-    "Drift": r"js\.driftt\.com|drift\.com/include",
-    "Zendesk": r"static\.zdassets\.com|zendesk\.com",
-    "Hotjar": r"static\.hotjar\.com|hotjar\.com",
-    "Mixpanel": r"cdn\.mxpnl\.com|mixpanel\.com",
-    "Amplitude": r"cdn\.amplitude\.com|amplitude\.com/libs",
+    # analytics and product analytics
+    "Google Analytics": r"google-analytics\.com/(?:analytics|ga|urchin)\.js"
+    r"|googletagmanager\.com/gtag/js\?id=(?:G|UA)-|\bgtag\(\s*['\"]config['\"]\s*,\s*['\"](?:G|UA)-",
+    "Google Tag Manager": r"googletagmanager\.com/gtm\.js|\bGTM-[A-Z0-9]{4,}\b",
+    "Google Ads": r"googleadservices\.com|gtag/js\?id=AW-|\bAW-\d{6,}",
+    "Segment": r"cdn\.segment\.(?:com|io)|segment\.com/analytics\.js",
+    "Mixpanel": r"cdn\.mxpnl\.com|\bmixpanel\.init\(",
+    "Amplitude": r"cdn\.amplitude\.com|\bamplitude\.getInstance\(|@amplitude/",
+    "Heap": r"cdn\.heapanalytics\.com|\bheap\.load\(",
+    "Hotjar": r"static\.hotjar\.com|\b_hjSettings\b",
+    "FullStory": r"fullstory\.com/s/fs\.js|\b_fs_org\b",
+    "Plausible": r"plausible\.io/js",
+    # marketing automation, ads and consent
+    "HubSpot": r"js\.hs-scripts\.com|js\.hsforms\.net|js\.hs-analytics\.net|js\.hubspot\.com",
+    "Marketo": r"munchkin\.marketo\.net|\bMunchkin\.init\(|marketo\.com/js/forms2",
+    "Salesforce Pardot": r"pi\.pardot\.com|go\.pardot\.com|\bpiAId\b",
+    "Salesforce": r"\.my\.salesforce\.com|\.force\.com/|salesforceliveagent\.com",
+    "LinkedIn Insight": r"snap\.licdn\.com/li\.lms-analytics|\b_linkedin_partner_id\b",
+    "Facebook Pixel": r"connect\.facebook\.net/[\w-]+/fbevents\.js|\bfbq\(\s*['\"]init",
+    "Clearbit": r"tag\.clearbitscripts\.com|reveal\.clearbit\.com",
+    "6sense": r"j\.6sc\.co/",
+    "Mutiny": r"mutinycdn\.com",
+    "Optimizely": r"cdn\.optimizely\.com|logx\.optimizely\.com",
+    "VWO": r"visualwebsiteoptimizer\.com|\b_vwo_code\b",
+    "Cookiebot": r"consent\.cookiebot\.com",
+    "OneTrust": r"cdn\.cookielaw\.org|\bOptanonWrapper\b",
+    # chat, scheduling and support
+    "Intercom": r"widget\.intercom\.io|js\.intercomcdn\.com|\bintercomSettings\b",
+    "Drift": r"js\.driftt\.com|\bdrift\.load\(",
+    "Zendesk": r"static\.zdassets\.com|ekr\.zdassets\.com",
+    "Crisp": r"client\.crisp\.chat",
+    "LiveChat": r"cdn\.livechatinc\.com",
+    "Calendly": r"assets\.calendly\.com|calendly\.com/assets/external",
+    "Chili Piper": r"js\.chilipiper\.com|\bChiliPiper\.",
+    "Typeform": r"embed\.typeform\.com",
+    # payments and commerce
     "Stripe": r"js\.stripe\.com",
-    "Shopify": r"cdn\.shopify\.com|Shopify\.theme",
-    "WordPress": r"wp-content/|wp-includes/|generator[^>]*WordPress",
-    "Webflow": r"webflow\.com|data-wf-(?:page|site)|generator[^>]*Webflow",
-    "Wix": r"static\.wixstatic\.com|wix\.com",
-    "Squarespace": r"squarespace\.com|static1\.squarespace",
-    "Next.js": r"/_next/static/|__NEXT_DATA__",
-    "Nuxt": r"/_nuxt/|__NUXT__",
-    "Gatsby": r"/page-data/|___gatsby",
-    "React": r"react(?:-dom)?(?:\.production)?(?:\.min)?\.js|data-reactroot",
-    "Vue.js": r"vue(?:\.runtime)?(?:\.global)?(?:\.prod)?(?:\.min)?\.js|data-v-[0-9a-f]{6,}",
-    "Angular": r"angular(?:\.min)?\.js|ng-version=",
-    "jQuery": r"jquery[.-](?:\d[\d.]*)?(?:\.min)?\.js|jquery\.min\.js",
-    "Cloudflare": r"cdnjs\.cloudflare\.com|cloudflareinsights\.com|/cdn-cgi/",
-    "Optimizely": r"cdn\.optimizely\.com",
-    "LinkedIn Insight": r"snap\.licdn\.com|_linkedin_partner_id",
-    "Facebook Pixel": r"connect\.facebook\.net/[^\"']*/fbevents\.js|fbq\(",
-    "Calendly": r"assets\.calendly\.com|calendly\.com/",
-    "Greenhouse": r"boards\.greenhouse\.io|greenhouse\.io/embed",
-    "Lever": r"jobs\.lever\.co|lever\.co/",
-    "Workable": r"apply\.workable\.com|workable\.com",
-    "Ashby": r"jobs\.ashbyhq\.com|ashbyhq\.com",
-    "BambooHR": r"bamboohr\.com",
-    "Sentry": r"browser\.sentry-cdn\.com|sentry\.io",
-    "Datadog RUM": r"datadoghq-browser-agent|datadog-rum",
-    "New Relic": r"js-agent\.newrelic\.com|NREUM",
-    "Vercel": r"vercel-insights|/_vercel/",
-    "Netlify": r"netlify(?:\.app|-identity)",
-    "Algolia": r"algolia(?:net|search)|cdn\.jsdelivr\.net/npm/algoliasearch",
-    "Salesforce": r"force\.com|salesforce\.com/",
+    "Shopify": r"cdn\.shopify\.com|\bShopify\.theme\b",
+    # site builders and CMSs
+    "WordPress": r"/wp-content/|/wp-includes/|generator WordPress",
+    "Webflow": r"assets\.website-files\.com|\bwebflow\.js|\bdata-wf-(?:page|site)"
+    r"|generator Webflow",
+    "Wix": r"static\.wixstatic\.com|static\.parastorage\.com|generator Wix",
+    "Squarespace": r"static1\.squarespace\.com|assets\.squarespace\.com|generator Squarespace",
+    "HubSpot CMS": r"generator HubSpot|\.hubspotusercontent-?\w*\.net",
+    # front-end frameworks and libraries
+    "Next.js": r"/_next/static/|\b__NEXT_DATA__\b|\bid=__next\b",
+    "Nuxt": r"/_nuxt/|\b__NUXT__\b|\bid=__nuxt\b",
+    "Gatsby": r"/page-data/|\bid=___gatsby\b|generator Gatsby",
+    "React": r"\breact(?:-dom)?(?:\.production)?(?:\.min)?\.js|\bdata-reactroot\b",
+    "Vue.js": r"\bvue(?:\.runtime)?(?:\.global)?(?:\.prod)?(?:\.min)?\.js|\bdata-v-app\b",
+    "Angular": r"\bangular(?:\.min)?\.js|\bng-version=|@angular/",
+    "jQuery": r"\bjquery(?:[.-]\d[\d.]*)?(?:\.slim)?(?:\.min)?\.js|code\.jquery\.com",
+    "Bootstrap": r"\bbootstrap(?:\.bundle)?(?:\.min)?\.(?:js|css)\b",
+    "Algolia": r"\balgoliasearch\b|\.algolia(?:net)?\.(?:net|com)|\bdocsearch(?:\.min)?\.js",
+    "Google Fonts": r"fonts\.googleapis\.com",
+    "Font Awesome": r"(?:use|kit)\.fontawesome\.com|\bfont-?awesome(?:\.min)?\.css",
+    "reCAPTCHA": r"google\.com/recaptcha|recaptcha\.net",
+    # hosting, CDN and monitoring
+    "Cloudflare": r"/cdn-cgi/|cloudflareinsights\.com|cdnjs\.cloudflare\.com",
+    "Vercel": r"/_vercel/insights|vercel-insights\.com|va\.vercel-scripts\.com",
+    "Netlify": r"netlify-identity-widget|\.netlify\.app\b",
+    "Sentry": r"(?:browser|js)\.sentry-cdn\.com|\bSentry\.init\(|ingest\.sentry\.io",
+    "Datadog RUM": r"datadoghq-browser-agent\.com|\bDD_RUM\b",
+    "New Relic": r"js-agent\.newrelic\.com|\bNREUM\b|bam\.nr-data\.net",
+    # hiring (also a careers hint: the roles live on the ATS)
+    "Greenhouse": r"boards\.greenhouse\.io|job-boards\.greenhouse\.io|greenhouse\.io/embed",
+    "Lever": r"jobs\.lever\.co|api\.lever\.co",
+    "Workable": r"apply\.workable\.com|\bwhr_embed\b",
+    "Ashby": r"jobs\.ashbyhq\.com",
+    "BambooHR": r"\.bamboohr\.com",
 }
-_COMPILED = [(name, re.compile(pattern, re.I)) for name, pattern in FINGERPRINTS.items()]
-# Only the markup that names technologies is scanned, not the whole text of the page.
-MAX_SCAN = 400_000
+ATS = ("Greenhouse", "Lever", "Workable", "Ashby", "BambooHR")
+COMPILED = [(name, re.compile(pattern, re.I)) for name, pattern in FINGERPRINTS.items()]
+MAX_INLINE = 5_000  # characters read from each inline script: markers sit at the top
+MAX_MARKERS = 400_000
 
 
-def extract_tech(page: Page) -> list[ExtractedValue]:
-    markers = []
-    for tag in page.soup.find_all(["script", "link"]):
-        reference = tag.get("src") or tag.get("href")
-        markers.append(reference if reference else (tag.string or "")[:5000])
-    markers.append(f"generator {page.meta('generator')}")
-    html_attrs = page.soup.html.attrs if page.soup.html else {}
-    markers.append(" ".join(f"{k}={v}" for k, v in html_attrs.items()))
-    haystack = "\n".join(markers)[:MAX_SCAN]
-    out = []
-    for name, pattern in _COMPILED:
+def extract(page: Page) -> Found:
+    haystack = markers(page)
+    values = []
+    for name, pattern in COMPILED:
         match = pattern.search(haystack)
         if match:
-            evidence = haystack[max(0, match.start() - 60) : match.end() + 60].replace("\n", " ")
-            out.append(ExtractedValue("tech", name, evidence.strip()[:300], 0.8, "tech"))
-    return out
+            values.append(ExtractedValue("tech", name, _marker(haystack, match), 0.8, "tech"))
+    return Found(values=values)
+
+
+def _marker(haystack: str, match: re.Match[str]) -> str:
+    """The one marker (a script URL, a generator) the match is in, around the match."""
+    start = max(haystack.rfind("\n", 0, match.start()) + 1, match.start() - 120)
+    end = haystack.find("\n", match.end())
+    return clean(haystack[start : min(end if end != -1 else len(haystack), match.end() + 120)])
+
+
+def markers(page: Page) -> str:
+    """Everything on the page that names a technology, one marker a line."""
+    found = []
+    for tag in page.find("script", "link", "iframe"):
+        reference = tag.get("src") or tag.get("href")
+        found.append(str(reference) if reference else tag.get_text()[:MAX_INLINE])
+    found.append(f"generator {page.meta('generator')}")
+    html = page.find("html")
+    if html:
+        found.append(" ".join(f"{k}={v}" for k, v in html[0].attrs.items()))
+    found += [f"id={i}" for i in page.ids if i.startswith("__")]  # __next, ___gatsby
+    return "\n".join(found)[:MAX_MARKERS]
