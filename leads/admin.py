@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from leads.models import Company, Fact, ImportJob, ImportRowError, Lead, Signal, WebPage
+from leads.models import (
+    Company,
+    Fact,
+    ImportJob,
+    ImportRowError,
+    Lead,
+    Signal,
+    Suppression,
+    WebPage,
+)
 
 
 class WorkspaceAdmin(admin.ModelAdmin):
@@ -70,3 +79,12 @@ class ImportJobAdmin(WorkspaceAdmin):
 class ImportRowErrorAdmin(WorkspaceAdmin):
     list_display = ["job", "line", "reason"]
     raw_id_fields = ["job"]
+
+
+@admin.register(Suppression)
+class SuppressionAdmin(WorkspaceAdmin):
+    list_display = ["value", "kind", "source", "reason", "workspace", "created_at"]
+    list_filter = ["workspace", "kind", "source"]
+    search_fields = ["value"]
+    raw_id_fields = ["created_by"]
+    readonly_fields = ["id", "value_hash", "created_at", "updated_at"]

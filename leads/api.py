@@ -5,21 +5,26 @@ from __future__ import annotations
 from django.db.models import Count, Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import serializers, status
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from leads import selectors, services
+from leads import contactability, selectors, services
 from leads.enrichment import companies_enqueue_enrichment
-from leads.models import Company, Fact, Lead, Signal
+from leads.models import Company, Fact, Lead, Signal, Suppression
 from sdr.api_base import (
     WorkspaceReadOnlyViewSet,
+    WorkspaceScoped,
     WorkspaceSerializer,
     WorkspaceViewSet,
+    can_manage,
     validated,
 )
+from sdr.api_base import person as _person
 from sdr.tenancy import TenantQuerySet
+
+MAX_BULK_SUPPRESS = 10_000
 
 
 class CompanyOutput(WorkspaceSerializer):
@@ -313,3 +318,98 @@ class SignalViewSet(WorkspaceReadOnlyViewSet):
         params = self.request.query_params
         filters = {"company_id": params.get("company"), "kind": params.get("kind")}
         return queryset.filter(**{key: value for key, value in filters.items() if value})
+
+
+class SuppressionOutput(WorkspaceSerializer):
+    value = serializers.CharField(
+        allow_null=True, help_text="null for an erased person's entry, kept only as a hash"
+    )
+
+    class Meta:
+        model = Suppression
+        fields = ["id", "kind", "value", "reason", "source", "created_by_label", "created_at"]
+        read_only_fields = fields
+
+    def to_representation(self, instance: Suppression) -> dict:
+        data = super().to_representation(instance)
+        data["value"] = instance.value or None
+        return data
+
+
+class SuppressionInput(serializers.Serializer):
+    value = serializers.CharField(max_length=320, help_text="An email address or a domain")
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class SuppressionBulkInput(serializers.Serializer):
+    values = serializers.ListField(
+        child=serializers.CharField(max_length=320, allow_blank=True), max_length=MAX_BULK_SUPPRESS
+    )
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class SuppressionBulkOutput(serializers.Serializer):
+    created = serializers.IntegerField()
+    existing = serializers.IntegerField()
+    errors = serializers.ListField(child=serializers.DictField())
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[_param("search", "address or domain contains")]),
+)
+class SuppressionViewSet(
+    WorkspaceScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Addresses and domains never to be written to. Adding is open to every key and
+    member; lifting one is an admin's act (API keys act for the workspace's admins)."""
+
+    model = Suppression
+    serializer_class = SuppressionOutput
+
+    def scope_queryset(self, queryset: TenantQuerySet) -> TenantQuerySet:
+        search = self.request.query_params.get("search", "").strip().lower()
+        return queryset.filter(value__icontains=search) if search else queryset
+
+    @extend_schema(
+        request=SuppressionInput, responses={201: SuppressionOutput, 200: SuppressionOutput}
+    )
+    def create(self, request: Request) -> Response:
+        data = validated(SuppressionInput, request.data)
+        row, created = contactability.suppression_add(
+            workspace=request.workspace,
+            value=data["value"],
+            reason=data["reason"],
+            source=Suppression.Source.API,
+            user=_person(request),
+        )
+        return Response(
+            SuppressionOutput(row).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(request=SuppressionBulkInput, responses=SuppressionBulkOutput)
+    @action(detail=False, methods=["post"])
+    def bulk(self, request: Request) -> Response:
+        """Add up to 10,000 at once; each bad value is reported with its index."""
+        data = validated(SuppressionBulkInput, request.data)
+        result = contactability.suppressions_add(
+            workspace=request.workspace,
+            values=data["values"],
+            reason=data["reason"],
+            source=Suppression.Source.API,
+            user=_person(request),
+        )
+        return Response(
+            {
+                "created": len(result.created),
+                "existing": len(result.existing),
+                "errors": result.errors,
+            }
+        )
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request: Request, pk: str | None = None) -> Response:
+        contactability.suppression_lift(
+            suppression=self.get_object(), can_manage=can_manage(request)
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)

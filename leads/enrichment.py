@@ -24,6 +24,7 @@ from leads.extraction import ExtractedPerson, PageExtraction, extract_page, site
 from leads.extraction.links import kind_for_url
 from leads.models import Company, Fact, Lead, Signal, WebPage
 from leads.waterfall import SCALAR_FIELDS, company_fields_apply
+from sdr.activity import Event, activities_record
 from sdr.fetch import Fetcher, FetchError, decode_html
 from sdr.models import Workspace
 
@@ -442,6 +443,13 @@ def people_record(*, company: Company, extractions: list[PageExtraction]) -> lis
                 )
             )
     Lead.unscoped_objects.bulk_create(created)
+    activities_record(
+        workspace=company.workspace,
+        events=[
+            Event("lead.created", "lead", lead.pk, {"source": Lead.Source.ENRICHMENT})
+            for lead in created
+        ],
+    )
     _facts_upsert(title_facts)
     return created
 

@@ -6,10 +6,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from sdr.states import Leased
 from sdr.tenancy import TenantModel
 
 
-class Company(TenantModel):
+class Company(TenantModel, Leased):
     class EnrichStatus(models.TextChoices):
         NEVER = "never", "Never enriched"
         QUEUED = "queued", "Queued"
@@ -40,6 +41,7 @@ class Company(TenantModel):
     )
     enrich_error = models.TextField(blank=True)
     enriched_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="research runs started")
 
     class Meta:
         verbose_name_plural = "companies"
@@ -200,7 +202,7 @@ class Signal(TenantModel):
         return f"{self.get_kind_display()}: {self.title}"
 
 
-class ImportJob(TenantModel):
+class ImportJob(TenantModel, Leased):
     """A CSV upload: its file, its column mapping, its progress and its rejected rows."""
 
     class Status(models.TextChoices):
@@ -224,6 +226,9 @@ class ImportJob(TenantModel):
     created_count = models.PositiveIntegerField(default=0)
     updated_count = models.PositiveIntegerField(default=0)
     error_count = models.PositiveIntegerField(default=0)
+    # Batches committed so far: a resumed run starts after them.
+    batches_done = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0)
     failure = models.TextField(blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -267,3 +272,46 @@ class WebPage(TenantModel):
 
     def __str__(self) -> str:
         return self.url
+
+
+class Suppression(TenantModel):
+    """An address or a whole domain this workspace must never write to.
+
+    Only `value_hash` is needed to match, so an erased person's entry keeps no address.
+    Nothing that writes leads reads or writes this table; it is lifted only explicitly.
+    """
+
+    class Kind(models.TextChoices):
+        ADDRESS = "address", "Email address"
+        DOMAIN = "domain", "Domain"
+
+    class Source(models.TextChoices):
+        UNSUBSCRIBE = "unsubscribe", "Unsubscribe link"
+        BOUNCE = "bounce", "Bounce"
+        REPLY = "reply", "Reply"
+        IMPORT = "import", "Import"
+        API = "api", "API"
+        UI = "ui", "Web UI"
+        ERASURE = "erasure", "Erasure request"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    # The normalized address or domain; blank when only the hash is kept (erasure).
+    value = models.CharField(max_length=254, blank=True)
+    value_hash = models.CharField(max_length=64)
+    reason = models.CharField(max_length=500, blank=True)
+    source = models.CharField(max_length=12, choices=Source.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by_label = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "value_hash"], name="suppression_value_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.value or f"(erased {self.kind})"

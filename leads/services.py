@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from leads.models import Company, Lead
 from leads.normalize import email_normalize, registrable_domain
 from leads.titles import title_classify
+from sdr.activity import activity_record
 from sdr.errors import AppError, ErrorCode
 from sdr.models import Workspace
 
@@ -31,7 +32,6 @@ LEAD_EDITABLE = [
     "linkedin_url",
     "phone",
     "timezone",
-    "status",
     "external_id",
     "custom_fields",
     "company",
@@ -52,7 +52,15 @@ def company_create(*, workspace: Workspace, domain: str, **fields: Any) -> Compa
         if name in COMPANY_EDITABLE:
             setattr(company, name, value)
     company.full_clean(exclude=["workspace"])
-    company.save()
+    with transaction.atomic():
+        company.save()
+        activity_record(
+            workspace=workspace,
+            type="company.created",
+            object_type="company",
+            object_id=company.pk,
+            payload={"domain": company.domain},
+        )
     return company
 
 
@@ -65,7 +73,15 @@ def company_update(*, company: Company, data: dict[str, Any]) -> Company:
         key: value for key, value in company.field_sources.items() if key not in changed
     }
     company.full_clean(exclude=["workspace"])
-    company.save()
+    with transaction.atomic():
+        company.save()
+        activity_record(
+            workspace=company.workspace,
+            type="company.updated",
+            object_type="company",
+            object_id=company.pk,
+            payload={"fields": changed},
+        )
     return company
 
 
@@ -88,6 +104,13 @@ def lead_update(*, lead: Lead, data: dict[str, Any]) -> Lead:
     try:
         with transaction.atomic():
             lead.save()
+            activity_record(
+                workspace=lead.workspace,
+                type="lead.updated",
+                object_type="lead",
+                object_id=lead.pk,
+                payload={"fields": [name for name in LEAD_EDITABLE if name in data]},
+            )
     except IntegrityError as error:
         raise AppError(
             ErrorCode.CONFLICT, "Another lead has that email or external id.", status_code=409

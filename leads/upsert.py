@@ -13,7 +13,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from leads.models import Company, Lead
+from leads.contactability import suppressions_add
+from leads.models import Company, Lead, Suppression
 from leads.normalize import (
     InvalidValue,
     email_normalize,
@@ -24,6 +25,7 @@ from leads.normalize import (
     timezone_validate,
 )
 from leads.titles import title_classify
+from sdr.activity import Event, activities_record
 from sdr.models import Workspace
 
 MAX_LENGTHS = {
@@ -43,11 +45,27 @@ LEAD_FIELDS = [
     "linkedin_url",
     "phone",
     "timezone",
-    "status",
 ]
+# A CRM's "status" column is read for one thing only: an opt-out becomes a suppression.
+# Any other value is ignored, and no value can make a suppressed lead mailable again.
+OPT_OUT_STATUSES = {
+    Lead.Status.UNSUBSCRIBED,
+    Lead.Status.BOUNCED,
+    Lead.Status.DO_NOT_CONTACT,
+    "opted_out",
+    "opt_out",
+    "unsubscribe",
+    "do not contact",
+    "dnc",
+}
+_SUPPRESSION_SOURCE = {
+    Lead.Source.API: Suppression.Source.API,
+    Lead.Source.WEB: Suppression.Source.UI,
+}
 # Fields a row may carry besides the lead's own; everything else becomes a custom field.
 ROW_FIELDS = {
     *LEAD_FIELDS,
+    "status",
     "full_name",
     "company_name",
     "company_domain",
@@ -63,7 +81,6 @@ UPDATABLE = [
     "linkedin_url",
     "phone",
     "timezone",
-    "status",
     "external_id",
     "email",
     "company",
@@ -163,11 +180,7 @@ def _clean(index: int, raw: dict[str, Any]) -> tuple[_Row, list[str]]:
             data[name] = check(text[name])
         except InvalidValue as error:
             reasons.append(str(error))
-    if text["status"]:
-        if text["status"] in Lead.Status.values:
-            data["status"] = text["status"]
-        else:
-            reasons.append(f"status must be one of {', '.join(Lead.Status.values)}.")
+    data["opted_out"] = text["status"].lower() in OPT_OUT_STATUSES
     data["seniority"], data["department"] = title_classify(text["title"])
     data["custom_fields"] = custom
     data["company_name"] = text["company_name"]
@@ -219,7 +232,9 @@ def _write(workspace: Workspace, rows: list[_Row], source: str, result: UpsertRe
     by_ext = {lead.external_id: lead for lead in existing if lead.external_id}
     by_email = {lead.email: lead for lead in existing if lead.email}
 
-    to_create, to_update = [], []
+    to_create: list[Lead] = []
+    to_update: list[tuple[Lead, list[str]]] = []
+    opted_out: list[str] = []
     for row in rows:
         data = row.data
         lead = by_ext.get(data.get("external_id", "")) or by_email.get(data.get("email", ""))
@@ -236,6 +251,8 @@ def _write(workspace: Workspace, rows: list[_Row], source: str, result: UpsertRe
             )
             continue
         company = companies.get(row.domain)
+        if data["opted_out"] and data.get("email"):
+            opted_out.append(data["email"])
         if lead is None:
             lead = Lead(
                 workspace=workspace,
@@ -248,24 +265,47 @@ def _write(workspace: Workspace, rows: list[_Row], source: str, result: UpsertRe
             )
             to_create.append(lead)
         else:
-            _apply(lead, data, company)
-            to_update.append(lead)
+            changed = _apply(lead, data, company)
+            if changed:
+                to_update.append((lead, changed))
+            result.updated += 1
         data["_lead_id"] = lead.pk
     Lead.unscoped_objects.bulk_create(to_create, batch_size=1000)
-    Lead.unscoped_objects.bulk_update(to_update, UPDATABLE, batch_size=1000)
+    Lead.unscoped_objects.bulk_update([lead for lead, _ in to_update], UPDATABLE, batch_size=1000)
     result.created += len(to_create)
-    result.updated += len(to_update)
+    activities_record(
+        workspace=workspace,
+        events=[
+            *(Event("lead.created", "lead", lead.pk, {"source": source}) for lead in to_create),
+            *(Event("lead.updated", "lead", lead.pk, {"fields": f}) for lead, f in to_update),
+        ],
+    )
+    if opted_out:
+        suppressions_add(
+            workspace=workspace,
+            values=opted_out,
+            reason="Marked as opted out in the source data.",
+            source=_SUPPRESSION_SOURCE.get(source, Suppression.Source.IMPORT),
+        )
 
 
-def _apply(lead: Lead, data: dict[str, Any], company: Company | None) -> None:
-    """Fill in what the row says; an empty cell never erases what we know."""
+def _apply(lead: Lead, data: dict[str, Any], company: Company | None) -> list[str]:
+    """Fill in what the row says; an empty cell never erases what we know. Returns the
+    names of the fields that changed."""
+    changed = []
     for name in [*LEAD_FIELDS, "seniority", "department"]:
-        if data.get(name):
+        if data.get(name) and getattr(lead, name) != data[name]:
             setattr(lead, name, data[name])
+            changed.append(name)
     if data["custom_fields"]:
-        lead.custom_fields = {**lead.custom_fields, **data["custom_fields"]}
-    if company is not None:
+        merged = {**lead.custom_fields, **data["custom_fields"]}
+        if merged != lead.custom_fields:
+            lead.custom_fields = merged
+            changed.append("custom_fields")
+    if company is not None and lead.company_id != company.pk:
         lead.company = company
+        changed.append("company")
+    return changed
 
 
 def _companies(workspace: Workspace, rows: list[_Row], result: UpsertResult) -> dict[str, Company]:
@@ -284,6 +324,11 @@ def _companies(workspace: Workspace, rows: list[_Row], result: UpsertResult) -> 
     if missing:
         created = {c.domain: c for c in scoped.filter(domain__in=[c.domain for c in missing])}
         ours = {m.pk for m in missing}  # not those another import created meanwhile
-        result.new_company_ids += [c.pk for c in created.values() if c.pk in ours]
+        new = [c for c in created.values() if c.pk in ours]
+        result.new_company_ids += [c.pk for c in new]
+        activities_record(
+            workspace=workspace,
+            events=[Event("company.created", "company", c.pk, {"domain": c.domain}) for c in new],
+        )
         found.update(created)
     return found

@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from outreach.models import Campaign, Enrollment, Message, MessageFeedback, SequenceStep
+from outreach.models import (
+    Campaign,
+    Enrollment,
+    Message,
+    MessageFeedback,
+    Outcome,
+    SequenceStep,
+)
 
 
 class SequenceStepInline(admin.TabularInline):
@@ -44,3 +51,11 @@ class MessageFeedbackAdmin(admin.ModelAdmin):
     list_display = ["message", "kind", "reason", "user", "created_at"]
     list_filter = ["workspace", "kind"]
     raw_id_fields = ["message", "user"]
+
+
+@admin.register(Outcome)
+class OutcomeAdmin(admin.ModelAdmin):
+    list_display = ["lead", "kind", "source", "occurred_at", "workspace"]
+    list_select_related = ["lead", "workspace"]
+    list_filter = ["workspace", "kind", "source"]
+    raw_id_fields = ["lead", "created_by"]

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import serializers, status
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from leads.api import FactOutput
-from outreach import campaigns, enrollment, messages, review, selectors
+from outreach import campaigns, enrollment, messages, outcomes, review, selectors
 from outreach.campaigns import CAMPAIGN_FIELDS
-from outreach.models import Campaign, Enrollment, Message, SequenceStep
+from outreach.models import Campaign, Enrollment, Message, Outcome, SequenceStep
 from sdr.api_base import (
     WorkspaceReadOnlyViewSet,
+    WorkspaceScoped,
     WorkspaceSerializer,
     WorkspaceViewSet,
+    person,
     validated,
 )
 from sdr.tenancy import TenantQuerySet
@@ -117,7 +120,6 @@ class MessageOutput(WorkspaceSerializer):
             "checks",
             "attempts",
             "failure_reason",
-            "history",
             "sampled_for_review",
             "reviewed_at",
             "created_at",
@@ -133,11 +135,6 @@ class ApproveInput(serializers.Serializer):
 
 class RejectInput(serializers.Serializer):
     reason = serializers.CharField()
-
-
-def _reviewer(request: Request):
-    # API keys act for the workspace, not for a person: their reviews carry no user.
-    return request.user if isinstance(request.user, get_user_model()) else None
 
 
 @extend_schema_view(
@@ -214,7 +211,7 @@ class MessageViewSet(WorkspaceReadOnlyViewSet):
         data = validated(ApproveInput, request.data)
         message = review.message_approve(
             message=message,
-            user=_reviewer(request),
+            user=person(request),
             subject=data.get("subject"),
             body=data.get("body"),
         )
@@ -226,7 +223,7 @@ class MessageViewSet(WorkspaceReadOnlyViewSet):
         message = self.get_object()
         data = validated(RejectInput, request.data)
         message = review.message_reject(
-            message=message, user=_reviewer(request), reason=data["reason"]
+            message=message, user=person(request), reason=data["reason"]
         )
         return Response(MessageOutput(self.get_queryset().get(pk=message.pk)).data)
 
@@ -237,4 +234,72 @@ class MessageViewSet(WorkspaceReadOnlyViewSet):
         return Response(
             MessageOutput(self.get_queryset().get(pk=message.pk)).data,
             status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class OutcomeOutput(WorkspaceSerializer):
+    class Meta:
+        model = Outcome
+        fields = [
+            "id",
+            "lead",
+            "kind",
+            "evidence",
+            "evidence_type",
+            "evidence_id",
+            "occurred_at",
+            "source",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class OutcomeInput(WorkspaceSerializer):
+    occurred_at = serializers.DateTimeField(required=False, help_text="Default: now")
+
+    class Meta:
+        model = Outcome
+        fields = ["lead", "kind", "evidence", "occurred_at"]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("lead", OpenApiTypes.UUID, description="lead id"),
+            OpenApiParameter("kind", OpenApiTypes.STR, description="outcome kind"),
+        ]
+    )
+)
+class OutcomeViewSet(
+    WorkspaceScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """What came of contacting each lead: one per lead and kind, with its evidence."""
+
+    model = Outcome
+    serializer_class = OutcomeOutput
+
+    def scope_queryset(self, queryset: TenantQuerySet) -> TenantQuerySet:
+        params = self.request.query_params
+        filters = {"lead_id": params.get("lead"), "kind": params.get("kind")}
+        try:
+            return queryset.filter(**{k: v for k, v in filters.items() if v})
+        except DjangoValidationError:
+            return queryset.none()
+
+    @extend_schema(request=OutcomeInput, responses={201: OutcomeOutput, 200: OutcomeOutput})
+    def create(self, request: Request) -> Response:
+        """Record an outcome (e.g. a meeting booked in the CRM). The same lead and kind
+        again answers 200 with the outcome already recorded."""
+        data = validated(OutcomeInput, request.data, context=self.get_serializer_context())
+        outcome, created = outcomes.outcome_record(
+            lead=data["lead"],
+            kind=data["kind"],
+            evidence=data["evidence"],
+            occurred_at=data.get("occurred_at"),
+            source=Outcome.Source.API,
+            user=person(request),
+        )
+        return Response(
+            OutcomeOutput(outcome).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )

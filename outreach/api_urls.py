@@ -8,5 +8,6 @@ router = SimpleRouter()
 router.register("campaigns", api.CampaignViewSet, basename="api-campaign")
 router.register("enrollments", api.EnrollmentViewSet, basename="api-enrollment")
 router.register("messages", api.MessageViewSet, basename="api-message")
+router.register("outcomes", api.OutcomeViewSet, basename="api-outcome")
 
 urlpatterns: list = [*router.urls]

@@ -8,20 +8,12 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 
+from leads.contactability import suppressed_emails
 from leads.models import Lead
 from outreach.messages import messages_enqueue_drafting
-from outreach.models import Campaign, Enrollment, Message, SequenceStep
-from outreach.suppression import suppressed_emails
-
-# Leads in these states have answered, opted out or cannot be reached.
-NOT_ELIGIBLE = [
-    Lead.Status.REPLIED,
-    Lead.Status.MEETING,
-    Lead.Status.NOT_INTERESTED,
-    Lead.Status.UNSUBSCRIBED,
-    Lead.Status.BOUNCED,
-    Lead.Status.DO_NOT_CONTACT,
-]
+from outreach.models import Campaign, Enrollment, Message, Outcome, SequenceStep
+from outreach.outcomes import FINAL
+from sdr.activity import Event, activities_record
 
 
 @dataclass
@@ -42,10 +34,16 @@ def eligible_leads(*, campaign: Campaign) -> QuerySet[Lead]:
     in_this_campaign = Enrollment.objects.for_workspace(campaign.workspace).filter(
         lead=OuterRef("pk"), campaign=campaign
     )
+    # Answered, opted out or unreachable: the outcome table says so, not a lead field that
+    # an import could overwrite. Suppressions are checked on the chosen few (they match
+    # by hash and by domain) in `campaign_enroll`.
+    final_outcome = Outcome.objects.for_workspace(campaign.workspace).filter(
+        lead=OuterRef("pk"), kind__in=FINAL
+    )
     return (
         Lead.objects.for_workspace(campaign.workspace)
         .exclude(email="")
-        .exclude(status__in=NOT_ELIGIBLE)
+        .exclude(Exists(final_outcome))
         .exclude(Exists(active_elsewhere))
         .exclude(Exists(in_this_campaign))
         .order_by("-created_at", "-id")
@@ -69,10 +67,7 @@ def campaign_enroll(
             "not eligible (no email, already active, opted out or enrolled)",
             len(wanted) - candidates.count(),
         )
-    leads = list(candidates[:limit])
-    blocked = suppressed_emails(workspace=campaign.workspace, emails=[lead.email for lead in leads])
-    result.skip("suppressed", sum(1 for lead in leads if lead.email in blocked))
-    leads = [lead for lead in leads if lead.email not in blocked]
+    leads = _unsuppressed(campaign, candidates, limit, result)
 
     with transaction.atomic():
         enrollments = [
@@ -98,6 +93,40 @@ def campaign_enroll(
             Message(workspace=campaign.workspace, enrollment=e, step=first_step) for e in created
         ]
         Message.unscoped_objects.bulk_create(messages)
+        activities_record(
+            workspace=campaign.workspace,
+            events=[
+                Event(
+                    "enrollment.created",
+                    "enrollment",
+                    e.pk,
+                    {"lead": str(e.lead_id), "campaign": str(campaign.pk)},
+                )
+                for e in created
+            ],
+        )
         messages_enqueue_drafting(message_ids=[m.pk for m in messages])
     result.enrolled = created
     return result
+
+
+def _unsuppressed(
+    campaign: Campaign, candidates: QuerySet[Lead], limit: int, result: EnrollResult
+) -> list[Lead]:
+    """Up to `limit` candidates, best first, skipping suppressed addresses and domains."""
+    chosen: list[Lead] = []
+    offset = 0
+    while len(chosen) < limit:
+        page = list(candidates[offset : offset + limit])
+        if not page:
+            break
+        offset += len(page)
+        blocked = suppressed_emails(workspace=campaign.workspace, emails=[x.email for x in page])
+        for lead in page:
+            if len(chosen) == limit:
+                break
+            if lead.email in blocked:
+                result.skip("suppressed")
+            else:
+                chosen.append(lead)
+    return chosen

@@ -12,7 +12,7 @@ from leads.models import Fact
 from outreach.briefs_from_db import campaign_brief, lead_brief, step_brief
 from outreach.drafting import DraftOutcome, draft_produce
 from outreach.models import Campaign, Message
-from outreach.review import history_entry
+from outreach.review import message_activity
 from sdr.errors import AppError, ErrorCode
 
 REDRAFTABLE = [
@@ -114,11 +114,16 @@ def _record(message: Message, outcome: DraftOutcome, campaign: Campaign) -> None
     message.failure_reason = outcome.reason
     message.status = status
     message.sampled_for_review = sampled
-    message.history = [*message.history, history_entry(status, note=outcome.reason)]
     message.save()
     if draft is not None:
         cited = Fact.objects.for_workspace(message.workspace).filter(pk__in=draft.citations)
         message.cited_facts.set(cited)
+    message_activity(
+        message,
+        "message.drafted" if draft is not None else "message.draft_failed",
+        reason=outcome.reason[:500],
+        drafter=message.drafter,
+    )
 
 
 def _status_for(outcome: DraftOutcome, campaign: Campaign) -> tuple[str, bool]:

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from sdr.states import Leased
 from sdr.tenancy import TenantModel
 
 
@@ -114,7 +115,7 @@ class Enrollment(TenantModel):
         return f"{self.lead} in {self.campaign}"
 
 
-class Message(TenantModel):
+class Message(TenantModel, Leased):
     class Status(models.TextChoices):
         DRAFTING = "drafting", "Drafting"
         HELD = "held", "Held for a person"
@@ -140,7 +141,6 @@ class Message(TenantModel):
     checks = models.JSONField(default=list, blank=True, help_text="[{name, passed, detail}]")
     attempts = models.PositiveSmallIntegerField(default=0)
     failure_reason = models.TextField(blank=True)
-    history = models.JSONField(default=list, blank=True, help_text="[{at, status, by, note}]")
     sampled_for_review = models.BooleanField(default=False)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -187,3 +187,42 @@ class MessageFeedback(TenantModel):
 
     class Meta:
         ordering = ["-created_at"]
+
+
+class Outcome(TenantModel):
+    """What came of contacting a lead: one per lead and kind, with what proves it."""
+
+    class Kind(models.TextChoices):
+        POSITIVE_REPLY = "positive_reply", "Positive reply"
+        MEETING_BOOKED = "meeting_booked", "Meeting booked"
+        NOT_INTERESTED = "not_interested", "Not interested"
+        BOUNCED = "bounced", "Bounced"
+        UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+        NO_RESPONSE = "no_response", "No response"
+
+    class Source(models.TextChoices):
+        REPLY = "reply", "Reply"
+        API = "api", "API"
+        UI = "ui", "Web UI"
+        SYSTEM = "system", "System"
+
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="outcomes")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    evidence = models.TextField(help_text="What proves it: the reply, the booking, who said so")
+    # The row that proves it, when there is one ("message", id; later "reply", id).
+    evidence_type = models.CharField(max_length=30, blank=True)
+    evidence_id = models.CharField(max_length=64, blank=True)
+    occurred_at = models.DateTimeField()
+    source = models.CharField(max_length=10, choices=Source.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["lead", "kind"], name="outcome_once_per_lead_and_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.lead_id})"

@@ -7,13 +7,26 @@ from django.db import transaction
 from django.utils import timezone
 
 from outreach.models import Message, MessageFeedback
+from sdr.activity import activity_record
 from sdr.errors import AppError, ErrorCode
 
 REVIEWABLE = [Message.Status.PENDING_REVIEW, Message.Status.HELD]
 
 
-def history_entry(status: str, *, by: str = "system", note: str = "") -> dict[str, str]:
-    return {"at": timezone.now().isoformat(), "status": status, "by": by, "note": note[:500]}
+def message_activity(message: Message, type: str, **payload: object) -> None:
+    """The message's history: one activity per change, in the change's transaction."""
+    activity_record(
+        workspace=message.workspace,
+        type=type,
+        object_type="message",
+        object_id=message.pk,
+        payload={
+            "lead": str(message.enrollment.lead_id),
+            "campaign": str(message.enrollment.campaign_id),
+            "status": message.status,
+            **payload,
+        },
+    )
 
 
 def _reviewable(message: Message) -> None:
@@ -58,13 +71,8 @@ def message_approve(
     feedback.save()
     message.status = Message.Status.APPROVED
     message.reviewed_by, message.reviewed_at = user, timezone.now()
-    message.history = [
-        *message.history,
-        history_entry(
-            message.status, by=_who(user), note="edited, then approved" if edited else ""
-        ),
-    ]
     message.save()
+    message_activity(message, "message.approved", edited=edited)
     return message
 
 
@@ -92,10 +100,6 @@ def message_reject(*, message: Message, user: AbstractBaseUser, reason: str) -> 
     )
     message.status = Message.Status.REJECTED
     message.reviewed_by, message.reviewed_at = user, timezone.now()
-    message.history = [*message.history, history_entry(message.status, by=_who(user), note=reason)]
     message.save()
+    message_activity(message, "message.rejected", reason=reason[:500])
     return message
-
-
-def _who(user: AbstractBaseUser) -> str:
-    return user.get_username() if user is not None and user.pk else "api"

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from rest_framework_api_key.admin import APIKeyModelAdmin
 
-from sdr.models import LLMCall, Membership, Workspace, WorkspaceAPIKey
+from sdr.models import Activity, LLMCall, Membership, Workspace, WorkspaceAPIKey
 
 
 class MembershipInline(admin.TabularInline):
@@ -54,6 +54,20 @@ class LLMCallAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # a log: written by the product, read here
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Activity)
+class ActivityAdmin(admin.ModelAdmin):
+    list_display = ["seq", "occurred_at", "workspace", "type", "object_type", "object_id"]
+    list_filter = ["workspace", "type", "actor_type"]
+    list_select_related = ["workspace"]
+    search_fields = ["object_id", "type"]
+
+    def has_add_permission(self, request):
+        return False  # the log is written only with the change it describes
 
     def has_change_permission(self, request, obj=None):
         return False

@@ -8,7 +8,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from sdr.models import Workspace
+from sdr.activity import FEED_MAX_LIMIT, activity_feed
+from sdr.api_base import validated
+from sdr.models import Activity, Workspace
 
 
 class WorkspaceOutput(serializers.ModelSerializer):
@@ -23,3 +25,64 @@ class CurrentWorkspaceApi(APIView):
     @extend_schema(responses=WorkspaceOutput)
     def get(self, request: Request) -> Response:
         return Response(WorkspaceOutput(request.workspace).data)
+
+
+class ActivityOutput(serializers.ModelSerializer):
+    id = serializers.IntegerField(source="seq", help_text="The feed cursor: pass it as `after`")
+    actor = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Activity
+        fields = ["id", "type", "occurred_at", "object_type", "object_id", "actor", "payload"]
+        read_only_fields = fields
+
+    def get_actor(self, activity: Activity) -> dict[str, str]:
+        return {"type": activity.actor_type, "id": activity.actor_id, "label": activity.actor_label}
+
+
+class ActivityFeedInput(serializers.Serializer):
+    after = serializers.IntegerField(min_value=0, default=0, help_text="Last id already seen")
+    limit = serializers.IntegerField(min_value=1, max_value=FEED_MAX_LIMIT, default=100)
+    type = serializers.CharField(required=False, help_text="Comma-separated, e.g. lead.created")
+    object_type = serializers.CharField(required=False, max_length=30)
+    object_id = serializers.CharField(required=False, max_length=64)
+
+
+class ActivityFeedOutput(serializers.Serializer):
+    results = ActivityOutput(many=True)
+    last_id = serializers.IntegerField(help_text="Pass as `after` for the next page")
+    has_more = serializers.BooleanField()
+
+
+class ActivityFeedApi(APIView):
+    """The change feed: everything that happened in the workspace, oldest first.
+
+    Resume by passing the last `id` you saw as `after`. Ids are given in commit order, so
+    a client that walks `after` never misses an event and never sees one twice, even while
+    writes happen concurrently.
+    """
+
+    tenant_kwargs: dict = {}
+
+    @extend_schema(parameters=[ActivityFeedInput], responses=ActivityFeedOutput)
+    def get(self, request: Request) -> Response:
+        params = validated(ActivityFeedInput, request.query_params)
+        types = [t.strip() for t in params.get("type", "").split(",") if t.strip()]
+        limit = params["limit"]
+        # One more than asked for, to say whether there is more.
+        rows = activity_feed(
+            workspace=request.workspace,
+            after=params["after"],
+            limit=limit + 1,
+            types=types,
+            object_type=params.get("object_type", ""),
+            object_id=params.get("object_id", ""),
+        )
+        page = rows[:limit]
+        return Response(
+            {
+                "results": ActivityOutput(page, many=True).data,
+                "last_id": page[-1].seq if page else params["after"],
+                "has_more": len(rows) > limit,
+            }
+        )

@@ -79,3 +79,28 @@ def validated(
     serializer = serializer_class(data=data, partial=partial, context=context or {})
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
+
+
+def person(request: Any) -> Any:
+    """The signed-in person behind a request, or None for an API key (it acts for the
+    workspace, not for someone)."""
+    from django.contrib.auth import get_user_model
+
+    return request.user if isinstance(request.user, get_user_model()) else None
+
+
+def can_manage(request: Any) -> bool:
+    """Owners and admins, and API keys (created by them, acting for the workspace)."""
+    from sdr.models import Membership, WorkspaceAPIKey
+
+    if isinstance(request.auth, WorkspaceAPIKey):
+        return True
+    user = person(request)
+    return (
+        user is not None
+        and Membership.objects.filter(
+            workspace=request.workspace,
+            user=user,
+            role__in=[Membership.Role.OWNER, Membership.Role.ADMIN],
+        ).exists()
+    )

@@ -12,6 +12,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
+from sdr.activity import Actor, actor_set
 from sdr.errors import ErrorCode
 from sdr.models import Workspace, WorkspaceAPIKey
 
@@ -107,4 +108,10 @@ class HasWorkspace(BasePermission):
                 "Your account is not a member of any workspace.", code=ErrorCode.NO_WORKSPACE
             )
         request.workspace = workspace
+        # Reset with the request by CurrentWorkspaceMiddleware's acting_as.
+        actor_set(
+            Actor.api_key(request.auth)
+            if isinstance(request.auth, WorkspaceAPIKey)
+            else Actor.user(request.user)
+        )
         return True

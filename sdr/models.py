@@ -11,7 +11,7 @@ from rest_framework_api_key.models import AbstractAPIKey, APIKeyManager
 from sdr.fields import EncryptedTextField
 from sdr.tenancy import TenantModel
 
-__all__ = ["LLMCall", "Membership", "TenantModel", "Workspace", "WorkspaceAPIKey"]
+__all__ = ["Activity", "LLMCall", "Membership", "TenantModel", "Workspace", "WorkspaceAPIKey"]
 
 
 class Workspace(models.Model):
@@ -116,3 +116,45 @@ class LLMCall(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.purpose} {self.model} ({'ok' if self.succeeded else self.error})"
+
+
+class Activity(TenantModel):
+    """One thing that happened, written in the same transaction as the change it describes.
+
+    It is the lead's timeline, the CRM change feed and the outbox for webhooks and billing.
+    `seq` is the feed's cursor: the insert's own key is taken when the transaction starts
+    writing, so keys commit out of order; `seq` is handed out afterwards, in commit order,
+    by `sdr.activity.activities_publish`. Until then it is null and the row is not in the feed.
+    """
+
+    class ActorType(models.TextChoices):
+        USER = "user", "User"
+        API_KEY = "api_key", "API key"
+        SYSTEM = "system", "System"
+
+    id = models.BigAutoField(primary_key=True)
+    seq = models.BigIntegerField(null=True, blank=True, unique=True, editable=False)
+    type = models.CharField(max_length=60)
+    occurred_at = models.DateTimeField()
+    object_type = models.CharField(max_length=30)
+    object_id = models.CharField(max_length=64)
+    actor_type = models.CharField(max_length=10, choices=ActorType.choices)
+    actor_id = models.CharField(max_length=64, blank=True)
+    actor_label = models.CharField(max_length=200, blank=True)
+    # Ids, states, counts and field names; never a secret, and as little personal data as
+    # the feed needs (erasure blanks it for the erased person).
+    payload = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["seq", "id"]
+        verbose_name_plural = "activities"
+        indexes = [
+            models.Index(fields=["workspace", "seq"], name="activity_feed"),
+            models.Index(fields=["workspace", "object_type", "object_id"], name="activity_object"),
+            models.Index(
+                fields=["id"], condition=models.Q(seq__isnull=True), name="activity_unpublished"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.object_type}:{self.object_id}"

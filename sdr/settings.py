@@ -168,6 +168,11 @@ SPECTACULAR_SETTINGS = {
         "CampaignStatusEnum": "outreach.models.Campaign.Status",
         "EnrollmentStatusEnum": "outreach.models.Enrollment.Status",
         "MessageStatusEnum": "outreach.models.Message.Status",
+        "SuppressionKindEnum": "leads.models.Suppression.Kind",
+        "SuppressionSourceEnum": "leads.models.Suppression.Source",
+        "OutcomeKindEnum": "outreach.models.Outcome.Kind",
+        "OutcomeSourceEnum": "outreach.models.Outcome.Source",
+        "StepKindEnum": "outreach.models.SequenceStep.Kind",
     },
     # The docs page's scripts come from our static files, not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -96,14 +96,21 @@ class CurrentWorkspaceMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        from sdr.activity import SYSTEM, Actor, acting_as
+
         request.workspace = None
         request.membership = None
+        actor = SYSTEM
         if request.user.is_authenticated:
+            actor = Actor.user(request.user)
             membership = current_membership(request)
             if membership is not None:
                 request.membership = membership
                 request.workspace = membership.workspace
-        return self.get_response(request)
+        # The actor of every activity this request writes (API keys override it once DRF
+        # has authenticated the request; see sdr.auth.HasWorkspace).
+        with acting_as(actor):
+            return self.get_response(request)
 
 
 def current_membership(request: HttpRequest) -> Membership | None:

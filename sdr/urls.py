@@ -9,6 +9,7 @@ handler500 = "sdr.errors.server_error"
 
 api_v1 = [
     path("workspace/", api.CurrentWorkspaceApi.as_view(), name="api-workspace"),
+    path("activities/", api.ActivityFeedApi.as_view(), name="api-activities"),
     path("", include("leads.api_urls")),
     path("", include("outreach.api_urls")),
 ]

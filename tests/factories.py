@@ -3,13 +3,32 @@ isolation test creates a row of each in another workspace and probes every route
 
 from __future__ import annotations
 
+import uuid
+
 import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from leads.models import Company, Fact, ImportJob, ImportRowError, Lead, Signal, WebPage
-from outreach.models import Campaign, Enrollment, Message, MessageFeedback, SequenceStep
-from sdr.models import LLMCall, Membership, Workspace, WorkspaceAPIKey
+from leads.contactability import suppression_hash
+from leads.models import (
+    Company,
+    Fact,
+    ImportJob,
+    ImportRowError,
+    Lead,
+    Signal,
+    Suppression,
+    WebPage,
+)
+from outreach.models import (
+    Campaign,
+    Enrollment,
+    Message,
+    MessageFeedback,
+    Outcome,
+    SequenceStep,
+)
+from sdr.models import Activity, LLMCall, Membership, Workspace, WorkspaceAPIKey
 
 
 class WorkspaceFactory(factory.django.DjangoModelFactory):
@@ -219,6 +238,45 @@ class LLMCallFactory(TenantFactory):
     succeeded = True
 
 
+class SuppressionFactory(TenantFactory):
+    class Meta:
+        model = Suppression
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    kind = Suppression.Kind.ADDRESS
+    value = factory.Sequence(lambda n: f"blocked{n}@company.example")
+    value_hash = factory.LazyAttribute(
+        lambda o: suppression_hash(workspace=o.workspace, kind=o.kind, value=o.value)
+    )
+    reason = "Asked not to be contacted"
+    source = Suppression.Source.UI
+
+
+class OutcomeFactory(TenantFactory):
+    class Meta:
+        model = Outcome
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    lead = factory.SubFactory(LeadFactory, workspace=factory.SelfAttribute("..workspace"))
+    kind = Outcome.Kind.MEETING_BOOKED
+    evidence = "Booked for Tuesday 10:00 through the CRM"
+    occurred_at = factory.LazyFunction(timezone.now)
+    source = Outcome.Source.API
+
+
+class ActivityFactory(TenantFactory):
+    class Meta:
+        model = Activity
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    type = "lead.created"
+    occurred_at = factory.LazyFunction(timezone.now)
+    object_type = "lead"
+    object_id = factory.LazyFunction(lambda: str(uuid.uuid4()))
+    actor_type = Activity.ActorType.SYSTEM
+    payload = factory.LazyFunction(lambda: {"source": "api"})
+
+
 # Model -> callable(workspace=...) making one row of it in that workspace.
 TENANT_FACTORIES: dict[type, object] = {
     WorkspaceAPIKey: api_key_factory,
@@ -235,4 +293,7 @@ TENANT_FACTORIES: dict[type, object] = {
     Message: MessageFactory,
     MessageFeedback: MessageFeedbackFactory,
     LLMCall: LLMCallFactory,
+    Suppression: SuppressionFactory,
+    Outcome: OutcomeFactory,
+    Activity: ActivityFactory,
 }

@@ -12,6 +12,7 @@ from tests.factories import (
     FactFactory,
     LeadFactory,
     MessageFactory,
+    OutcomeFactory,
     SequenceStepFactory,
 )
 
@@ -99,11 +100,19 @@ def test_a_lead_active_in_another_campaign_is_never_enrolled(api, workspace, cam
     assert sum(response.json()["skipped"].values()) == 1
 
 
-@pytest.mark.parametrize("status", ["unsubscribed", "bounced", "do_not_contact", "replied"])
-def test_opted_out_and_answered_leads_are_not_enrolled(api, workspace, campaign, status):
-    LeadFactory(workspace=workspace, status=status)
+@pytest.mark.parametrize(
+    "kind", ["unsubscribed", "bounced", "not_interested", "positive_reply", "meeting_booked"]
+)
+def test_leads_with_a_final_outcome_are_not_enrolled(api, workspace, campaign, kind):
+    OutcomeFactory(workspace=workspace, kind=kind)
     response = api.post(f"/api/v1/campaigns/{campaign.pk}/enroll/", {}, format="json")
     assert response.json()["enrolled"] == 0
+
+
+def test_a_lead_whose_sequence_went_unanswered_may_be_enrolled_again(api, workspace, campaign):
+    OutcomeFactory(workspace=workspace, kind="no_response")
+    response = api.post(f"/api/v1/campaigns/{campaign.pk}/enroll/", {}, format="json")
+    assert response.json()["enrolled"] == 1
 
 
 def test_leads_without_email_are_not_enrolled(api, workspace, campaign):

@@ -1,0 +1,136 @@
+"""Outcomes: what came of contacting a lead, once per lead and kind, and what follows.
+
+An outcome is what the ranking learns from and, later, what billing charges for, so it is
+recorded once (the database's unique constraint, not a read-then-write, decides) and
+carries its evidence. Recording one stops the lead's active sequence where it should,
+suppresses the address for unsubscribes and bounces, and sets the lead's stage.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from leads.contactability import suppression_add
+from leads.models import Lead, Suppression
+from outreach.models import Enrollment, Outcome
+from sdr.activity import activity_record
+from sdr.errors import AppError, ErrorCode
+
+# Outcomes after which the lead is not enrolled again (no_response may be tried later).
+FINAL = [
+    Outcome.Kind.POSITIVE_REPLY,
+    Outcome.Kind.MEETING_BOOKED,
+    Outcome.Kind.NOT_INTERESTED,
+    Outcome.Kind.BOUNCED,
+    Outcome.Kind.UNSUBSCRIBED,
+]
+_STAGE = {
+    Outcome.Kind.POSITIVE_REPLY: Lead.Status.REPLIED,
+    Outcome.Kind.MEETING_BOOKED: Lead.Status.MEETING,
+    Outcome.Kind.NOT_INTERESTED: Lead.Status.NOT_INTERESTED,
+    Outcome.Kind.BOUNCED: Lead.Status.BOUNCED,
+    Outcome.Kind.UNSUBSCRIBED: Lead.Status.UNSUBSCRIBED,
+}
+_SUPPRESS = {
+    Outcome.Kind.BOUNCED: Suppression.Source.BOUNCE,
+    Outcome.Kind.UNSUBSCRIBED: Suppression.Source.UNSUBSCRIBE,
+}
+_ENROLLMENT_END = {
+    Outcome.Kind.POSITIVE_REPLY: Enrollment.Status.REPLIED,
+    Outcome.Kind.MEETING_BOOKED: Enrollment.Status.REPLIED,
+    Outcome.Kind.NOT_INTERESTED: Enrollment.Status.REPLIED,
+    Outcome.Kind.BOUNCED: Enrollment.Status.STOPPED,
+    Outcome.Kind.UNSUBSCRIBED: Enrollment.Status.STOPPED,
+    Outcome.Kind.NO_RESPONSE: Enrollment.Status.FINISHED,
+}
+
+
+def outcome_record(
+    *,
+    lead: Lead,
+    kind: str,
+    evidence: str,
+    source: str,
+    occurred_at: datetime | None = None,
+    user: AbstractBaseUser | None = None,
+    evidence_type: str = "",
+    evidence_id: Any = "",
+) -> tuple[Outcome, bool]:
+    """Record an outcome; (outcome, created). The same lead and kind again returns the
+    first one unchanged."""
+    if kind not in Outcome.Kind.values:
+        raise AppError(ErrorCode.INVALID, f"kind must be one of {', '.join(Outcome.Kind.values)}.")
+    evidence = (evidence or "").strip()
+    if not evidence:
+        raise AppError(
+            ErrorCode.INVALID,
+            "Say what proves the outcome (the reply, the booking, who reported it).",
+            details={"evidence": ["This field is required."]},
+        )
+    existing = _existing(lead, kind)
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            outcome = Outcome.objects.for_workspace(lead.workspace).create(
+                workspace=lead.workspace,
+                lead=lead,
+                kind=kind,
+                evidence=evidence[:5000],
+                evidence_type=evidence_type,
+                evidence_id=str(evidence_id or ""),
+                occurred_at=occurred_at or timezone.now(),
+                source=source,
+                created_by=user if getattr(user, "pk", None) else None,
+            )
+            activity_record(
+                workspace=lead.workspace,
+                type="outcome.created",
+                object_type="outcome",
+                object_id=outcome.pk,
+                payload={"lead": str(lead.pk), "kind": kind, "source": source},
+            )
+            _follow_up(lead, outcome)
+    except IntegrityError:
+        # Recorded by another request between our read and our insert.
+        return _existing(lead, kind), False
+    return outcome, True
+
+
+def _existing(lead: Lead, kind: str) -> Outcome | None:
+    return Outcome.objects.for_workspace(lead.workspace).filter(lead=lead, kind=kind).first()
+
+
+def _follow_up(lead: Lead, outcome: Outcome) -> None:
+    kind = outcome.kind
+    if kind in _SUPPRESS and lead.email:
+        suppression_add(
+            workspace=lead.workspace,
+            value=lead.email,
+            reason=f"{outcome.get_kind_display()}: {outcome.evidence[:200]}",
+            source=_SUPPRESS[kind],
+        )
+    if kind in _ENROLLMENT_END:
+        active = Enrollment.objects.for_workspace(lead.workspace).filter(
+            lead=lead, status=Enrollment.Status.ACTIVE
+        )
+        for enrollment in active:
+            enrollment.status = _ENROLLMENT_END[kind]
+            enrollment.stop_reason = outcome.get_kind_display()
+            enrollment.save(update_fields=["status", "stop_reason", "updated_at"])
+            activity_record(
+                workspace=lead.workspace,
+                type="enrollment.stopped",
+                object_type="enrollment",
+                object_id=enrollment.pk,
+                payload={"lead": str(lead.pk), "status": enrollment.status, "outcome": kind},
+            )
+    if kind in _STAGE:
+        Lead.objects.for_workspace(lead.workspace).filter(pk=lead.pk).update(
+            status=_STAGE[kind], updated_at=timezone.now()
+        )
