@@ -1,9 +1,10 @@
 """Company enrichment: crawl the company's site, keep every value as a Fact, pick fields.
 
-The flow for one company: claim it (a conditional UPDATE, so a redelivered task does not
-crawl twice), crawl its site through the safe fetcher with no transaction open, then write
-facts, signals and newly found people in one transaction and let the waterfall choose the
-company's fields.
+The flow for one company: claim it (`sdr.states.claim`, with a lease, so a redelivered task
+does not crawl twice and a dead worker's company goes back to the queue), crawl its site
+through the safe fetcher with no transaction open, then, in one transaction and only if the
+claim is still ours, write facts, signals and newly found people, let the waterfall choose
+the company's fields, record the outcome and its activity.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import urljoin
@@ -24,9 +25,12 @@ from leads.extraction import ExtractedPerson, PageExtraction, extract_page, site
 from leads.extraction.links import kind_for_url
 from leads.models import Company, Fact, Lead, Signal, WebPage
 from leads.waterfall import SCALAR_FIELDS, company_fields_apply
-from sdr.activity import Event, activities_record
-from sdr.fetch import Fetcher, FetchError, decode_html
+from sdr.activity import Event, activities_record, activity_record
+from sdr.errors import AppError, ErrorCode
+from sdr.fetch import Fetcher, FetchError, FetchResult, decode_html
 from sdr.models import Workspace
+from sdr.queue import hint_each_after_commit
+from sdr.states import Claim, claim, transition, transition_many
 
 logger = logging.getLogger(__name__)
 
@@ -49,21 +53,39 @@ class CrawlResult:
 
 
 def companies_enqueue_enrichment(*, workspace: Workspace, company_ids: Iterable) -> int:
-    """Queue enrichment for these companies after the current transaction commits."""
+    """Queue research of these companies and send their hints after the current transaction
+    commits; returns how many were queued.
+
+    A company already queued is queued again (its hint may have been lost with the
+    broker), one whose research run died (its lease ran out) is taken back; one being
+    researched right now is left to finish.
+    """
     from leads.tasks import enrich_company_task
 
-    queryset = (
-        Company.objects.for_workspace(workspace)
-        .filter(pk__in=list(company_ids))
-        .exclude(enrich_status__in=[Company.EnrichStatus.QUEUED, Company.EnrichStatus.RUNNING])
+    scoped = Company.objects.for_workspace(workspace).filter(pk__in=list(company_ids))
+    queued = transition_many(
+        Company,
+        scoped.values_list("pk", flat=True),
+        source=Company.EnrichStatus.values,
+        target=Company.EnrichStatus.QUEUED,
+        reason="",
+        attempts=0,  # a new request: the sweeper's retries count from here
     )
-    ids = list(queryset.values_list("pk", flat=True))
-    Company.objects.for_workspace(workspace).filter(pk__in=ids).update(
-        enrich_status=Company.EnrichStatus.QUEUED, enrich_error=""
-    )
-    for company_id in ids:
-        transaction.on_commit(lambda cid=company_id: enrich_company_task.delay(str(cid)))
-    return len(ids)
+    hint_each_after_commit(enrich_company_task, queued)
+    return len(queued)
+
+
+def company_enrich_request(*, company: Company) -> Company:
+    """ "Enrich now": research the company again, or say why not (409 while a live run
+    holds it; its result shows when that run ends)."""
+    if not companies_enqueue_enrichment(workspace=company.workspace, company_ids=[company.pk]):
+        raise AppError(
+            ErrorCode.CONFLICT,
+            f"{company} is being researched right now; the result shows here when it ends.",
+            status_code=409,
+        )
+    company.refresh_from_db()
+    return company
 
 
 def stale_companies_enqueue(*, limit: int = 500) -> int:
@@ -87,43 +109,104 @@ def stale_companies_enqueue(*, limit: int = 500) -> int:
 
 
 def company_enrich_by_id(*, company_id: str) -> Company | None:
-    """Claim the company and enrich it; None if another worker has it already."""
-    stale_claim = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
-    claimed = (
-        Company.unscoped_objects.filter(pk=company_id)
-        .exclude(enrich_status=Company.EnrichStatus.RUNNING, updated_at__gt=stale_claim)
-        .update(enrich_status=Company.EnrichStatus.RUNNING, updated_at=timezone.now())
+    """Claim a queued company and enrich it; None if it is not queued (another worker has
+    it, or a stale hint arrived after it was done)."""
+    held = claim(
+        Company,
+        company_id,
+        source=Company.EnrichStatus.QUEUED,
+        target=Company.EnrichStatus.RUNNING,
+        lease=_lease(),
     )
-    if claimed != 1:
+    if held is None:
         return None
     company = Company.unscoped_objects.select_related("workspace").get(pk=company_id)
+    return _enrich_claimed(company, held, Fetcher())
+
+
+def company_enrich(*, company: Company, fetcher: Fetcher | None = None) -> Company:
+    """Research one company now, in this process (the demo, commands, tests), whatever
+    its state, unless a live run holds it."""
+    held = claim(
+        Company,
+        company.pk,
+        source=Company.EnrichStatus.values,
+        target=Company.EnrichStatus.RUNNING,
+        lease=_lease(),
+    )
+    if held is None:
+        raise AppError(
+            ErrorCode.CONFLICT, f"{company} is being researched right now.", status_code=409
+        )
+    return _enrich_claimed(company, held, fetcher or Fetcher())
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.LEASE_ENRICH_SECONDS)
+
+
+def _enrich_claimed(company: Company, held: Claim, fetcher: Fetcher) -> Company:
     try:
-        return company_enrich(company=company)
+        try:
+            crawl = site_crawl(company=company, fetcher=fetcher)
+        except EnrichmentError as error:
+            return _finish(company, held, status=Company.EnrichStatus.FAILED, error=str(error))
+        return _finish(
+            company,
+            held,
+            status=Company.EnrichStatus.DONE,
+            error="; ".join(crawl.errors),
+            crawl=crawl,
+        )
     except Exception as error:
         # A bug, not a site problem: say so on the company instead of leaving it "running",
         # and let the task fail loudly.
         _finish(
             company,
+            held,
             status=Company.EnrichStatus.FAILED,
             error=f"Internal error ({type(error).__name__}); the team has been alerted.",
         )
         raise
 
 
-def company_enrich(*, company: Company, fetcher: Fetcher | None = None) -> Company:
-    try:
-        crawl = site_crawl(company=company, fetcher=fetcher or Fetcher())
-    except EnrichmentError as error:
-        return _finish(company, status=Company.EnrichStatus.FAILED, error=str(error))
+def _finish(
+    company: Company,
+    held: Claim,
+    *,
+    status: str,
+    error: str,
+    crawl: CrawlResult | None = None,
+) -> Company:
+    """Record the run's outcome, its findings and its activity together, if the claim is
+    still ours; a run the sweeper gave up on (or gave to another worker) writes nothing."""
     with transaction.atomic():
-        enrichment_record(company=company, crawl=crawl)
-    return _finish(company, status=Company.EnrichStatus.DONE, error="; ".join(crawl.errors))
-
-
-def _finish(company: Company, *, status: str, error: str) -> Company:
-    Company.unscoped_objects.filter(pk=company.pk).update(
-        enrich_status=status, enrich_error=error[:2000], enriched_at=timezone.now()
-    )
+        # The status change comes first: it locks the row, so the sweeper cannot take the
+        # company back while its findings are being written.
+        finished = transition(
+            Company,
+            company.pk,
+            source=Company.EnrichStatus.RUNNING,
+            target=status,
+            token=held.token,
+            reason=error,
+            enriched_at=timezone.now(),
+        )
+        if finished:
+            if crawl is not None:
+                enrichment_record(company=company, crawl=crawl)
+            done = status == Company.EnrichStatus.DONE
+            activity_record(
+                workspace=company.workspace_id,
+                type="company.enriched" if done else "company.enrich_failed",
+                object_type="company",
+                object_id=company.pk,
+                payload={
+                    "domain": company.domain,
+                    "pages": len(crawl.pages) if crawl else 0,
+                    "error": error[:500],
+                },
+            )
     company.refresh_from_db()
     return company
 
@@ -154,7 +237,9 @@ def site_crawl(*, company: Company, fetcher: Fetcher) -> CrawlResult:
     return crawl
 
 
-def _visit_quietly(url, kind, fetcher, known, crawl) -> dict[str, list[str]]:
+def _visit_quietly(
+    url: str, kind: str, fetcher: Fetcher, known: dict[str, WebPage], crawl: CrawlResult
+) -> dict[str, list[str]]:
     try:
         return _visit(url, kind, fetcher, known, crawl)
     except FetchError as error:
@@ -163,7 +248,9 @@ def _visit_quietly(url, kind, fetcher, known, crawl) -> dict[str, list[str]]:
         return {}
 
 
-def _visit(url, kind, fetcher, known, crawl) -> dict[str, list[str]]:
+def _visit(
+    url: str, kind: str, fetcher: Fetcher, known: dict[str, WebPage], crawl: CrawlResult
+) -> dict[str, list[str]]:
     previous = known.get(url)
     result = fetcher.get(
         url,
@@ -196,7 +283,15 @@ def _visit(url, kind, fetcher, known, crawl) -> dict[str, list[str]]:
     return extraction.links
 
 
-def _page_values(url, kind, *, result=None, links=None, warnings=None, error="") -> dict:
+def _page_values(
+    url: str,
+    kind: str,
+    *,
+    result: FetchResult | None = None,
+    links: dict[str, list[str]] | None = None,
+    warnings: list[str] | None = None,
+    error: str = "",
+) -> dict:
     return {
         "url": url,
         "kind": kind,
@@ -222,7 +317,9 @@ def _sitemap_links(home_url: str, fetcher: Fetcher) -> list[str]:
 def _plan(home_links: dict[str, list[str]], sitemap: list[str]) -> dict[str, list[str]]:
     """Which pages to read, per kind: links from the home page first, then the sitemap."""
     plan: dict[str, list[str]] = {kind: [] for kind in PAGES_PER_KIND}
-    candidates = [(kind, url) for kind, urls in home_links.items() for url in urls]
+    candidates: list[tuple[str | None, str]] = [
+        (kind, url) for kind, urls in home_links.items() for url in urls
+    ]
     candidates += [(kind_for_url(url), url) for url in sitemap]
     for kind, url in candidates:
         if kind in plan and url not in plan[kind] and len(plan[kind]) < PAGES_PER_KIND[kind]:
@@ -461,7 +558,7 @@ def _people(extractions: list[PageExtraction]) -> Iterable[tuple[PageExtraction,
                 yield extraction, person
 
 
-def _valid_email(raw: str, normalize) -> str:
+def _valid_email(raw: str, normalize: Callable[[str], str]) -> str:
     if not raw:
         return ""
     try:

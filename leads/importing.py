@@ -4,6 +4,12 @@ The file is kept in the database (a worker on another host reads it there). Rows
 through `leads_upsert` in batches of 1,000, each batch in its own transaction, so the
 progress bar moves, a bad row is reported with its line and reason, and nothing good is
 held back by it.
+
+A run claims the job (`sdr.states.claim`) and commits each batch together with its row
+errors, its progress counters and a renewal of its lease, all or nothing. A run that dies
+leaves the job with a lease that runs out; the sweeper puts it back in the queue and the
+next run skips the batches already committed. A dropped database connection hands the job
+back at once, to resume the same way.
 """
 
 from __future__ import annotations
@@ -11,24 +17,43 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import logging
 from collections.abc import Iterator
-from typing import Any
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from leads.enrichment import companies_enqueue_enrichment
 from leads.models import ImportJob, ImportRowError, Lead
 from leads.upsert import leads_upsert
+from sdr.activity import activity_record
 from sdr.errors import AppError, ErrorCode
 from sdr.models import Workspace
+from sdr.queue import hint, hint_after_commit
+from sdr.states import Claim, claim, lease_renew, machine_for, transition
+
+if TYPE_CHECKING:
+    import _csv
+
+logger = logging.getLogger(__name__)
 
 MAX_ROWS = 100_000
 MAX_BYTES = 50 * 1024 * 1024
+# A resumed run skips the first `batches_done` batches, so the size must stay the same for
+# the life of a job (a deploy that changes it should let running imports finish first).
 BATCH_SIZE = 1_000
+# Errors after which the work is worth resuming rather than failing: the database went
+# away (a restart, a failover, a dropped connection, a deadlock or a statement timeout), or
+# the task ran into its soft time limit on a very large file.
+RESUMABLE = (OperationalError, InterfaceError, SoftTimeLimitExceeded)
+RESUME_DELAY_SECONDS = 5
 CUSTOM, IGNORE = "custom", "ignore"
 TARGET_FIELDS = {
     "email": "Email",
@@ -120,7 +145,7 @@ def decode_csv(content: bytes) -> tuple[str, str]:
     raise AppError(ErrorCode.INVALID, "This does not look like a CSV text file.")
 
 
-def _reader(text: str) -> tuple[list[str], Iterator[list[str]]]:
+def _reader(text: str) -> tuple[list[str], _csv.Reader]:
     sample = text[: 64 * 1024]
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
@@ -181,44 +206,117 @@ def import_job_start(*, job: ImportJob, mapping: dict[str, str] | None = None) -
     from leads.tasks import import_leads_task
 
     import_job_set_mapping(job=job, mapping=mapping if mapping is not None else job.mapping)
-    started = (
-        ImportJob.objects.for_workspace(job.workspace)
-        .filter(pk=job.pk, status=ImportJob.Status.MAPPING)
-        .update(status=ImportJob.Status.QUEUED, updated_at=timezone.now())
+    started = transition(
+        ImportJob,
+        job.pk,
+        source=ImportJob.Status.MAPPING,
+        target=ImportJob.Status.QUEUED,
+        attempts=0,
     )
-    if started != 1:
+    if not started:
         raise AppError(ErrorCode.CONFLICT, "This import has already been started.", status_code=409)
-    transaction.on_commit(lambda: import_leads_task.delay(str(job.pk)))
+    # With the broker down the job waits as queued and the sweeper sends it later.
+    hint_after_commit(import_leads_task, str(job.pk))
     job.refresh_from_db()
     return job
 
 
 def import_job_run(*, job_id: str) -> ImportJob | None:
-    """Run a queued import; None if it is not queued (another worker has it, or it ran)."""
-    claimed = ImportJob.unscoped_objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
-        status=ImportJob.Status.RUNNING, updated_at=timezone.now()
+    """Run a queued import from its first uncommitted batch; None if it is not queued
+    (another worker has it, or it ran) or if this run stopped before the end."""
+    held = claim(
+        ImportJob,
+        job_id,
+        source=ImportJob.Status.QUEUED,
+        target=ImportJob.Status.RUNNING,
+        lease=_lease(),
     )
-    if claimed != 1:
+    if held is None:
         return None
     job = ImportJob.unscoped_objects.select_related("workspace").get(pk=job_id)
-    new_companies: list[Any] = []
     try:
-        for batch in _batches(job):
-            new_companies += _import_batch(job, batch)
+        for number, batch in enumerate(_batches(job)):
+            if number < job.batches_done:
+                continue  # committed by an earlier run
+            if not _import_batch(job, batch, held=held):
+                logger.warning("Import %s: lease lost; another run takes it from here.", job.pk)
+                return None
+    except RESUMABLE as error:
+        _release(job, held, error)
+        return None
     except Exception as error:
-        ImportJob.unscoped_objects.filter(pk=job.pk).update(
-            status=ImportJob.Status.FAILED,
-            failure=f"{type(error).__name__}: {error}"[:2000],
+        transition(
+            ImportJob,
+            job.pk,
+            source=ImportJob.Status.RUNNING,
+            target=ImportJob.Status.FAILED,
+            token=held.token,
+            reason=f"{type(error).__name__}: {error}",
             finished_at=timezone.now(),
         )
         raise
-    with transaction.atomic():
-        ImportJob.unscoped_objects.filter(pk=job.pk).update(
-            status=ImportJob.Status.DONE, finished_at=timezone.now()
-        )
-        companies_enqueue_enrichment(workspace=job.workspace, company_ids=new_companies)
+    finished = transition(
+        ImportJob,
+        job.pk,
+        source=ImportJob.Status.RUNNING,
+        target=ImportJob.Status.DONE,
+        token=held.token,
+        reason="",
+        finished_at=timezone.now(),
+    )
+    if not finished:
+        return None  # swept after its last batch: the run that has it now finds no batch left
     job.refresh_from_db()
     return job
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.LEASE_IMPORT_SECONDS)
+
+
+def _release(job: ImportJob, held: Claim, error: BaseException) -> None:
+    """Hand the job back to the queue to resume after its committed batches, or give up
+    when runs keep failing without committing anything."""
+    from leads.tasks import import_leads_task
+
+    if not connection.in_atomic_block:
+        # A broken connection stays broken until closed; the next query opens a new one.
+        connection.close_if_unusable_or_obsolete()
+    reason = f"Interrupted ({type(error).__name__}: {error})".strip()
+    expiry = machine_for(ImportJob).running[ImportJob.Status.RUNNING]
+    try:
+        with transaction.atomic():
+            attempts = (
+                ImportJob.unscoped_objects.filter(pk=job.pk)
+                .values_list("attempts", flat=True)
+                .first()
+            ) or 0
+            give_up = attempts >= expiry.max_attempts
+            target = ImportJob.Status.FAILED if give_up else ImportJob.Status.QUEUED
+            changes = {"finished_at": timezone.now()} if give_up else {}
+            moved = transition(
+                ImportJob,
+                job.pk,
+                source=ImportJob.Status.RUNNING,
+                target=target,
+                token=held.token,
+                reason=reason if give_up else f"{reason}; resuming.",
+                **changes,
+            )
+            if moved:
+                activity_record(
+                    workspace=job.workspace_id,
+                    type="import.interrupted",
+                    object_type="import",
+                    object_id=job.pk,
+                    payload={"to": target, "attempts": attempts, "reason": reason[:500]},
+                )
+    except DatabaseError:
+        # Still no database: the lease runs out and the sweeper hands the job back.
+        logger.exception("Import %s: could not hand the job back; the sweeper will.", job.pk)
+        return
+    if moved and not give_up:
+        hint(import_leads_task, str(job.pk), countdown=RESUME_DELAY_SECONDS)
 
 
 def _batches(job: ImportJob) -> Iterator[list[tuple[int, dict[str, str], str]]]:
@@ -242,18 +340,22 @@ def _batches(job: ImportJob) -> Iterator[list[tuple[int, dict[str, str], str]]]:
         yield batch
 
 
-def _import_batch(job: ImportJob, batch: list[tuple[int, dict[str, str], str]]) -> list[Any]:
+def _import_batch(
+    job: ImportJob, batch: list[tuple[int, dict[str, str], str]], *, held: Claim
+) -> bool:
+    """Import one batch in one transaction with its progress; False if the job was taken
+    from this run (its lease ran out), in which case nothing of the batch is kept."""
     good = [(line, raw) for line, raw, problem in batch if not problem]
     errors = [(line, raw, problem) for line, raw, problem in batch if problem]
-    result = leads_upsert(
-        workspace=job.workspace,
-        rows=[_mapped(job.mapping, raw) for _, raw in good],
-        source=Lead.Source.CSV,
-    )
-    for error in result.errors:
-        line, raw = good[error["index"]]
-        errors.append((line, raw, " ".join(error["reasons"])))
     with transaction.atomic():
+        result = leads_upsert(
+            workspace=job.workspace,
+            rows=[_mapped(job.mapping, raw) for _, raw in good],
+            source=Lead.Source.CSV,
+        )
+        for error in result.errors:
+            line, raw = good[error["index"]]
+            errors.append((line, raw, " ".join(error["reasons"])))
         ImportRowError.unscoped_objects.bulk_create(
             [
                 ImportRowError(
@@ -262,18 +364,32 @@ def _import_batch(job: ImportJob, batch: list[tuple[int, dict[str, str], str]]) 
                 for line, raw, reason in errors
             ]
         )
-        ImportJob.unscoped_objects.filter(pk=job.pk).update(
+        renewed = lease_renew(
+            ImportJob,
+            held,
+            lease=_lease(),
             done_rows=F("done_rows") + len(batch),
             created_count=F("created_count") + result.created,
             updated_count=F("updated_count") + result.updated,
             error_count=F("error_count") + len(errors),
-            updated_at=timezone.now(),
+            batches_done=F("batches_done") + 1,
+            # Attempts count runs that committed nothing: a run that moved the import on
+            # starts the count again, so a long import survives several lost workers,
+            # while a batch that kills every worker gives up after a few tries.
+            attempts=1,
         )
-    return result.new_company_ids
+        if not renewed:
+            # The sweeper gave the job to another run: undo this batch so it is imported
+            # once, by that run.
+            transaction.set_rollback(True)
+            return False
+        # Research starts batch by batch, so a resumed import loses no new company.
+        companies_enqueue_enrichment(workspace=job.workspace, company_ids=result.new_company_ids)
+    return True
 
 
-def _mapped(mapping: dict[str, str], raw: dict[str, str]) -> dict[str, str]:
-    row: dict[str, str] = {}
+def _mapped(mapping: dict[str, str], raw: dict[str, str]) -> dict[str, str | dict[str, str]]:
+    row: dict[str, str | dict[str, str]] = {}
     custom: dict[str, str] = {}
     for column, value in raw.items():
         target = mapping.get(column, CUSTOM)

@@ -1,12 +1,19 @@
-"""Drafting stored messages: claim, draft through the pipeline, record the outcome."""
+"""Drafting stored messages: claim, draft through the pipeline, record the outcome.
+
+A message waits in DRAFTING and is drafted in place: a worker claims it with a lease
+(`sdr.states.claim`), calls the model with no transaction open, and records the draft only
+if the claim is still its own. A worker that dies leaves a lease that runs out; the
+sweeper then sends the message to another worker or, after a few tries, marks it failed.
+"""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Iterable
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
 from leads.models import Fact
 from outreach.briefs_from_db import campaign_brief, lead_brief, step_brief
@@ -14,6 +21,8 @@ from outreach.drafting import DraftOutcome, draft_produce
 from outreach.models import Campaign, Message
 from outreach.review import message_activity
 from sdr.errors import AppError, ErrorCode
+from sdr.queue import hint_each_after_commit
+from sdr.states import Claim, claim, transition
 
 REDRAFTABLE = [
     Message.Status.HELD,
@@ -26,36 +35,47 @@ REDRAFTABLE = [
 def messages_enqueue_drafting(*, message_ids: Iterable) -> None:
     from outreach.tasks import draft_message_task
 
-    for message_id in message_ids:
-        transaction.on_commit(lambda mid=message_id: draft_message_task.delay(str(mid)))
+    hint_each_after_commit(draft_message_task, message_ids)
 
 
 def message_draft_by_id(*, message_id: str) -> Message | None:
-    """Claim a DRAFTING message and draft it; None if another worker has it."""
-    message = Message.unscoped_objects.filter(pk=message_id).first()
-    if message is None or message.status != Message.Status.DRAFTING:
-        return None
-    # Compare-and-set on attempts: of two workers holding the same task, one wins.
-    claimed = Message.unscoped_objects.filter(
-        pk=message_id, status=Message.Status.DRAFTING, attempts=message.attempts
-    ).update(attempts=message.attempts + 1)
-    if claimed != 1:
+    """Claim a DRAFTING message and draft it; None if another worker has it or it is no
+    longer waiting for a draft."""
+    held = claim(
+        Message,
+        message_id,
+        source=Message.Status.DRAFTING,
+        target=Message.Status.DRAFTING,
+        lease=timedelta(seconds=settings.LEASE_DRAFT_SECONDS),
+    )
+    if held is None:
         return None
     message = Message.unscoped_objects.select_related(
         "workspace", "enrollment__lead__company", "enrollment__campaign", "step"
     ).get(pk=message_id)
     try:
-        return message_draft(message=message)
+        return message_draft(message=message, held=held)
     except Exception as error:
         # A bug, not a model failure (those come back as outcomes): mark the message for a
-        # person rather than leave it drafting forever, and let the task fail loudly.
-        Message.unscoped_objects.filter(pk=message.pk, status=Message.Status.DRAFTING).update(
-            status=Message.Status.FAILED, failure_reason=f"Internal error ({type(error).__name__})"
-        )
+        # person rather than leave it drafting, and let the task fail loudly.
+        reason = f"Internal error ({type(error).__name__})"
+        with transaction.atomic():
+            failed = transition(
+                Message,
+                message.pk,
+                source=Message.Status.DRAFTING,
+                target=Message.Status.FAILED,
+                token=held.token,
+                reason=reason,
+            )
+            if failed:
+                message.refresh_from_db()
+                message_activity(message, "message.draft_failed", reason=reason)
         raise
 
 
-def message_draft(*, message: Message) -> Message:
+def message_draft(*, message: Message, held: Claim) -> Message:
+    """Draft a message this worker has claimed (`held`) and record the outcome."""
     campaign = message.enrollment.campaign
     outcome = draft_produce(
         workspace=message.workspace,
@@ -67,7 +87,7 @@ def message_draft(*, message: Message) -> Message:
         avoid_angles=_colleague_angles(message),
     )
     with transaction.atomic():
-        _record(message, outcome, campaign)
+        _record(message, outcome, campaign, held)
     return message
 
 
@@ -100,21 +120,34 @@ def _colleague_angles(message: Message) -> frozenset[str]:
     return frozenset(a["fact"] for a in angles if isinstance(a, dict) and a.get("fact"))
 
 
-def _record(message: Message, outcome: DraftOutcome, campaign: Campaign) -> None:
+def _record(message: Message, outcome: DraftOutcome, campaign: Campaign, held: Claim) -> None:
     status, sampled = _status_for(outcome, campaign)
     draft = outcome.draft
+    changes: dict[str, object] = {
+        "checks": [check.as_dict() for check in outcome.checks],
+        "sampled_for_review": sampled,
+    }
     if draft is not None:
-        message.subject = draft.subject[:300]
-        message.body = draft.body
-        message.angle = draft.angle.as_dict()
-        message.drafter = draft.drafter
-        message.model = draft.model
-        message.prompt_version = draft.prompt_version
-    message.checks = [check.as_dict() for check in outcome.checks]
-    message.failure_reason = outcome.reason
-    message.status = status
-    message.sampled_for_review = sampled
-    message.save()
+        changes.update(
+            subject=draft.subject[:300],
+            body=draft.body,
+            angle=draft.angle.as_dict(),
+            drafter=draft.drafter,
+            model=draft.model,
+            prompt_version=draft.prompt_version,
+        )
+    recorded = transition(
+        Message,
+        message.pk,
+        source=Message.Status.DRAFTING,
+        target=status,
+        token=held.token,
+        reason=outcome.reason,
+        **changes,
+    )
+    message.refresh_from_db()
+    if not recorded:
+        return  # the sweeper took it back from this worker; the draft goes unused
     if draft is not None:
         cited = Fact.objects.for_workspace(message.workspace).filter(pk__in=draft.citations)
         message.cited_facts.set(cited)
@@ -138,16 +171,30 @@ def _status_for(outcome: DraftOutcome, campaign: Campaign) -> tuple[str, bool]:
 
 
 def message_redraft(*, message: Message) -> Message:
-    """Send a held, failed or rejected draft back through drafting (a person asked)."""
-    if message.status not in REDRAFTABLE:
-        raise AppError(
-            ErrorCode.CONFLICT,
-            f"A {message.get_status_display().lower()} draft cannot be redrafted.",
-            status_code=409,
+    """Send a draft back through drafting (a person asked): a held, failed, rejected or
+    waiting draft, or one stuck in drafting whose worker's lease ran out."""
+    previous = message.status
+    with transaction.atomic():
+        moved = transition(
+            Message,
+            message.pk,
+            source=[*REDRAFTABLE, Message.Status.DRAFTING],
+            target=Message.Status.DRAFTING,
+            attempts=0,  # a new request: the sweeper's retries count from here
         )
-    Message.objects.for_workspace(message.workspace).filter(pk=message.pk).update(
-        status=Message.Status.DRAFTING, updated_at=timezone.now()
-    )
-    messages_enqueue_drafting(message_ids=[message.pk])
-    message.refresh_from_db()
+        message.refresh_from_db()
+        if not moved:
+            if message.status == Message.Status.DRAFTING:
+                raise AppError(
+                    ErrorCode.CONFLICT,
+                    "This message is being drafted right now.",
+                    status_code=409,
+                )
+            raise AppError(
+                ErrorCode.CONFLICT,
+                f"A {message.get_status_display().lower()} draft cannot be redrafted.",
+                status_code=409,
+            )
+        message_activity(message, "message.redraft_requested", previous=previous)
+        messages_enqueue_drafting(message_ids=[message.pk])
     return message

@@ -8,6 +8,7 @@ again later, so a broker outage delays work and never fails the request that mad
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from celery import Task
@@ -35,3 +36,25 @@ def hint(task: Task, *args: Any, countdown: float | None = None) -> bool:
 def hint_after_commit(task: Task, *args: Any, countdown: float | None = None) -> None:
     """Send the task once the current transaction commits (at once outside one)."""
     transaction.on_commit(lambda: hint(task, *args, countdown=countdown))
+
+
+def hint_each(task: Task, ids: Iterable[Any]) -> int:
+    """One hint per id (sent as a string); returns how many were sent.
+
+    Stops at the first the broker refuses: each refusal costs the publisher's retries and
+    a connect timeout, so a batch of a thousand would hold the caller for minutes. The
+    rows not hinted are queued in the database all the same, and the sweeper sends them.
+    """
+    sent = 0
+    for pk in ids:
+        if not hint(task, str(pk)):
+            break
+        sent += 1
+    return sent
+
+
+def hint_each_after_commit(task: Task, ids: Iterable[Any]) -> None:
+    """`hint_each` once the current transaction commits (at once outside one)."""
+    ids = list(ids)
+    if ids:
+        transaction.on_commit(lambda: hint_each(task, ids))

@@ -146,7 +146,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["sdr.auth.HasWorkspace"],
     "DEFAULT_PAGINATION_CLASS": "sdr.pagination.CreatedCursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # The error responses every operation can give, in the one error shape.
+    "DEFAULT_SCHEMA_CLASS": "sdr.schema.ApiSchema",
+    # The API speaks JSON. Form encodings are not offered: they cannot carry the nested
+    # bodies (sequence steps, custom fields), and Django's form parsing limits would surface
+    # as server errors. Uploads (CSV imports) add multipart where they need it.
+    "DEFAULT_PARSER_CLASSES": ["sdr.parsers.JSONInputParser"],
     "EXCEPTION_HANDLER": "sdr.errors.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {},
 }
@@ -201,6 +206,23 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 240, minimum=1)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300, minimum=2)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Leases (sdr/states.py): how long a claimed row may go without word from its worker before
+# the sweeper takes it back. Research and drafting run in one task and never renew, so
+# their lease must outlast the task's hard time limit, or a slow but live task would be
+# swept and run a second time. An import renews its lease with every batch it commits, so
+# its lease only has to outlast one batch; no batch outlives the hard limit either.
+LEASE_ENRICH_SECONDS = env_int("LEASE_ENRICH_SECONDS", CELERY_TASK_TIME_LIMIT + 60, minimum=1)
+LEASE_DRAFT_SECONDS = env_int("LEASE_DRAFT_SECONDS", CELERY_TASK_TIME_LIMIT + 60, minimum=1)
+LEASE_IMPORT_SECONDS = env_int("LEASE_IMPORT_SECONDS", CELERY_TASK_TIME_LIMIT, minimum=1)
+for _name, _lease in [
+    ("LEASE_ENRICH_SECONDS", LEASE_ENRICH_SECONDS),
+    ("LEASE_DRAFT_SECONDS", LEASE_DRAFT_SECONDS),
+]:
+    if _lease <= CELERY_TASK_TIME_LIMIT:
+        raise ImproperlyConfigured(
+            f"{_name} ({_lease}) must be longer than CELERY_TASK_TIME_LIMIT "
+            f"({CELERY_TASK_TIME_LIMIT}): a task still running would lose its row."
+        )
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Must exceed the longest task, or Redis redelivers a task that is still running.
     "visibility_timeout": CELERY_TASK_TIME_LIMIT * 2,
@@ -228,6 +250,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "sdr.clear_expired_sessions",
         "schedule": 60 * 60 * 6,
     },
+    # Rows whose worker died go back to work; queued rows whose hint was lost are sent
+    # again. A sweep not started within the minute is dropped: the next one does its job.
+    "sdr.sweep": {"task": "sdr.sweep", "schedule": 60, "options": {"expires": 55}},
 }
 
 # The safe fetcher (sdr/fetch.py): every outbound request of the product.

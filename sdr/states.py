@@ -64,7 +64,7 @@ class StateMachine:
     running: dict[str, Expiry] = dataclasses.field(default_factory=dict)
     # Queued states: rows waiting for a worker. `start(ids)` sends the hint again.
     queued: tuple[str, ...] = ()
-    start: Callable[[list[Any]], None] | None = None
+    start: Callable[[list[Any]], object] | None = None
     # How long a queued row may wait before the sweeper assumes the broker lost its hint.
     requeue_after: timedelta = timedelta(minutes=5)
 
@@ -99,6 +99,7 @@ class Claim:
 def transition(
     model: type[models.Model],
     pk: Any,
+    /,
     *,
     source: str | Iterable[str],
     target: str,
@@ -107,24 +108,85 @@ def transition(
     **changes: Any,
 ) -> bool:
     """Move one row from one of `source` to `target`; False if it was not in `source`
-    (or, with `token`, if that claim is no longer ours). Leaving a running state ends the
-    lease. Extra keyword arguments are set in the same UPDATE."""
+    (or, with `token`, if that claim is no longer ours). Extra keyword arguments are set in
+    the same UPDATE; `model` and `pk` are positional-only so that a row's own fields of
+    those names (a message's `model`) can be among them.
+
+    Without `token`, a row in a running state moves only once its lease is absent or ran
+    out: nobody but the worker holding it takes a row from a live worker (a person's
+    "try again" on a row whose worker died is fine; on one still at work it is refused).
+    Leaving a running state, or any move made without the claim's token, ends the lease.
+    """
     machine = machine_for(model)
-    sources = [source] if isinstance(source, str) else list(source)
-    condition = Q(pk=pk, **{f"{machine.field}__in": sources})
+    condition = Q(pk=pk) & _from(machine, _states(source), token)
+    return _update(model, condition, _moved(machine, target, reason, token, changes)) == 1
+
+
+def transition_many(
+    model: type[models.Model],
+    pks: Iterable[Any],
+    /,
+    *,
+    source: str | Iterable[str],
+    target: str,
+    reason: str | None = None,
+    **changes: Any,
+) -> list[Any]:
+    """`transition` for many rows at once (no token: not a worker's move); returns the
+    pks that moved, so the caller can act on exactly those (send their hints)."""
+    machine = machine_for(model)
+    condition = Q(pk__in=list(pks)) & _from(machine, _states(source), None)
+    with transaction.atomic():
+        # Lock first, then update the locked rows: the UPDATE alone cannot tell which rows
+        # it changed. Locking in pk order keeps two callers from deadlocking.
+        moved = list(
+            model._default_manager.filter(condition)
+            .order_by("pk")
+            .select_for_update()
+            .values_list("pk", flat=True)
+        )
+        if moved:
+            _update(model, Q(pk__in=moved), _moved(machine, target, reason, None, changes))
+    return moved
+
+
+def _states(source: str | Iterable[str]) -> list[str]:
+    return [source] if isinstance(source, str) else list(source)
+
+
+def _lease_over(now: Any) -> Q:
+    return Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+
+
+def _from(machine: StateMachine, sources: list[str], token: uuid.UUID | None) -> Q:
+    condition = Q(**{f"{machine.field}__in": sources})
     if token is not None:
-        condition &= Q(claim_token=token)
+        return condition & Q(claim_token=token)
+    held = [state for state in sources if state in machine.running]
+    if held:
+        condition &= ~Q(**{f"{machine.field}__in": held}) | _lease_over(timezone.now())
+    return condition
+
+
+def _moved(
+    machine: StateMachine,
+    target: str,
+    reason: str | None,
+    token: uuid.UUID | None,
+    changes: dict[str, Any],
+) -> dict[str, Any]:
     updates: dict[str, Any] = {machine.field: target, **changes}
-    if target not in machine.running:
+    if target not in machine.running or token is None:
         updates.update(claimed_until=None, claim_token=None)
     if reason is not None and machine.reason_field:
         updates[machine.reason_field] = reason[:2000]
-    return _update(model, condition, updates) == 1
+    return updates
 
 
 def claim(
     model: type[models.Model],
     pk: Any,
+    /,
     *,
     source: str | Iterable[str],
     target: str,
@@ -137,11 +199,11 @@ def claim(
     machine = machine_for(model)
     if target not in machine.running:
         raise ValueError(f"{target!r} is not a running state of {model.__name__}.")
-    sources = [source] if isinstance(source, str) else list(source)
+    sources = _states(source)
     now = timezone.now()
     condition = Q(pk=pk, **{f"{machine.field}__in": sources})
     if target in sources:
-        condition &= Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+        condition &= _lease_over(now)
     token = uuid.uuid4()
     updates = {
         machine.field: target,
@@ -154,7 +216,7 @@ def claim(
 
 
 def lease_renew(
-    model: type[models.Model], held: Claim, *, lease: timedelta, **changes: Any
+    model: type[models.Model], held: Claim, /, *, lease: timedelta, **changes: Any
 ) -> bool:
     """Extend a lease we still hold (a long import, batch by batch); False if it was lost."""
     condition = Q(pk=held.pk, claim_token=held.token)
@@ -197,15 +259,18 @@ def _expire(machine: StateMachine, *, limit: int) -> int:
     model, now, moved = machine.model, timezone.now(), 0
     for state, expiry in machine.running.items():
         rows = list(
-            model._default_manager.filter(**{machine.field: state}, claimed_until__lt=now).values(
-                "pk", "workspace_id", machine.attempts_field
-            )[:limit]
+            model._default_manager.filter(
+                Q(**{machine.field: state}) & _expired(machine, state, now)
+            )
+            .order_by("claimed_until")
+            .values("pk", "workspace_id", machine.attempts_field)[:limit]
         )
         retried = []
         for row in rows:
             attempts = row[machine.attempts_field]
-            retry = expiry.retry is not None and attempts < expiry.max_attempts
-            target = expiry.retry if retry else expiry.give_up
+            retry_state = expiry.retry if attempts < expiry.max_attempts else None
+            retry = retry_state is not None
+            target = expiry.give_up if retry_state is None else retry_state
             reason = (
                 f"{expiry.reason} Trying again (attempt {attempts + 1} of {expiry.max_attempts})."
                 if retry
@@ -229,8 +294,20 @@ def _expire(machine: StateMachine, *, limit: int) -> int:
     return moved
 
 
-def _expire_one(machine: StateMachine, pk: Any, state: str, target: str, reason: str, now) -> bool:
-    condition = Q(pk=pk, **{machine.field: state}, claimed_until__lt=now)
+def _expired(machine: StateMachine, state: str, now: Any) -> Q:
+    """The rows of a running state whose lease ran out. A row in a purely running state
+    with no lease at all (set by hand, or running since before leases existed) has no
+    worker anyone could wait for, so it counts as expired too; in a state that is also a
+    queued one (a message drafted in place), no lease means "waiting", not "lost"."""
+    if state in machine.queued:
+        return Q(claimed_until__lt=now)
+    return _lease_over(now)
+
+
+def _expire_one(
+    machine: StateMachine, pk: Any, state: str, target: str, reason: str, now: Any
+) -> bool:
+    condition = Q(pk=pk, **{machine.field: state}) & _expired(machine, state, now)
     # The lease always ends: a row sent back to wait is claimed afresh by the next worker.
     updates: dict[str, Any] = {machine.field: target, "claimed_until": None, "claim_token": None}
     if machine.reason_field:
@@ -247,7 +324,7 @@ def _requeue(machine: StateMachine, *, limit: int) -> int:
     model = machine.model
     cutoff = timezone.now() - machine.requeue_after
     condition = Q(**{f"{machine.field}__in": machine.queued}, updated_at__lt=cutoff)
-    condition &= Q(claimed_until__isnull=True) | Q(claimed_until__lt=timezone.now())
+    condition &= _lease_over(timezone.now())
     ids = list(model._default_manager.filter(condition).values_list("pk", flat=True)[:limit])
     if not ids:
         return 0

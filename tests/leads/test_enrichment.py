@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
-from leads.enrichment import company_enrich, company_enrich_by_id
+from leads.enrichment import company_enrich, company_enrich_by_id, company_enrich_request
 from leads.models import Company, Fact, Lead, Signal, WebPage
+from sdr.errors import AppError
 from sdr.fetch import Fetcher
+from sdr.models import Activity
+from sdr.states import claim, transition
 from tests.factories import CompanyFactory
 
 SITES = Path(__file__).resolve().parents[2] / "leads" / "demo_sites"
@@ -187,10 +192,6 @@ def test_the_fetcher_is_given_a_page_cap(northwind, http_server):
 
 
 def test_stale_companies_are_queued_again_by_the_hourly_task(workspace, settings):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     from leads.tasks import refresh_stale_companies_task
 
     settings.ENRICH_REFRESH_DAYS = 30
@@ -202,3 +203,164 @@ def test_stale_companies_are_queued_again_by_the_hourly_task(workspace, settings
     assert refresh_stale_companies_task() == 1
     statuses = dict(Company.unscoped_objects.values_list("pk", "enrich_status"))
     assert (statuses[old.pk], statuses[fresh.pk], statuses[never.pk]) == ("queued", "done", "never")
+
+
+# --- claims, leases and "Enrich now" ---------------------------------------------------
+
+
+def expire_lease(company) -> None:
+    Company.unscoped_objects.filter(pk=company.pk).update(
+        claimed_until=timezone.now() - timedelta(seconds=1)
+    )
+
+
+def claimed(company):
+    """A worker took the company and is researching it now."""
+    held = claim(
+        Company,
+        company.pk,
+        source=Company.EnrichStatus.values,
+        target=Company.EnrichStatus.RUNNING,
+        lease=timedelta(minutes=5),
+    )
+    assert held is not None
+    return held
+
+
+def test_enrich_now_on_a_queued_company_sends_it_to_a_worker_again(
+    api, northwind, django_capture_on_commit_callbacks
+):
+    # Queued long ago; its hint was lost with the broker.
+    Company.unscoped_objects.filter(pk=northwind.pk).update(
+        enrich_status=Company.EnrichStatus.QUEUED
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(f"/api/v1/companies/{northwind.pk}/enrich/", {}, format="json")
+    assert response.status_code == 202
+    company = Company.unscoped_objects.get(pk=northwind.pk)
+    assert company.enrich_status == Company.EnrichStatus.DONE
+    assert company.name == "Northwind Robotics"
+
+
+def test_enrich_now_takes_back_a_company_whose_worker_died(
+    api, northwind, django_capture_on_commit_callbacks
+):
+    claimed(northwind)
+    expire_lease(northwind)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(f"/api/v1/companies/{northwind.pk}/enrich/", {}, format="json")
+    assert response.status_code == 202
+    company = Company.unscoped_objects.get(pk=northwind.pk)
+    assert company.enrich_status == Company.EnrichStatus.DONE
+    assert company.attempts == 1  # a person's request starts the count again
+
+
+def test_enrich_now_on_a_company_being_researched_says_so(northwind):
+    claimed(northwind)
+    with pytest.raises(AppError, match="being researched right now") as error:
+        company_enrich_request(company=northwind)
+    assert error.value.status_code == 409
+    assert Company.unscoped_objects.get(pk=northwind.pk).enrich_status == "running"
+
+
+def test_enrich_now_queues_a_company_that_is_not_running(
+    northwind, django_capture_on_commit_callbacks
+):
+    Company.unscoped_objects.filter(pk=northwind.pk).update(
+        enrich_status=Company.EnrichStatus.FAILED, enrich_error="timeout", attempts=3
+    )
+    with django_capture_on_commit_callbacks(execute=False) as hints:
+        company = company_enrich_request(company=northwind)
+    assert (company.enrich_status, company.enrich_error, company.attempts) == ("queued", "", 0)
+    assert len(hints) == 1
+
+
+def test_the_outcome_and_its_activity_are_written_together(northwind, workspace):
+    company = company_enrich(company=northwind)
+    assert (company.claimed_until, company.claim_token) == (None, None)
+    [enriched] = Activity.objects.for_workspace(workspace).filter(type="company.enriched")
+    assert enriched.object_id == str(company.pk) and enriched.payload["pages"] > 1
+
+
+def test_a_failed_run_is_in_the_activity_log(workspace, settings):
+    settings.FETCH_ALLOWED_NETWORKS = []
+    company = company_enrich(
+        company=CompanyFactory(workspace=workspace, website="http://127.0.0.1:9/")
+    )
+    [failed] = Activity.objects.for_workspace(workspace).filter(type="company.enrich_failed")
+    assert failed.object_id == str(company.pk)
+    assert "not a public address" in failed.payload["error"]
+
+
+def test_a_worker_that_lost_its_company_writes_nothing(northwind, monkeypatch):
+    from leads import enrichment
+
+    Company.unscoped_objects.filter(pk=northwind.pk).update(
+        enrich_status=Company.EnrichStatus.QUEUED
+    )
+    real = enrichment.site_crawl
+
+    def slow_crawl(**kwargs):
+        crawl = real(**kwargs)
+        # The crawl outlived the lease: the sweeper queued the company again meanwhile.
+        expire_lease(northwind)
+        assert transition(
+            Company,
+            northwind.pk,
+            source=Company.EnrichStatus.RUNNING,
+            target=Company.EnrichStatus.QUEUED,
+        )
+        return crawl
+
+    monkeypatch.setattr(enrichment, "site_crawl", slow_crawl)
+    company = company_enrich_by_id(company_id=str(northwind.pk))
+
+    assert company.enrich_status == Company.EnrichStatus.QUEUED
+    assert not Fact.unscoped_objects.filter(company=northwind).exists()
+    assert (
+        not Activity.objects.for_workspace(northwind.workspace)
+        .filter(type="company.enriched")
+        .exists()
+    )
+
+
+def test_a_bug_while_recording_fails_the_company_instead_of_leaving_it_running(
+    northwind, monkeypatch
+):
+    from leads import enrichment
+
+    def broken(**kwargs):
+        raise KeyError("oops")
+
+    monkeypatch.setattr(enrichment, "enrichment_record", broken)
+    Company.unscoped_objects.filter(pk=northwind.pk).update(
+        enrich_status=Company.EnrichStatus.QUEUED
+    )
+    with pytest.raises(KeyError):
+        company_enrich_by_id(company_id=str(northwind.pk))
+    company = Company.unscoped_objects.get(pk=northwind.pk)
+    assert company.enrich_status == Company.EnrichStatus.FAILED
+    assert "Internal error (KeyError)" in company.enrich_error
+    assert company.claim_token is None
+
+
+def test_the_page_lets_a_person_queue_a_stuck_company_again(
+    web, northwind, django_capture_on_commit_callbacks
+):
+    Company.unscoped_objects.filter(pk=northwind.pk).update(
+        enrich_status=Company.EnrichStatus.QUEUED
+    )
+    page = web.get(f"/leads/companies/{northwind.pk}/").content.decode()
+    assert "Queue again" in page
+    assert "disabled" not in page.split('id="enrich-status"')[1].split("</div>")[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        web.post(f"/leads/companies/{northwind.pk}/enrich/")
+    assert Company.unscoped_objects.get(pk=northwind.pk).enrich_status == "done"
+
+
+def test_the_page_says_why_a_live_run_is_not_started_twice(web, northwind):
+    claimed(northwind)
+    response = web.post(f"/leads/companies/{northwind.pk}/enrich/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert "being researched right now" in response.content.decode()
+    assert Company.unscoped_objects.get(pk=northwind.pk).enrich_status == "running"

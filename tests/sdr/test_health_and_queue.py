@@ -12,6 +12,29 @@ from django.utils import timezone
 from sdr.celery import app
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
+BROKER_DOWN = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+
+
+def forget_broker_connections() -> None:
+    """Forget the app's connection pools, made for whichever broker an earlier test used
+    (kombu keeps the pools themselves, one per broker URL, for reuse)."""
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def broker(settings):
+    """`broker(url)` sends tasks to that broker instead of running them eagerly; `broker()`
+    goes back to eager. Eager again after the test in any case."""
+    original = app.conf.broker_url
+
+    def use(url: str | None = None) -> None:
+        settings.CELERY_TASK_ALWAYS_EAGER = url is None
+        forget_broker_connections()
+        app.conf.update(broker_url=url or original, task_always_eager=url is None)
+
+    yield use
+    use()
 
 
 def test_healthz_reports_database_and_eager_mode(client, db):
@@ -107,3 +130,69 @@ def test_a_real_worker_runs_a_task_sent_through_redis(settings):
     finally:
         app.conf.update(broker_url=None, task_always_eager=True)
     assert not Session.objects.filter(session_key="expired").exists()
+
+
+# --- a broker outage delays work and never strands it ---------------------------------
+
+
+def long_ago(model, pk) -> None:
+    """Minutes pass: a queued row's hint is now presumed lost."""
+    model.unscoped_objects.filter(pk=pk).update(updated_at=timezone.now() - timedelta(hours=1))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_broker_down_a_new_company_is_saved_queued_and_researched_later(
+    api, workspace, broker, http_server, settings
+):
+    from leads.models import Company
+    from sdr.states import sweep
+
+    settings.FETCH_POLITENESS_DELAY = 0
+    http_server.route("/", "<html><head><title>Acme Robotics</title></head><body>Hi</body></html>")
+    broker(BROKER_DOWN)
+    response = api.post(
+        "/api/v1/companies/",
+        {"domain": "acme-robotics.example", "website": http_server.url("/")},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    company = Company.objects.for_workspace(workspace).get(domain="acme-robotics.example")
+    assert company.enrich_status == Company.EnrichStatus.QUEUED
+
+    broker()  # back, eager: the sweeper's hint runs the research in this process
+    sweep()
+    assert Company.objects.for_workspace(workspace).get(pk=company.pk).enrich_status == "queued"
+    long_ago(Company, company.pk)
+    assert sweep().requeued.get("company") == 1
+    company.refresh_from_db()
+    assert company.enrich_status == Company.EnrichStatus.DONE, company.enrich_error
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_broker_down_an_import_starts_queued_and_runs_later(api, workspace, broker):
+    from leads.importing import import_job_create
+    from leads.models import ImportJob
+    from sdr.states import sweep
+    from tests.leads.test_import import CSV, upload
+
+    job = import_job_create(workspace=workspace, uploaded_file=upload(CSV), user=None)
+    broker(BROKER_DOWN)
+    response = api.post(f"/api/v1/imports/{job.pk}/start/", {}, format="json")
+    assert response.status_code == 202, response.content
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.QUEUED
+
+    broker()
+    long_ago(ImportJob, job.pk)
+    sweep()
+    job.refresh_from_db()
+    assert (job.status, job.done_rows, job.created_count) == (ImportJob.Status.DONE, 4, 3)
+
+
+def test_a_refused_hint_stops_the_batch_and_leaves_the_rest_to_the_sweeper(db, broker):
+    from leads.tasks import enrich_company_task
+    from sdr.queue import hint_each
+
+    broker(BROKER_DOWN)
+    # One refusal costs the publisher's retries; a thousand would hold a request for minutes.
+    assert hint_each(enrich_company_task, ["a", "b", "c"]) == 0
