@@ -1,27 +1,31 @@
-"""/api/v1/ for companies, leads, facts and signals (read; companies and leads writable)."""
+"""/api/v1/ for companies, leads, facts, signals and suppressions.
+
+Each viewset names its operations: companies are listed, read, created and edited;
+leads the same, and deleted only as an erasure; facts and signals are read-only.
+"""
 
 from __future__ import annotations
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from leads import contactability, selectors, services
-from leads.enrichment import companies_enqueue_enrichment
+from leads.enrichment import companies_enqueue_enrichment, company_enrich_request
+from leads.erasure import lead_erase
 from leads.models import Company, Fact, Lead, Signal, Suppression
 from sdr.api_base import (
-    WorkspaceReadOnlyViewSet,
     WorkspaceScoped,
     WorkspaceSerializer,
-    WorkspaceViewSet,
     can_manage,
     validated,
 )
 from sdr.api_base import person as _person
+from sdr.errors import AppError, ErrorCode
+from sdr.http import ApiRequest
 from sdr.tenancy import TenantQuerySet
 
 MAX_BULK_SUPPRESS = 10_000
@@ -76,8 +80,9 @@ class CompanyInput(serializers.Serializer):
 
 
 class CompanyUpdateInput(CompanyInput):
-    domain = None
-    enrich = None
+    # None removes the inherited field (DRF's SerializerMetaclass); the stubs cannot say so.
+    domain = None  # type: ignore[assignment]
+    enrich = None  # type: ignore[assignment]
 
 
 class LeadOutput(WorkspaceSerializer):
@@ -178,9 +183,13 @@ def _param(name: str, description: str) -> OpenApiParameter:
     ),
     create=extend_schema(request=CompanyInput, responses={201: CompanyOutput}),
     partial_update=extend_schema(request=CompanyUpdateInput, responses=CompanyOutput),
-    update=extend_schema(request=CompanyUpdateInput, responses=CompanyOutput),
 )
-class CompanyViewSet(WorkspaceViewSet):
+class CompanyViewSet(
+    WorkspaceScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Companies: list, read, create (queued for research), edit, research again, coverage.
+    No delete: a company is where its leads' facts came from."""
+
     model = Company
     serializer_class = CompanyOutput
 
@@ -194,7 +203,7 @@ class CompanyViewSet(WorkspaceViewSet):
             queryset = queryset.filter(enrich_status=params["enrich_status"])
         return queryset
 
-    def create(self, request: Request) -> Response:
+    def create(self, request: ApiRequest) -> Response:
         data = validated(CompanyInput, request.data)
         enrich = data.pop("enrich", True)
         company = services.company_create(workspace=request.workspace, **data)
@@ -202,26 +211,24 @@ class CompanyViewSet(WorkspaceViewSet):
             companies_enqueue_enrichment(workspace=request.workspace, company_ids=[company.pk])
         return Response(self._output(company), status=status.HTTP_201_CREATED)
 
-    def update(self, request: Request, pk: str | None = None, partial: bool = False) -> Response:
+    def partial_update(self, request: ApiRequest, pk: str | None = None) -> Response:
         company = self.get_object()  # 404 for another workspace's id, before validation
         data = validated(CompanyUpdateInput, request.data, partial=True)
         company = services.company_update(company=company, data=data)
         return Response(self._output(company))
 
-    def partial_update(self, request: Request, pk: str | None = None) -> Response:
-        return self.update(request, pk, partial=True)
-
     @extend_schema(request=None, responses={202: CompanyOutput})
     @action(detail=True, methods=["post"])
-    def enrich(self, request: Request, pk: str | None = None) -> Response:
-        """Research the company again now (re-runs also happen on a schedule)."""
-        company = self.get_object()
-        companies_enqueue_enrichment(workspace=request.workspace, company_ids=[company.pk])
+    def enrich(self, request: ApiRequest, pk: str | None = None) -> Response:
+        """Research the company again now (re-runs also happen on a schedule). A queued
+        company is queued again; one whose run stopped is taken back; 409 while a live run
+        holds it."""
+        company = company_enrich_request(company=self.get_object())
         return Response(self._output(company), status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["get"])
-    def coverage(self, request: Request) -> Response:
+    def coverage(self, request: ApiRequest) -> Response:
         """For each company field, the share of this workspace's companies that have it."""
         return Response(selectors.coverage_report(workspace=request.workspace))
 
@@ -241,13 +248,18 @@ class CompanyViewSet(WorkspaceViewSet):
     ),
     create=extend_schema(request=LeadInput, responses={201: LeadOutput}),
     partial_update=extend_schema(request=LeadInput, responses=LeadOutput),
-    update=extend_schema(request=LeadInput, responses=LeadOutput),
+    destroy=extend_schema(responses={204: None}),
 )
-class LeadViewSet(WorkspaceViewSet):
+class LeadViewSet(
+    WorkspaceScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Leads: list, read, create one (409 if it exists: upserting many is
+    `POST /leads/bulk-upsert/`), edit, and erase (DELETE)."""
+
     model = Lead
     serializer_class = LeadOutput
 
-    def scope_queryset(self, queryset: TenantQuerySet) -> TenantQuerySet:
+    def scope_queryset(self, queryset: TenantQuerySet) -> QuerySet[Lead]:
         params = self.request.query_params
         return selectors.lead_list(
             workspace=self.request.workspace,
@@ -258,19 +270,14 @@ class LeadViewSet(WorkspaceViewSet):
             company_id=params.get("company", ""),
         )
 
-    def create(self, request: Request) -> Response:
-        from leads.upsert import leads_upsert
-
+    def create(self, request: ApiRequest) -> Response:
         data = validated(LeadInput, request.data, context=self.get_serializer_context())
-        row = (
-            {**data, "company_domain": data.pop("company").domain} if data.get("company") else data
-        )
-        result = leads_upsert(workspace=request.workspace, rows=[row], source=Lead.Source.API)
-        services.raise_for_upsert_errors(result)
-        lead = self.get_queryset().get(pk=result.lead_ids[0])
+        company = data.pop("company", None)
+        row = {**data, "company_domain": company.domain} if company else data
+        lead = services.lead_create(workspace=request.workspace, row=row, source=Lead.Source.API)
         return Response(LeadOutput(lead).data, status=status.HTTP_201_CREATED)
 
-    def update(self, request: Request, pk: str | None = None, partial: bool = False) -> Response:
+    def partial_update(self, request: ApiRequest, pk: str | None = None) -> Response:
         lead = self.get_object()  # 404 for another workspace's id, before validation
         data = validated(
             LeadInput, request.data, partial=True, context=self.get_serializer_context()
@@ -278,8 +285,19 @@ class LeadViewSet(WorkspaceViewSet):
         lead = services.lead_update(lead=lead, data=data)
         return Response(LeadOutput(lead).data)
 
-    def partial_update(self, request: Request, pk: str | None = None) -> Response:
-        return self.update(request, pk, partial=True)
+    def destroy(self, request: ApiRequest, pk: str | None = None) -> Response:
+        """Erase the person (a data-protection request): the lead, the facts about them,
+        their enrollments, drafts and messages. Only a hash of the address is kept, so they
+        are never imported and mailed again. Owners, admins and API keys only."""
+        lead = self.get_object()
+        if not can_manage(request):
+            raise AppError(
+                ErrorCode.PERMISSION_DENIED,
+                "Only an owner or admin of the workspace can erase a person.",
+                status_code=403,
+            )
+        lead_erase(lead=lead)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @extend_schema_view(
@@ -291,7 +309,9 @@ class LeadViewSet(WorkspaceViewSet):
         ]
     )
 )
-class FactViewSet(WorkspaceReadOnlyViewSet):
+class FactViewSet(
+    WorkspaceScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     model = Fact
     serializer_class = FactOutput
 
@@ -310,7 +330,9 @@ class FactViewSet(WorkspaceReadOnlyViewSet):
         parameters=[_param("company", "company id"), _param("kind", "funding, hiring, ...")]
     )
 )
-class SignalViewSet(WorkspaceReadOnlyViewSet):
+class SignalViewSet(
+    WorkspaceScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     model = Signal
     serializer_class = SignalOutput
 
@@ -351,7 +373,8 @@ class SuppressionBulkInput(serializers.Serializer):
 class SuppressionBulkOutput(serializers.Serializer):
     created = serializers.IntegerField()
     existing = serializers.IntegerField()
-    errors = serializers.ListField(child=serializers.DictField())
+    # A field, not Serializer.errors: the metaclass takes declared fields out of the class.
+    errors = serializers.ListField(child=serializers.DictField())  # type: ignore[assignment]
 
 
 @extend_schema_view(
@@ -373,7 +396,7 @@ class SuppressionViewSet(
     @extend_schema(
         request=SuppressionInput, responses={201: SuppressionOutput, 200: SuppressionOutput}
     )
-    def create(self, request: Request) -> Response:
+    def create(self, request: ApiRequest) -> Response:
         data = validated(SuppressionInput, request.data)
         row, created = contactability.suppression_add(
             workspace=request.workspace,
@@ -389,7 +412,7 @@ class SuppressionViewSet(
 
     @extend_schema(request=SuppressionBulkInput, responses=SuppressionBulkOutput)
     @action(detail=False, methods=["post"])
-    def bulk(self, request: Request) -> Response:
+    def bulk(self, request: ApiRequest) -> Response:
         """Add up to 10,000 at once; each bad value is reported with its index."""
         data = validated(SuppressionBulkInput, request.data)
         result = contactability.suppressions_add(
@@ -408,7 +431,7 @@ class SuppressionViewSet(
         )
 
     @extend_schema(responses={204: None})
-    def destroy(self, request: Request, pk: str | None = None) -> Response:
+    def destroy(self, request: ApiRequest, pk: str | None = None) -> Response:
         contactability.suppression_lift(
             suppression=self.get_object(), can_manage=can_manage(request)
         )

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.request import Request
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -18,8 +18,11 @@ from leads import importing
 from leads.enrichment import companies_enqueue_enrichment
 from leads.models import ImportJob, Lead
 from leads.upsert import leads_upsert
-from sdr.api_base import WorkspaceScoped, WorkspaceSerializer
+from sdr.api_base import WorkspaceScoped, WorkspaceSerializer, person
 from sdr.errors import AppError, ErrorCode
+from sdr.http import ApiRequest
+from sdr.parsers import JSONInputParser
+from sdr.tenancy import TenantQuerySet
 
 MAX_BULK = 1_000
 
@@ -68,20 +71,20 @@ class ImportViewSet(
 
     model = ImportJob
     serializer_class = ImportOutput
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, JSONInputParser]  # the upload is a file
 
-    def scope_queryset(self, queryset):
+    def scope_queryset(self, queryset: TenantQuerySet) -> TenantQuerySet:
         # The uploaded file (up to 50 MB a row) is read only by the worker and the report.
         return queryset.defer("content")
 
     @extend_schema(request={"multipart/form-data": ImportInput}, responses={201: ImportOutput})
-    def create(self, request: Request) -> Response:
+    def create(self, request: ApiRequest) -> Response:
         data = ImportInput(data=request.data)
         data.is_valid(raise_exception=True)
         job = importing.import_job_create(
             workspace=request.workspace,
             uploaded_file=data.validated_data["file"],
-            user=request.user,
+            user=person(request),
         )
         mapping = data.validated_data.get("mapping")
         if isinstance(mapping, str):
@@ -94,7 +97,7 @@ class ImportViewSet(
 
     @extend_schema(request=StartInput, responses={202: ImportOutput})
     @action(detail=True, methods=["post"])
-    def start(self, request: Request, pk: str | None = None) -> Response:
+    def start(self, request: ApiRequest, pk: str | None = None) -> Response:
         job = self.get_object()
         data = StartInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -103,7 +106,7 @@ class ImportViewSet(
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
     @action(detail=True, methods=["get"])
-    def errors(self, request: Request, pk: str | None = None) -> HttpResponse:
+    def errors(self, request: ApiRequest, pk: str | None = None) -> HttpResponse:
         """The rejected rows as CSV: line, reason, and the row as it was uploaded."""
         job = self.get_object()
         response = HttpResponse(importing.import_errors_csv(job=job), content_type="text/csv")
@@ -112,7 +115,8 @@ class ImportViewSet(
 
 
 class BulkUpsertApi(APIView):
-    """Create or update up to 1,000 leads, matched by external_id, then email."""
+    """Create or update up to 1,000 leads, matched by external_id, then email; the new
+    companies among them are queued for research."""
 
     @extend_schema(
         request=OpenApiTypes.OBJECT,
@@ -126,8 +130,10 @@ class BulkUpsertApi(APIView):
             },
         ),
     )
-    def post(self, request: Request) -> Response:
-        rows = request.data.get("leads") if isinstance(request.data, dict) else request.data
+    def post(self, request: ApiRequest) -> Response:
+        # A JSON body may be a list; these stubs type Request.data as a dict only.
+        data: Any = request.data
+        rows = data.get("leads") if isinstance(data, dict) else data
         if not isinstance(rows, list):
             raise AppError(ErrorCode.INVALID, 'Send a JSON list of leads, or {"leads": [...]}.')
         if len(rows) > MAX_BULK:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from leads.models import Company, Fact, Lead, Signal
-from sdr.models import Workspace
+from django.db.models import Count, Q, QuerySet, TextField
+from django.db.models.functions import Cast
+
+from leads.models import Company, Fact, Lead, Signal, Suppression
+from sdr.activity import object_timeline
+from sdr.models import Activity, Workspace
 
 LEAD_SORTS = {
     "name": ("last_name", "first_name"),
@@ -141,3 +147,116 @@ def funnel_cards(*, workspace: Workspace) -> list[dict[str, object]]:
             "url": reverse("coverage"),
         },
     ]
+
+
+def suppression_list(*, workspace: Workspace, search: str = "") -> QuerySet[Suppression]:
+    rows = Suppression.objects.for_workspace(workspace).order_by("-created_at", "-id")
+    search = search.strip().lower()
+    return rows.filter(value__icontains=search) if search else rows
+
+
+# The lead's timeline in words. Types not named here still read as words (see `_label`).
+TIMELINE_LABELS = {
+    "lead.created": "Added as a lead",
+    "lead.updated": "Details edited",
+    "enrollment.created": "Enrolled in a campaign",
+    "enrollment.stopped": "Sequence stopped",
+    "enrollment.lease_expired": "Enrollment work timed out",
+    "message.drafted": "Email drafted",
+    "message.draft_failed": "Drafting failed",
+    "message.approved": "Email approved",
+    "message.rejected": "Draft rejected",
+    "message.redrafted": "Sent back for a new draft",
+    "message.lease_expired": "Drafting timed out",
+    "message.sent": "Email sent",
+    "outcome.created": "Outcome recorded",
+}
+TIMELINE_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    occurred_at: datetime
+    type: str
+    label: str
+    detail: str
+    actor: str
+
+
+def lead_timeline(*, lead: Lead, limit: int = TIMELINE_LIMIT) -> list[TimelineEntry]:
+    """What happened to the lead, newest first: its own activities and those of its
+    enrollments, messages and outcomes, in one query (plus one for campaign names)."""
+    from outreach.models import Enrollment, Message, Outcome
+
+    workspace = lead.workspace
+    scoped = {
+        model: model.objects.for_workspace(workspace).filter(**{path: lead})
+        for model, path in (
+            (Enrollment, "lead"),
+            (Message, "enrollment__lead"),
+            (Outcome, "lead"),
+        )
+    }
+    # By object ids (text subqueries, as activities store them) rather than the payload's
+    # "lead": these conditions use the (workspace, object_type, object_id) index, where a
+    # payload match would read every activity of the workspace.
+    related = Q()
+    for model, rows in scoped.items():
+        ids = rows.annotate(id_text=Cast("pk", TextField())).values("id_text")
+        related |= Q(object_type=model._meta.model_name, object_id__in=ids)
+    own = object_timeline(workspace=workspace, object_type="lead", object_id=lead.pk)
+    activities = list(
+        (own | Activity.objects.for_workspace(workspace).filter(related)).order_by(
+            "-occurred_at", "-id"
+        )[:limit]
+    )
+    campaigns = _campaign_names(workspace, activities)
+    return [
+        TimelineEntry(
+            occurred_at=activity.occurred_at,
+            type=activity.type,
+            label=TIMELINE_LABELS.get(activity.type) or _label(activity.type),
+            detail=_detail(activity, campaigns),
+            actor=activity.actor_label,
+        )
+        for activity in activities
+    ]
+
+
+def _label(activity_type: str) -> str:
+    """ "message.sent_late" reads "Message sent late": never a raw type on a page."""
+    return activity_type.replace(".", " ").replace("_", " ").capitalize()
+
+
+def _campaign_names(workspace: Workspace, activities: list[Activity]) -> dict[str, str]:
+    from outreach.models import Campaign
+
+    ids = {a.payload.get("campaign") for a in activities if a.payload.get("campaign")}
+    if not ids:
+        return {}
+    rows = Campaign.objects.for_workspace(workspace).filter(pk__in=ids).values_list("pk", "name")
+    return {str(pk): name for pk, name in rows}
+
+
+def _outcome_kinds() -> dict[str, str]:
+    from outreach.models import Outcome
+
+    return dict(Outcome.Kind.choices)
+
+
+def _detail(activity: Activity, campaigns: dict[str, str]) -> str:
+    payload: dict[str, Any] = activity.payload or {}
+    parts = []
+    if payload.get("campaign") in campaigns:
+        parts.append(campaigns[payload["campaign"]])
+    if activity.type == "lead.created" and payload.get("source"):
+        parts.append(f"from {dict(Lead.Source.choices).get(payload['source'], payload['source'])}")
+    if payload.get("fields"):
+        parts.append("changed " + ", ".join(str(f).replace("_", " ") for f in payload["fields"]))
+    if activity.type == "outcome.created" and payload.get("kind"):
+        parts.append(_outcome_kinds().get(payload["kind"], str(payload["kind"])))
+    if payload.get("edited"):
+        parts.append("with edits")
+    if payload.get("reason"):
+        parts.append(str(payload["reason"]))
+    return " · ".join(parts)

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+import csv
+import io
+from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
+from leads.contactability import SuppressResult, suppressions_add
 from leads.models import Company, Lead
 from leads.normalize import email_normalize, registrable_domain
 from leads.titles import title_classify
 from sdr.activity import activity_record
 from sdr.errors import AppError, ErrorCode
 from sdr.models import Workspace
+
+if TYPE_CHECKING:
+    from leads.upsert import UpsertResult
 
 COMPANY_EDITABLE = [
     "name",
@@ -85,6 +92,37 @@ def company_update(*, company: Company, data: dict[str, Any]) -> Company:
     return company
 
 
+def lead_create(*, workspace: Workspace, row: dict[str, Any], source: str) -> Lead:
+    """Create one lead (API, web form); a lead that exists already is a 409 naming it.
+
+    Creating is not upserting: a person typing an address that is already a lead, or a
+    CRM creating a contact it already synced, should hear so, not silently overwrite the
+    lead. The row goes through the one write path (`leads_upsert`: validation, company by
+    domain, activities); if that path matched an existing lead by external_id or email,
+    the whole write is rolled back. Deciding after the write, inside the transaction,
+    also covers a duplicate inserted concurrently between a check and our insert.
+    """
+    from leads.enrichment import companies_enqueue_enrichment
+    from leads.upsert import leads_upsert
+
+    with transaction.atomic():
+        result = leads_upsert(workspace=workspace, rows=[row], source=source)
+        raise_for_upsert_errors(result)
+        if result.updated:
+            existing = result.lead_ids[0]
+            raise AppError(
+                ErrorCode.CONFLICT,
+                "A lead with this email or external id exists already.",
+                details={"lead": str(existing)},
+                status_code=409,
+            )
+        # A lead created alone still gets its new company researched, as an import does.
+        companies_enqueue_enrichment(workspace=workspace, company_ids=result.new_company_ids)
+    return (
+        Lead.objects.for_workspace(workspace).select_related("company").get(pk=result.lead_ids[0])
+    )
+
+
 def lead_update(*, lead: Lead, data: dict[str, Any]) -> Lead:
     for name in LEAD_EDITABLE:
         if name in data:
@@ -129,7 +167,7 @@ def _domain_or_error(value: str) -> str:
     return domain
 
 
-def raise_for_upsert_errors(result) -> None:
+def raise_for_upsert_errors(result: UpsertResult) -> None:
     """A single-lead write (API, form) that the upsert refused becomes one clear API error."""
     if result.errors:
         reasons = [reason for error in result.errors for reason in error["reasons"]]
@@ -138,3 +176,57 @@ def raise_for_upsert_errors(result) -> None:
             "The lead could not be saved: " + " ".join(reasons),
             details={"reasons": reasons},
         )
+
+
+# A suppression list is a column of addresses or domains; these header cells are skipped.
+_SUPPRESSION_HEADERS = {"email", "e-mail", "email address", "address", "domain", "value"}
+MAX_SUPPRESSION_CSV_BYTES = 2 * 1024 * 1024
+MAX_SUPPRESSION_CSV_ROWS = 10_000
+
+
+def suppressions_import_csv(
+    *,
+    workspace: Workspace,
+    content: bytes,
+    reason: str = "",
+    source: str,
+    user: AbstractBaseUser | None = None,
+) -> SuppressResult:
+    """Suppress the addresses and domains in the first column of a CSV file.
+
+    Errors carry the file's line (1-based, as a spreadsheet shows it) instead of an index.
+    """
+    if len(content) > MAX_SUPPRESSION_CSV_BYTES:
+        raise AppError(
+            ErrorCode.INVALID,
+            f"The file is larger than {MAX_SUPPRESSION_CSV_BYTES // (1024 * 1024)} MB; split it.",
+        )
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = content.decode("cp1252", errors="replace")
+    lines: list[int] = []
+    values: list[str] = []
+    reader = csv.reader(io.StringIO(text))
+    try:
+        for row in reader:
+            cell = (row[0] if row else "").strip()
+            if not cell or (not values and cell.lower() in _SUPPRESSION_HEADERS):
+                continue
+            lines.append(reader.line_num)
+            values.append(cell)
+    except csv.Error as error:
+        raise AppError(
+            ErrorCode.INVALID, f"Line {reader.line_num} of the file cannot be read: {error}."
+        ) from None
+    if len(values) > MAX_SUPPRESSION_CSV_ROWS:
+        raise AppError(
+            ErrorCode.INVALID,
+            f"At most {MAX_SUPPRESSION_CSV_ROWS:,} values per file; got {len(values):,}.",
+        )
+    result = suppressions_add(
+        workspace=workspace, values=values, reason=reason, source=source, user=user
+    )
+    for row_error in result.errors:
+        row_error["line"] = lines[row_error.pop("index")]
+    return result

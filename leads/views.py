@@ -1,16 +1,21 @@
-"""Web UI for leads and companies: lists, details with facts and sources, enrich now."""
+"""Web UI for leads and companies: lists, details with facts, sources and the timeline,
+enrich now, erase a person, and the suppression list."""
 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from leads import selectors
-from leads.enrichment import companies_enqueue_enrichment
-from leads.models import Company, Lead
+from leads import contactability, selectors, services
+from leads.enrichment import company_enrich_request
+from leads.erasure import lead_erase
+from leads.models import Company, Lead, Suppression
+from sdr.errors import AppError
+from sdr.http import MemberRequest
 from sdr.tenancy import member_required
 
 PAGE_SIZE = 50
@@ -21,7 +26,7 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 
 @member_required
-def lead_list(request: HttpRequest) -> HttpResponse:
+def lead_list(request: MemberRequest) -> HttpResponse:
     params = request.GET
     leads = selectors.lead_list(
         workspace=request.workspace,
@@ -45,7 +50,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def _querystring(params, *, drop: set[str]) -> str:
+def _querystring(params: QueryDict, *, drop: set[str]) -> str:
     kept = params.copy()
     for key in drop:
         kept.pop(key, None)
@@ -53,7 +58,7 @@ def _querystring(params, *, drop: set[str]) -> str:
 
 
 @member_required(pk=Lead)
-def lead_detail(request: HttpRequest, pk: Lead) -> HttpResponse:
+def lead_detail(request: MemberRequest, pk: Lead) -> HttpResponse:
     lead = pk
     company = lead.company
     context = {
@@ -62,37 +67,57 @@ def lead_detail(request: HttpRequest, pk: Lead) -> HttpResponse:
         "company": company,
         "company_facts": selectors.company_facts(company=company) if company else [],
         "signals": selectors.company_signals(company=company) if company else [],
+        "timeline": selectors.lead_timeline(lead=lead),
     }
     return render(request, "leads/lead_detail.html", context)
 
 
-@member_required
-def lead_add(request: HttpRequest) -> HttpResponse:
-    from leads.upsert import leads_upsert
+LEAD_FORM_FIELDS = ("email", "first_name", "last_name", "title", "company_domain", "linkedin_url")
 
+
+@member_required
+def lead_add(request: MemberRequest) -> HttpResponse:
     errors: list[str] = []
+    existing = None
     if request.method == "POST":
-        row = {
-            key: request.POST.get(key, "").strip()
-            for key in (
-                "email",
-                "first_name",
-                "last_name",
-                "title",
-                "company_domain",
-                "linkedin_url",
+        row = {key: request.POST.get(key, "").strip() for key in LEAD_FORM_FIELDS}
+        try:
+            lead = services.lead_create(
+                workspace=request.workspace, row=row, source=Lead.Source.WEB
             )
-        }
-        result = leads_upsert(workspace=request.workspace, rows=[row], source=Lead.Source.WEB)
-        if not result.errors:
+        except AppError as error:
+            details = error.details if isinstance(error.details, dict) else {}
+            errors = details.get("reasons") or [error.message]
+            if "lead" in details:  # a conflict: link to the lead that exists
+                existing = (
+                    Lead.objects.for_workspace(request.workspace).filter(pk=details["lead"]).first()
+                )
+        else:
             messages.success(request, "Lead saved.")
-            return redirect("lead-detail", pk=result.lead_ids[0])
-        errors = [reason for error in result.errors for reason in error["reasons"]]
-    return render(request, "leads/lead_form.html", {"errors": errors, "values": request.POST})
+            return redirect("lead-detail", pk=lead.pk)
+    return render(
+        request,
+        "leads/lead_form.html",
+        {"errors": errors, "existing": existing, "values": request.POST},
+    )
+
+
+@require_POST
+@member_required(pk=Lead)
+def lead_erase_view(request: MemberRequest, pk: Lead) -> HttpResponse:
+    if not request.membership.can_manage:
+        raise PermissionDenied("Only owners and admins can erase a person.")
+    lead_erase(lead=pk)
+    messages.success(
+        request,
+        "The person is erased. Only a hash of their address is kept, so they are never "
+        "imported and written to again.",
+    )
+    return redirect("lead-list")
 
 
 @member_required
-def company_list(request: HttpRequest) -> HttpResponse:
+def company_list(request: MemberRequest) -> HttpResponse:
     companies = selectors.company_list(
         workspace=request.workspace,
         search=request.GET.get("q", "").strip(),
@@ -112,7 +137,7 @@ def company_list(request: HttpRequest) -> HttpResponse:
 
 
 @member_required(pk=Company)
-def company_detail(request: HttpRequest, pk: Company) -> HttpResponse:
+def company_detail(request: MemberRequest, pk: Company) -> HttpResponse:
     company = pk
     facts = list(selectors.company_facts(company=company))
     chosen = {source.get("fact") for source in company.field_sources.values()}
@@ -132,21 +157,94 @@ def company_detail(request: HttpRequest, pk: Company) -> HttpResponse:
 
 @require_POST
 @member_required(pk=Company)
-def company_enrich(request: HttpRequest, pk: Company) -> HttpResponse:
-    companies_enqueue_enrichment(workspace=request.workspace, company_ids=[pk.pk])
+def company_enrich(request: MemberRequest, pk: Company) -> HttpResponse:
+    try:
+        company_enrich_request(company=pk)
+    except AppError as error:
+        refusal = error.message
+    else:
+        refusal = ""
     if _is_htmx(request):
         pk.refresh_from_db()
-        return render(request, "leads/_enrich_status.html", {"company": pk})
-    messages.success(request, f"Research of {pk} is queued.")
+        return render(request, "leads/_enrich_status.html", {"company": pk, "refusal": refusal})
+    if refusal:
+        messages.info(request, refusal)
+    else:
+        messages.success(request, f"Research of {pk} is queued.")
     return redirect("company-detail", pk=pk.pk)
 
 
 @member_required(pk=Company)
-def company_enrich_status(request: HttpRequest, pk: Company) -> HttpResponse:
+def company_enrich_status(request: MemberRequest, pk: Company) -> HttpResponse:
     return render(request, "leads/_enrich_status.html", {"company": pk})
 
 
 @member_required
-def coverage(request: HttpRequest) -> HttpResponse:
+def coverage(request: MemberRequest) -> HttpResponse:
     report = selectors.coverage_report(workspace=request.workspace)
     return render(request, "leads/coverage.html", {"report": report})
+
+
+@member_required
+def suppression_list(request: MemberRequest) -> HttpResponse:
+    """The suppression list: search it, add one, upload a CSV file of them."""
+    upload_errors: list[dict] = []
+    if request.method == "POST":
+        reason = request.POST.get("reason", "")
+        upload = request.FILES.get("file")
+        try:
+            if upload is not None:
+                result = services.suppressions_import_csv(
+                    workspace=request.workspace,
+                    content=upload.read(),
+                    reason=reason,
+                    source=Suppression.Source.UI,
+                    user=request.user,
+                )
+                upload_errors = result.errors
+                messages.success(
+                    request,
+                    f"Added {len(result.created)}; {len(result.existing)} were already on "
+                    f"the list; {len(result.errors)} could not be read.",
+                )
+            else:
+                row, created = contactability.suppression_add(
+                    workspace=request.workspace,
+                    value=request.POST.get("value", ""),
+                    reason=reason,
+                    source=Suppression.Source.UI,
+                    user=request.user,
+                )
+                messages.success(
+                    request, f"Added {row}." if created else f"{row} was already on the list."
+                )
+        except AppError as error:
+            messages.error(request, error.message)
+        if not upload_errors:
+            return redirect("suppression-list")
+    rows = selectors.suppression_list(
+        workspace=request.workspace, search=request.GET.get("q", "")
+    ).select_related("created_by")
+    return render(
+        request,
+        "leads/suppression_list.html",
+        {
+            "page": Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")),
+            "params": request.GET,
+            "querystring": _querystring(request.GET, drop={"page"}),
+            "upload_errors": upload_errors,
+            "can_manage": request.membership.can_manage,
+        },
+    )
+
+
+@require_POST
+@member_required(pk=Suppression)
+def suppression_lift(request: MemberRequest, pk: Suppression) -> HttpResponse:
+    try:
+        contactability.suppression_lift(suppression=pk, can_manage=request.membership.can_manage)
+    except AppError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Lifted the suppression of {pk}.")
+    return redirect("suppression-list")

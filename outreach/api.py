@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from leads.api import FactOutput
 from outreach import campaigns, enrollment, messages, outcomes, review, selectors
-from outreach.campaigns import CAMPAIGN_FIELDS
+from outreach.campaigns import CAMPAIGN_FIELDS, MAX_DELAY_BUSINESS_DAYS
 from outreach.models import Campaign, Enrollment, Message, Outcome, SequenceStep
 from sdr.api_base import (
-    WorkspaceReadOnlyViewSet,
     WorkspaceScoped,
     WorkspaceSerializer,
-    WorkspaceViewSet,
     person,
     validated,
 )
+from sdr.http import ApiRequest
 from sdr.tenancy import TenantQuerySet
 
 
@@ -30,6 +29,10 @@ class StepSerializer(serializers.ModelSerializer):
         model = SequenceStep
         fields = ["id", "order", "kind", "delay_business_days", "instructions"]
         read_only_fields = ["id", "order"]
+        # The limit is enforced by campaigns.sequence_set; stated here for the schema.
+        extra_kwargs = {
+            "delay_business_days": {"min_value": 0, "max_value": MAX_DELAY_BUSINESS_DAYS}
+        }
 
 
 class CampaignOutput(WorkspaceSerializer):
@@ -41,7 +44,8 @@ class CampaignOutput(WorkspaceSerializer):
         read_only_fields = fields
 
     def get_steps(self, campaign: Campaign) -> list[dict]:
-        return StepSerializer(campaign.steps.order_by("order"), many=True).data
+        # many=True makes a ListSerializer, whose data is a list; the stubs keep the class.
+        return StepSerializer(campaign.steps.order_by("order"), many=True).data  # type: ignore[return-value]
 
 
 class CampaignInput(serializers.Serializer):
@@ -139,33 +143,42 @@ class RejectInput(serializers.Serializer):
 
 @extend_schema_view(
     create=extend_schema(request=CampaignInput, responses={201: CampaignOutput}),
-    update=extend_schema(request=CampaignInput, responses=CampaignOutput),
     partial_update=extend_schema(request=CampaignInput, responses=CampaignOutput),
 )
-class CampaignViewSet(WorkspaceViewSet):
+class CampaignViewSet(
+    WorkspaceScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Campaigns: list, read, create, edit, enroll leads, archive. No delete: a campaign's
+    messages and outcomes are the record of what was sent; archive it instead."""
+
     model = Campaign
     serializer_class = CampaignOutput
 
     def scope_queryset(self, queryset: TenantQuerySet) -> TenantQuerySet:
         return queryset.prefetch_related("steps")
 
-    def create(self, request: Request) -> Response:
+    def create(self, request: ApiRequest) -> Response:
         data = validated(CampaignInput, request.data)
         campaign = campaigns.campaign_create(workspace=request.workspace, **data)
         return Response(CampaignOutput(campaign).data, status=status.HTTP_201_CREATED)
 
-    def update(self, request: Request, pk: str | None = None, partial: bool = False) -> Response:
+    def partial_update(self, request: ApiRequest, pk: str | None = None) -> Response:
         campaign = self.get_object()  # 404 for another workspace's id, before validation
-        data = validated(CampaignInput, request.data, partial=partial)
+        data = validated(CampaignInput, request.data, partial=True)
         campaign = campaigns.campaign_update(campaign=campaign, **data)
         return Response(CampaignOutput(campaign).data)
 
-    def partial_update(self, request: Request, pk: str | None = None) -> Response:
-        return self.update(request, pk, partial=True)
+    @extend_schema(request=None, responses=CampaignOutput)
+    @action(detail=True, methods=["post"])
+    def archive(self, request: ApiRequest, pk: str | None = None) -> Response:
+        """Archive the campaign: its active enrollments stop and no one can be enrolled
+        into it again. Archiving an archived campaign changes nothing."""
+        campaign = campaigns.campaign_archive(campaign=self.get_object())
+        return Response(CampaignOutput(campaign).data)
 
     @extend_schema(request=EnrollInput, responses=EnrollOutput)
     @action(detail=True, methods=["post"])
-    def enroll(self, request: Request, pk: str | None = None) -> Response:
+    def enroll(self, request: ApiRequest, pk: str | None = None) -> Response:
         """Enroll the best-ranked eligible leads (or the ones named) and start drafting."""
         campaign = self.get_object()
         data = validated(EnrollInput, request.data)
@@ -181,7 +194,19 @@ class CampaignViewSet(WorkspaceViewSet):
         )
 
 
-class EnrollmentViewSet(WorkspaceReadOnlyViewSet):
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("campaign", OpenApiTypes.UUID, description="campaign id"),
+            OpenApiParameter("status", OpenApiTypes.STR, description="enrollment status"),
+        ]
+    )
+)
+class EnrollmentViewSet(
+    WorkspaceScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Read-only: enrollments are made by `POST /campaigns/{id}/enroll/`."""
+
     model = Enrollment
     serializer_class = EnrollmentOutput
 
@@ -191,11 +216,25 @@ class EnrollmentViewSet(WorkspaceReadOnlyViewSet):
         return queryset.filter(**{k: v for k, v in filters.items() if v})
 
 
-class MessageViewSet(WorkspaceReadOnlyViewSet):
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("campaign", OpenApiTypes.UUID, description="campaign id"),
+            OpenApiParameter(
+                "status", OpenApiTypes.STR, description="message status; comma-separated"
+            ),
+        ]
+    )
+)
+class MessageViewSet(
+    WorkspaceScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Drafts are read here and changed only by review: approve, reject, redraft."""
+
     model = Message
     serializer_class = MessageOutput
 
-    def scope_queryset(self, queryset: TenantQuerySet) -> TenantQuerySet:
+    def scope_queryset(self, queryset: TenantQuerySet) -> QuerySet[Message]:
         params = self.request.query_params
         return selectors.message_list(
             workspace=self.request.workspace,
@@ -205,7 +244,7 @@ class MessageViewSet(WorkspaceReadOnlyViewSet):
 
     @extend_schema(request=ApproveInput, responses=MessageOutput)
     @action(detail=True, methods=["post"])
-    def approve(self, request: Request, pk: str | None = None) -> Response:
+    def approve(self, request: ApiRequest, pk: str | None = None) -> Response:
         """Approve a draft for sending, optionally with edits (stored as feedback)."""
         message = self.get_object()
         data = validated(ApproveInput, request.data)
@@ -219,7 +258,7 @@ class MessageViewSet(WorkspaceReadOnlyViewSet):
 
     @extend_schema(request=RejectInput, responses=MessageOutput)
     @action(detail=True, methods=["post"])
-    def reject(self, request: Request, pk: str | None = None) -> Response:
+    def reject(self, request: ApiRequest, pk: str | None = None) -> Response:
         message = self.get_object()
         data = validated(RejectInput, request.data)
         message = review.message_reject(
@@ -229,7 +268,7 @@ class MessageViewSet(WorkspaceReadOnlyViewSet):
 
     @extend_schema(request=None, responses={202: MessageOutput})
     @action(detail=True, methods=["post"])
-    def redraft(self, request: Request, pk: str | None = None) -> Response:
+    def redraft(self, request: ApiRequest, pk: str | None = None) -> Response:
         message = messages.message_redraft(message=self.get_object())
         return Response(
             MessageOutput(self.get_queryset().get(pk=message.pk)).data,
@@ -260,6 +299,8 @@ class OutcomeInput(WorkspaceSerializer):
     class Meta:
         model = Outcome
         fields = ["lead", "kind", "evidence", "occurred_at"]
+        # The same lead and kind again is not an error: outcome_record returns the first.
+        validators: list = []
 
 
 @extend_schema_view(
@@ -287,7 +328,7 @@ class OutcomeViewSet(
             return queryset.none()
 
     @extend_schema(request=OutcomeInput, responses={201: OutcomeOutput, 200: OutcomeOutput})
-    def create(self, request: Request) -> Response:
+    def create(self, request: ApiRequest) -> Response:
         """Record an outcome (e.g. a meeting booked in the CRM). The same lead and kind
         again answers 200 with the outcome already recorded."""
         data = validated(OutcomeInput, request.data, context=self.get_serializer_context())

@@ -53,11 +53,28 @@ def eligible_leads(*, campaign: Campaign) -> QuerySet[Lead]:
 def campaign_enroll(
     *, campaign: Campaign, limit: int = 100, lead_ids: Iterable | None = None
 ) -> EnrollResult:
+    """Enroll up to `limit` eligible leads (or those of `lead_ids` that are eligible).
+
+    An archived campaign takes no one: it will never write again, and its enrollments
+    would hold the leads out of every other campaign. Draft and paused campaigns do take
+    leads: their drafts are written and reviewed now, and sending (which must check the
+    campaign's status, not the enrollment's) waits until the campaign is active.
+    """
+    from sdr.errors import AppError, ErrorCode
+
+    # Asked of the database: the caller's object may predate an archive.
+    archived = Campaign.objects.for_workspace(campaign.workspace).filter(
+        pk=campaign.pk, status=Campaign.Status.ARCHIVED
+    )
+    if archived.exists():
+        raise AppError(
+            ErrorCode.CONFLICT,
+            "This campaign is archived: no one can be enrolled into it.",
+            status_code=409,
+        )
     result = EnrollResult()
     first_step = campaign.steps.order_by("order").first()
     if first_step is None or first_step.kind != SequenceStep.Kind.FIRST_TOUCH:
-        from sdr.errors import AppError, ErrorCode
-
         raise AppError(ErrorCode.INVALID, "The campaign has no first-touch step to send.")
     candidates = eligible_leads(campaign=campaign)
     if lead_ids is not None:

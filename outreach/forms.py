@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from outreach.campaigns import CAMPAIGN_FIELDS
@@ -10,13 +12,16 @@ from outreach.models import Campaign
 LIST_FIELDS = ["value_propositions", "proof_points", "allowed_links"]
 
 
-class LinesField(forms.CharField):
+class LinesField(forms.Field):
+    """A list of strings, one per line of a textarea. A plain Field, not a CharField: its
+    value is a list, and none of CharField's options (lengths, strip) were used."""
+
     widget = forms.Textarea(attrs={"rows": 3})
 
-    def prepare_value(self, value):
+    def prepare_value(self, value: Any) -> Any:
         return "\n".join(value) if isinstance(value, list) else value
 
-    def to_python(self, value):
+    def to_python(self, value: Any) -> list[str]:
         return [line.strip() for line in (value or "").splitlines() if line.strip()]
 
 
@@ -34,7 +39,7 @@ class CampaignForm(forms.ModelForm):
             "style_guide": forms.Textarea(attrs={"rows": 3}),
         }
 
-    def clean_allowed_links(self):
+    def clean_allowed_links(self) -> list[str]:
         links = self.cleaned_data["allowed_links"]
         validator = forms.URLField(assume_scheme="https")
         return [validator.clean(link) for link in links]

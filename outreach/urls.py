@@ -11,6 +11,7 @@ urlpatterns: list = [
     path("campaigns/<uuid:pk>/edit/", views.campaign_edit, name="campaign-edit"),
     path("campaigns/<uuid:pk>/enroll/", views.campaign_enroll, name="campaign-enroll"),
     path("campaigns/<uuid:pk>/steps/", views.campaign_steps, name="campaign-steps"),
+    path("campaigns/<uuid:pk>/archive/", views.campaign_archive, name="campaign-archive"),
     path("review/", views.review_queue, name="review-queue"),
     path("review/<uuid:pk>/", views.message_review, name="message-review"),
     path("review/<uuid:pk>/act/", views.message_act, name="message-act"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages as flash
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -13,11 +13,12 @@ from outreach.forms import CampaignForm
 from outreach.messages import message_redraft
 from outreach.models import Campaign, Message, SequenceStep
 from sdr.errors import AppError
+from sdr.http import MemberRequest
 from sdr.tenancy import member_required
 
 
 @member_required
-def campaign_list(request: HttpRequest) -> HttpResponse:
+def campaign_list(request: MemberRequest) -> HttpResponse:
     return render(
         request,
         "outreach/campaign_list.html",
@@ -26,7 +27,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 
 
 @member_required
-def campaign_new(request: HttpRequest) -> HttpResponse:
+def campaign_new(request: MemberRequest) -> HttpResponse:
     form = CampaignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         campaign = campaigns.campaign_create(workspace=request.workspace, **form.cleaned_data)
@@ -36,17 +37,21 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
 
 
 @member_required(pk=Campaign)
-def campaign_edit(request: HttpRequest, pk: Campaign) -> HttpResponse:
+def campaign_edit(request: MemberRequest, pk: Campaign) -> HttpResponse:
     form = CampaignForm(request.POST or None, instance=pk)
     if request.method == "POST" and form.is_valid():
-        campaigns.campaign_update(campaign=pk, **form.cleaned_data)
-        flash.success(request, "Campaign saved.")
+        try:
+            campaigns.campaign_update(campaign=pk, **form.cleaned_data)
+        except AppError as error:
+            flash.error(request, error.message)
+        else:
+            flash.success(request, "Campaign saved.")
         return redirect("campaign-detail", pk=pk.pk)
     return render(request, "outreach/campaign_form.html", {"form": form, "campaign": pk})
 
 
 @member_required(pk=Campaign)
-def campaign_detail(request: HttpRequest, pk: Campaign) -> HttpResponse:
+def campaign_detail(request: MemberRequest, pk: Campaign) -> HttpResponse:
     steps = list(pk.steps.order_by("order"))
     return render(
         request,
@@ -66,27 +71,18 @@ def campaign_detail(request: HttpRequest, pk: Campaign) -> HttpResponse:
 
 @require_POST
 @member_required(pk=Campaign)
-def campaign_steps(request: HttpRequest, pk: Campaign) -> HttpResponse:
-    """Save the sequence from the campaign page: rows with a kind are kept, in order."""
-    steps = []
-    for index in range(campaigns.MAX_STEPS):
-        kind = request.POST.get(f"kind-{index}", "")
-        if not kind:
-            continue
-        try:
-            delay = int(request.POST.get(f"delay-{index}") or 0)
-        except ValueError:
-            delay = -1
-        if delay < 0 or delay > 60:
-            flash.error(request, f"Step {index + 1}: the delay is 0 to 60 business days.")
-            return redirect("campaign-detail", pk=pk.pk)
-        steps.append(
-            {
-                "kind": kind,
-                "delay_business_days": delay,
-                "instructions": request.POST.get(f"instructions-{index}", "").strip(),
-            }
-        )
+def campaign_steps(request: MemberRequest, pk: Campaign) -> HttpResponse:
+    """Save the sequence from the campaign page: rows with a kind are kept, in order.
+    The rules (first touch first, delays of 0 to 60 business days) are sequence_set's."""
+    steps = [
+        {
+            "kind": request.POST[f"kind-{index}"],
+            "delay_business_days": request.POST.get(f"delay-{index}", "").strip() or 0,
+            "instructions": request.POST.get(f"instructions-{index}", "").strip(),
+        }
+        for index in range(campaigns.MAX_STEPS)
+        if request.POST.get(f"kind-{index}")
+    ]
     try:
         campaigns.sequence_set(campaign=pk, steps=steps)
     except AppError as error:
@@ -98,7 +94,15 @@ def campaign_steps(request: HttpRequest, pk: Campaign) -> HttpResponse:
 
 @require_POST
 @member_required(pk=Campaign)
-def campaign_enroll(request: HttpRequest, pk: Campaign) -> HttpResponse:
+def campaign_archive(request: MemberRequest, pk: Campaign) -> HttpResponse:
+    campaigns.campaign_archive(campaign=pk)
+    flash.success(request, f"{pk.name} is archived; its active sequences are stopped.")
+    return redirect("campaign-detail", pk=pk.pk)
+
+
+@require_POST
+@member_required(pk=Campaign)
+def campaign_enroll(request: MemberRequest, pk: Campaign) -> HttpResponse:
     try:
         limit = max(1, min(1000, int(request.POST.get("limit", "25"))))
     except ValueError:
@@ -118,7 +122,7 @@ def campaign_enroll(request: HttpRequest, pk: Campaign) -> HttpResponse:
 
 
 @member_required
-def review_queue(request: HttpRequest) -> HttpResponse:
+def review_queue(request: MemberRequest) -> HttpResponse:
     queue = selectors.review_queue(
         workspace=request.workspace, campaign_id=request.GET.get("campaign", "")
     )
@@ -129,7 +133,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 
 
 @member_required(pk=Message)
-def message_review(request: HttpRequest, pk: Message) -> HttpResponse:
+def message_review(request: MemberRequest, pk: Message) -> HttpResponse:
     message = pk
     facts = lead_brief(message.enrollment.lead).facts
     cited = {str(f.pk) for f in message.cited_facts.all()}
@@ -152,7 +156,7 @@ def message_review(request: HttpRequest, pk: Message) -> HttpResponse:
 
 @require_POST
 @member_required(pk=Message)
-def message_act(request: HttpRequest, pk: Message) -> HttpResponse:
+def message_act(request: MemberRequest, pk: Message) -> HttpResponse:
     action = request.POST.get("action")
     try:
         if action == "approve":

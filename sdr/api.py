@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from sdr.activity import FEED_MAX_LIMIT, activity_feed
 from sdr.api_base import validated
+from sdr.http import ApiRequest
 from sdr.models import Activity, Workspace
 
 
@@ -23,7 +23,7 @@ class CurrentWorkspaceApi(APIView):
     """The workspace the credentials act for: a cheap way for a CRM to check its key."""
 
     @extend_schema(responses=WorkspaceOutput)
-    def get(self, request: Request) -> Response:
+    def get(self, request: ApiRequest) -> Response:
         return Response(WorkspaceOutput(request.workspace).data)
 
 
@@ -65,7 +65,7 @@ class ActivityFeedApi(APIView):
     tenant_kwargs: dict = {}
 
     @extend_schema(parameters=[ActivityFeedInput], responses=ActivityFeedOutput)
-    def get(self, request: Request) -> Response:
+    def get(self, request: ApiRequest) -> Response:
         params = validated(ActivityFeedInput, request.query_params)
         types = [t.strip() for t in params.get("type", "").split(",") if t.strip()]
         limit = params["limit"]

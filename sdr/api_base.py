@@ -1,13 +1,60 @@
-"""DRF base classes that scope every query and every reference to the request's workspace."""
+"""DRF base pieces: workspace scoping for queries and references, and the empty-value
+rules as the published schema states them (the error shape is in sdr.schema).
+
+There is no base viewset with a full set of operations: each viewset names the operations
+it serves (`WorkspaceScoped` + `GenericViewSet` + the mixins or methods it means to have),
+so no endpoint exists that nobody designed.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from rest_framework import serializers, viewsets
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.db.models import QuerySet
+from rest_framework import generics, serializers
 from rest_framework.relations import ManyRelatedField, RelatedField
+from rest_framework.request import Request
 
+from sdr.http import ApiRequest
 from sdr.tenancy import TenantModel, TenantQuerySet
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
+class EmptyAsNull(serializers.Field):
+    """An output field whose empty stored value is given as `null`.
+
+    Blank model fields are stored as `""`, but `""` is not a valid `format: email` or
+    `format: uri` string; a client validating against the schema would reject it. The
+    field is nullable in the schema, and absent values are null, not empty strings.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["allow_null"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Any) -> Any:
+        if value in ("", None):
+            return None
+        return super().to_representation(value)
+
+
+class NullableEmailField(EmptyAsNull, serializers.EmailField):
+    pass
+
+
+class NullableURLField(EmptyAsNull, serializers.URLField):
+    pass
+
+
+# Model serializer field classes whose schema carries a string format that "" violates.
+_NULL_WHEN_EMPTY: dict[type[serializers.Field], type[serializers.Field]] = {
+    serializers.EmailField: NullableEmailField,
+    serializers.URLField: NullableURLField,
+}
 
 
 class WorkspaceSerializer(serializers.ModelSerializer):
@@ -22,7 +69,7 @@ class WorkspaceSerializer(serializers.ModelSerializer):
         fields.pop("workspace", None)
         request = self.context.get("request")
         workspace = getattr(request, "workspace", None)
-        for field in fields.values():
+        for name, field in fields.items():
             relation = field.child_relation if isinstance(field, ManyRelatedField) else field
             if isinstance(relation, RelatedField) and relation.queryset is not None:
                 model = relation.queryset.model
@@ -32,10 +79,33 @@ class WorkspaceSerializer(serializers.ModelSerializer):
                         if workspace is not None
                         else model.unscoped_objects.none()
                     )
+            if isinstance(field, serializers.ChoiceField) and field.read_only:
+                # DRF drops allow_blank from read-only fields, and with it the schema's ""
+                # in the enum; a blank choice (a message not drafted yet) is still "".
+                source = field.source if isinstance(field.source, str) else name  # unbound
+                model_field = self._model_field(source)
+                if model_field is not None and model_field.blank:
+                    field.allow_blank = True
         return fields
 
+    def _model_field(self, source: str) -> Any:
+        model = cast(type[models.Model], self.Meta.model)
+        try:
+            return model._meta.get_field(source)
+        except FieldDoesNotExist:
+            return None
 
-class WorkspaceScoped:
+    def build_standard_field(self, field_name: str, model_field: Any) -> tuple[type, dict]:
+        field_class, field_kwargs = super().build_standard_field(field_name, model_field)
+        # Output only: an input that sends null for these would not be a blank value.
+        read_only = field_name in getattr(self.Meta, "read_only_fields", ())
+        replacement = _NULL_WHEN_EMPTY.get(field_class)
+        if replacement is not None and read_only and model_field.blank:
+            field_class = replacement
+        return field_class, field_kwargs
+
+
+class WorkspaceScoped(generics.GenericAPIView):
     """Scopes a DRF generic view to one TenantModel of `request.workspace`.
 
     Subclasses set `model`, and narrow or annotate the queryset in `scope_queryset`; they
@@ -43,29 +113,21 @@ class WorkspaceScoped:
     """
 
     model: type[TenantModel]
+    # HasWorkspace, the default permission, has set the workspace (see sdr.http). Declared
+    # here, on a GenericAPIView subclass, so it is a legal narrowing of APIView.request.
+    request: ApiRequest
 
-    def get_queryset(self) -> TenantQuerySet:
+    def get_queryset(self) -> QuerySet:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no request
             return self.model.unscoped_objects.none()
         return self.scope_queryset(self.model.objects.for_workspace(self.request.workspace))
 
-    def scope_queryset(self, queryset: TenantQuerySet) -> TenantQuerySet:
+    def scope_queryset(self, queryset: TenantQuerySet) -> QuerySet:
         return queryset
-
-    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
-        serializer.save(workspace=self.request.workspace)
 
     @classmethod
     def tenant_kwargs(cls) -> dict[str, Any]:
         return {cls.lookup_url_kwarg or cls.lookup_field: cls.model}
-
-
-class WorkspaceViewSet(WorkspaceScoped, viewsets.ModelViewSet):
-    pass
-
-
-class WorkspaceReadOnlyViewSet(WorkspaceScoped, viewsets.ReadOnlyModelViewSet):
-    pass
 
 
 def validated(
@@ -81,7 +143,7 @@ def validated(
     return dict(serializer.validated_data)
 
 
-def person(request: Any) -> Any:
+def person(request: Request) -> User | None:
     """The signed-in person behind a request, or None for an API key (it acts for the
     workspace, not for someone)."""
     from django.contrib.auth import get_user_model
@@ -89,7 +151,7 @@ def person(request: Any) -> Any:
     return request.user if isinstance(request.user, get_user_model()) else None
 
 
-def can_manage(request: Any) -> bool:
+def can_manage(request: ApiRequest) -> bool:
     """Owners and admins, and API keys (created by them, acting for the workspace)."""
     from sdr.models import Membership, WorkspaceAPIKey
 

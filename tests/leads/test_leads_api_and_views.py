@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from leads.models import Company, Lead
+from sdr.activity import activity_record
+from sdr.models import Activity
 from tests.factories import CompanyFactory, FactFactory, LeadFactory, SignalFactory
 
 
@@ -208,3 +210,180 @@ def test_enrich_now_from_the_company_page(web, workspace):
 def test_every_page_renders(web, workspace, url):
     CompanyFactory(workspace=workspace)
     assert web.get(url).status_code == 200
+
+
+# --- the API as designed ----------------------------------------------------------------
+
+
+def test_creating_a_lead_whose_email_exists_is_a_409_naming_it_and_changes_nothing(api, workspace):
+    lead = LeadFactory(workspace=workspace, email="dana@acme.example", title="VP Sales")
+    response = api.post(
+        "/api/v1/leads/",
+        {"email": "Dana@Acme.example", "title": "Intern", "external_id": "crm-9"},
+        format="json",
+    )
+    assert response.status_code == 409, response.json()
+    error = error_of(response)
+    assert error["code"] == "conflict"
+    assert error["details"] == {"lead": str(lead.pk)}
+    lead.refresh_from_db()
+    assert (lead.title, lead.external_id) == ("VP Sales", "")
+    assert not Activity.objects.for_workspace(workspace).filter(type="lead.updated").exists()
+
+
+def test_creating_a_lead_whose_external_id_exists_is_a_409_naming_it(api, workspace):
+    lead = LeadFactory(workspace=workspace, external_id="crm-1")
+    response = api.post(
+        "/api/v1/leads/", {"email": "new@acme.example", "external_id": "crm-1"}, format="json"
+    )
+    assert response.status_code == 409
+    assert error_of(response)["details"] == {"lead": str(lead.pk)}
+    assert not Lead.objects.for_workspace(workspace).filter(email="new@acme.example").exists()
+
+
+def test_a_lead_created_through_the_api_is_logged_and_its_new_company_researched(api, workspace):
+    response = api.post("/api/v1/leads/", {"email": "dana@newco.example"}, format="json")
+    assert response.status_code == 201
+    lead_id = response.json()["id"]
+    company = Company.objects.for_workspace(workspace).get(domain="newco.example")
+    assert company.enrich_status == Company.EnrichStatus.QUEUED
+    created = Activity.objects.for_workspace(workspace).filter(type="lead.created")
+    assert [(a.object_type, a.object_id) for a in created] == [("lead", lead_id)]
+
+
+def test_a_lead_created_at_a_known_company_does_not_queue_it_again(api, workspace):
+    company = CompanyFactory(workspace=workspace, domain="known.example", enrich_status="done")
+    api.post("/api/v1/leads/", {"email": "dana@known.example"}, format="json")
+    company.refresh_from_db()
+    assert company.enrich_status == "done"
+
+
+def test_the_bulk_upsert_queues_research_of_the_companies_it_creates(api, workspace):
+    response = api.post(
+        "/api/v1/leads/bulk-upsert/",
+        {"leads": [{"email": "a@one.example"}, {"email": "b@two.example"}]},
+        format="json",
+    )
+    assert response.json()["created"] == 2
+    statuses = set(
+        Company.objects.for_workspace(workspace)
+        .filter(domain__in=["one.example", "two.example"])
+        .values_list("enrich_status", flat=True)
+    )
+    assert statuses == {Company.EnrichStatus.QUEUED}
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("put", "/api/v1/leads/{lead}/"),
+        ("put", "/api/v1/companies/{company}/"),
+        ("delete", "/api/v1/companies/{company}/"),
+        ("post", "/api/v1/facts/"),
+        ("patch", "/api/v1/facts/{fact}/"),
+        ("delete", "/api/v1/facts/{fact}/"),
+        ("post", "/api/v1/signals/"),
+        ("delete", "/api/v1/signals/{signal}/"),
+    ],
+)
+def test_operations_nobody_designed_do_not_exist(api, workspace, method, url):
+    company = CompanyFactory(workspace=workspace)
+    ids = {
+        "company": company.pk,
+        "lead": LeadFactory(workspace=workspace, company=company).pk,
+        "fact": FactFactory(workspace=workspace, company=company).pk,
+        "signal": SignalFactory(workspace=workspace, company=company).pk,
+    }
+    response = getattr(api, method)(url.format(**ids), {}, format="json")
+    assert response.status_code == 405
+    assert error_of(response)["code"] == "method_not_allowed"
+
+
+def test_empty_optional_addresses_and_links_are_null_as_the_schema_says(api, workspace):
+    company = CompanyFactory(workspace=workspace, website="")
+    lead = LeadFactory(workspace=workspace, company=company, email="", linkedin_url="")
+    FactFactory(workspace=workspace, company=company, source_url="")
+    body = api.get(f"/api/v1/leads/{lead.pk}/").json()
+    assert (body["email"], body["linkedin_url"]) == (None, None)
+    assert api.get(f"/api/v1/companies/{company.pk}/").json()["website"] is None
+    assert (
+        api.get(f"/api/v1/facts/?company={company.pk}").json()["results"][0]["source_url"] is None
+    )
+    filled = LeadFactory(workspace=workspace, linkedin_url="https://www.linkedin.com/in/dana")
+    assert api.get(f"/api/v1/leads/{filled.pk}/").json()["linkedin_url"] == (
+        "https://www.linkedin.com/in/dana"
+    )
+
+
+# --- web: adding a lead and the lead's timeline -----------------------------------------
+
+
+def test_adding_a_lead_that_exists_shows_a_link_to_it_and_overwrites_nothing(web, workspace):
+    lead = LeadFactory(workspace=workspace, email="dana@acme.example", title="VP Sales")
+    response = web.post(
+        "/leads/new/", {"email": "dana@acme.example", "first_name": "Dee", "title": "Intern"}
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "exists already" in page
+    assert f'href="/leads/{lead.pk}/"' in page
+    lead.refresh_from_db()
+    assert (lead.first_name, lead.title) == ("Dana", "VP Sales")
+
+
+def test_a_lead_added_in_the_ui_has_its_new_company_researched(web, workspace):
+    web.post("/leads/new/", {"email": "dana@freshco.example"})
+    company = Company.objects.for_workspace(workspace).get(domain="freshco.example")
+    assert company.enrich_status == Company.EnrichStatus.QUEUED
+
+
+def test_the_lead_page_shows_its_timeline_in_words_newest_first(web, workspace):
+    from outreach.outcomes import outcome_record
+    from outreach.review import message_reject
+    from tests.factories import MessageFactory
+
+    web.post("/leads/new/", {"email": "dana@acme.example", "title": "CTO"})
+    lead = Lead.objects.for_workspace(workspace).get(email="dana@acme.example")
+    message = MessageFactory(workspace=workspace, enrollment__lead=lead)
+    message_reject(message=message, user=None, reason="Too generic")
+    outcome_record(lead=lead, kind="meeting_booked", evidence="Booked Tuesday", source="ui")
+    other = LeadFactory(workspace=workspace)
+    activity_record(
+        workspace=workspace,
+        type="lead.updated",
+        object_type="lead",
+        object_id=other.pk,
+        payload={"fields": ["title"]},
+    )
+
+    response = web.get(f"/leads/{lead.pk}/")
+    timeline = response.content.decode().split('data-testid="lead-timeline"')[1].split("</ol>")[0]
+    assert "Added as a lead" in timeline
+    assert "Draft rejected" in timeline and "Too generic" in timeline
+    assert "Outcome recorded" in timeline and "Meeting booked" in timeline
+    assert timeline.index("Outcome recorded") < timeline.index("Draft rejected")
+    assert timeline.index("Draft rejected") < timeline.index("Added as a lead")
+    assert "message.rejected" not in timeline and "lead.created" not in timeline
+    assert "Details edited" not in timeline  # the other lead's
+
+
+def test_the_lead_timeline_takes_two_queries(workspace, django_assert_max_num_queries):
+    from leads.selectors import lead_timeline
+    from tests.factories import EnrollmentFactory, MessageFactory
+
+    lead = LeadFactory(workspace=workspace)
+    enrollment = EnrollmentFactory(workspace=workspace, lead=lead)
+    lead = Lead.objects.for_workspace(workspace).select_related("workspace").get(pk=lead.pk)
+    for order in (1, 2, 3):
+        message = MessageFactory(workspace=workspace, enrollment=enrollment, step__order=order)
+        activity_record(
+            workspace=workspace,
+            type="message.drafted",
+            object_type="message",
+            object_id=message.pk,
+            payload={"campaign": str(enrollment.campaign_id)},
+        )
+    with django_assert_max_num_queries(2):
+        entries = lead_timeline(lead=lead)
+    assert [e.label for e in entries] == ["Email drafted"] * 3
+    assert entries[0].detail == enrollment.campaign.name

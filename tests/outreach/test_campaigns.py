@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from leads.models import Lead
-from outreach.models import Enrollment, Message, MessageFeedback
+from outreach import campaigns, enrollment
+from outreach.models import Campaign, Enrollment, Message, MessageFeedback
+from sdr.errors import AppError
+from sdr.models import Activity
 from tests.factories import (
     CampaignFactory,
     EnrollmentFactory,
@@ -248,3 +251,140 @@ def test_the_review_queue_shows_held_drafts_first(web, workspace):
     MessageFactory(workspace=workspace, status=Message.Status.PENDING_REVIEW)
     held = MessageFactory(workspace=workspace, status=Message.Status.HELD)
     assert web.get("/review/")["Location"] == f"/review/{held.pk}/"
+
+
+# --- campaigns are archived, never deleted ------------------------------------------------
+
+
+def test_deleting_a_campaign_is_not_an_operation_even_with_messages(api, workspace):
+    message = MessageFactory(workspace=workspace)
+    campaign = message.enrollment.campaign
+    response = api.delete(f"/api/v1/campaigns/{campaign.pk}/")
+    assert response.status_code == 405
+    assert error_of(response)["code"] == "method_not_allowed"
+    assert Campaign.objects.for_workspace(workspace).filter(pk=campaign.pk).exists()
+    assert api.put(f"/api/v1/campaigns/{campaign.pk}/", CAMPAIGN, format="json").status_code == 405
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("post", "/api/v1/enrollments/"),
+        ("patch", "/api/v1/enrollments/{enrollment}/"),
+        ("delete", "/api/v1/enrollments/{enrollment}/"),
+        ("post", "/api/v1/messages/"),
+        ("patch", "/api/v1/messages/{message}/"),
+        ("delete", "/api/v1/messages/{message}/"),
+    ],
+)
+def test_enrollments_and_messages_are_read_only_but_for_their_actions(api, workspace, method, url):
+    message = MessageFactory(workspace=workspace)
+    ids = {"enrollment": message.enrollment_id, "message": message.pk}
+    assert getattr(api, method)(url.format(**ids), {}, format="json").status_code == 405
+
+
+def test_archiving_stops_active_sequences_and_is_logged_once(api, workspace, campaign):
+    enrollment = EnrollmentFactory(workspace=workspace, campaign=campaign)
+    Lead.objects.for_workspace(workspace).filter(pk=enrollment.lead_id).update(status="active")
+    response = api.post(f"/api/v1/campaigns/{campaign.pk}/archive/")
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "archived"
+    enrollment.refresh_from_db()
+    assert (enrollment.status, enrollment.stop_reason) == ("stopped", "Campaign archived")
+    assert Lead.objects.for_workspace(workspace).get(pk=enrollment.lead_id).status == "new"
+    assert api.post(f"/api/v1/campaigns/{campaign.pk}/archive/").status_code == 200
+    archived = Activity.objects.for_workspace(workspace).filter(type="campaign.archived")
+    assert [(a.object_id, a.payload["stopped_enrollments"]) for a in archived] == [
+        (str(campaign.pk), 1)
+    ]
+    assert (
+        Activity.objects.for_workspace(workspace)
+        .filter(type="enrollment.stopped", object_id=str(enrollment.pk))
+        .exists()
+    )
+
+
+def test_no_lead_is_enrolled_into_an_archived_campaign(api, workspace, campaign):
+    lead = LeadFactory(workspace=workspace)
+    campaigns.campaign_archive(campaign=campaign)
+    response = api.post(
+        f"/api/v1/campaigns/{campaign.pk}/enroll/", {"lead_ids": [str(lead.pk)]}, format="json"
+    )
+    assert response.status_code == 409
+    assert "archived" in error_of(response)["message"]
+    assert not Enrollment.objects.for_workspace(workspace).exists()
+    with pytest.raises(AppError):
+        enrollment.campaign_enroll(campaign=campaign)
+
+
+def test_archiving_through_an_edit_takes_the_same_path(api, workspace, campaign):
+    response = api.patch(f"/api/v1/campaigns/{campaign.pk}/", {"status": "archived"}, format="json")
+    assert response.json()["status"] == "archived"
+    assert Activity.objects.for_workspace(workspace).filter(type="campaign.archived").count() == 1
+
+
+def test_an_archived_campaign_is_kept_as_it_was(api, workspace, campaign):
+    campaigns.campaign_archive(campaign=campaign)
+    response = api.patch(f"/api/v1/campaigns/{campaign.pk}/", {"name": "Renamed"}, format="json")
+    assert response.status_code == 409
+    campaign.refresh_from_db()
+    assert campaign.name != "Renamed"
+
+
+@pytest.mark.parametrize("status", ["draft", "paused", "active"])
+def test_draft_paused_and_active_campaigns_take_leads(api, workspace, campaign, status):
+    # Paused only holds sending back: drafts for new leads are written and reviewed.
+    Campaign.objects.for_workspace(workspace).filter(pk=campaign.pk).update(status=status)
+    LeadFactory(workspace=workspace)
+    response = api.post(f"/api/v1/campaigns/{campaign.pk}/enroll/", {}, format="json")
+    assert response.json()["enrolled"] == 1
+
+
+def test_the_campaign_page_archives_with_a_button(web, workspace, campaign):
+    page = web.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert f'action="/campaigns/{campaign.pk}/archive/"' in page and "confirm(" in page
+    assert web.get(f"/campaigns/{campaign.pk}/archive/").status_code == 405
+    response = web.post(f"/campaigns/{campaign.pk}/archive/", follow=True)
+    assert b"is archived" in response.content
+    assert b"Enroll and draft" not in response.content
+    campaign.refresh_from_db()
+    assert campaign.status == "archived"
+    response = web.post(f"/campaigns/{campaign.pk}/enroll/", {"limit": "5"}, follow=True)
+    assert b"no one can be enrolled" in response.content
+
+
+# --- the step delay limit is the service's, so the API keeps it too -----------------------
+
+
+@pytest.mark.parametrize("delay", [61, -1, 1000])
+def test_the_api_refuses_a_step_delay_outside_0_to_60_business_days(api, workspace, delay):
+    steps = [{"kind": "first_touch"}, {"kind": "follow_up", "delay_business_days": delay}]
+    response = api.post("/api/v1/campaigns/", {**CAMPAIGN, "steps": steps}, format="json")
+    assert response.status_code == 400
+    assert not Campaign.objects.for_workspace(workspace).exists()
+
+
+def test_the_sequence_service_enforces_the_delay_limit_for_every_caller(workspace, campaign):
+    with pytest.raises(AppError, match="Step 2: the delay is 0 to 60 business days"):
+        campaigns.sequence_set(
+            campaign=campaign,
+            steps=[{"kind": "first_touch"}, {"kind": "follow_up", "delay_business_days": 61}],
+        )
+    steps = campaigns.sequence_set(
+        campaign=campaign,
+        steps=[{"kind": "first_touch"}, {"kind": "follow_up", "delay_business_days": "60"}],
+    )
+    assert [s.delay_business_days for s in steps] == [0, 60]
+
+
+def test_the_campaign_page_refuses_a_delay_over_60_business_days(web, workspace, campaign):
+    response = web.post(
+        f"/campaigns/{campaign.pk}/steps/",
+        {"kind-0": "first_touch", "delay-0": "0", "kind-1": "follow_up", "delay-1": "61"},
+        follow=True,
+    )
+    assert b"Step 2: the delay is 0 to 60 business days" in response.content
+    assert list(campaign.steps.order_by("order").values_list("delay_business_days", flat=True)) == [
+        0,
+        3,
+    ]

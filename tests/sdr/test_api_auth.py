@@ -151,3 +151,54 @@ def test_the_openapi_schema_generates_without_warnings(tmp_path):
         "spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml")
     )
     assert "/api/v1/leads/bulk-upsert/" in (tmp_path / "schema.yml").read_text()
+
+
+def test_the_schema_documents_each_operations_errors_in_the_one_error_shape(client, db):
+    schema = client.get("/api/schema/?format=json").json()
+    error_shape = schema["components"]["schemas"]["ApiErrorOutput"]
+    assert error_shape["properties"]["error"] == {"$ref": "#/components/schemas/ApiErrorBody"}
+    assert set(schema["components"]["schemas"]["ApiErrorBody"]["required"]) == {
+        "code",
+        "message",
+        "details",
+    }
+    lead = schema["paths"]["/api/v1/leads/{id}/"]
+    assert {"401", "403", "404"} <= set(lead["get"]["responses"])
+    assert {"400", "404", "409"} <= set(lead["patch"]["responses"])
+    assert {"get", "patch", "delete"} <= set(lead) and "put" not in lead
+    assert {"400", "409"} <= set(schema["paths"]["/api/v1/leads/"]["post"]["responses"])
+    assert "delete" not in schema["paths"]["/api/v1/campaigns/{id}/"]
+
+
+def test_the_schema_says_empty_addresses_and_links_are_null(client, db):
+    schemas = client.get("/api/schema/?format=json").json()["components"]["schemas"]
+    for component, field in [
+        ("LeadOutput", "email"),
+        ("LeadOutput", "linkedin_url"),
+        ("CompanyOutput", "website"),
+        ("FactOutput", "source_url"),
+        ("SignalOutput", "source_url"),
+    ]:
+        assert schemas[component]["properties"][field]["nullable"] is True, (component, field)
+
+
+def test_the_api_takes_json_only_except_for_uploads(client, db):
+    paths = client.get("/api/schema/?format=json").json()["paths"]
+    assert set(paths["/api/v1/leads/"]["post"]["requestBody"]["content"]) == {"application/json"}
+    assert "multipart/form-data" in paths["/api/v1/imports/"]["post"]["requestBody"]["content"]
+
+
+def test_text_postgresql_cannot_store_is_a_400_not_a_500(api, workspace):
+    response = api.post(
+        "/api/v1/leads/",
+        {"email": "dana@acme.example", "custom_fields": {"note": "a\u0000b"}},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "parse_error"
+    response = api.post(
+        "/api/v1/leads/",
+        b'{"email": "dana@acme.example", "custom_fields": {"note": "\\ud800"}}',
+        content_type="application/json",
+    )
+    assert response.status_code == 400
