@@ -1,18 +1,40 @@
 """Shared fixtures: two workspaces with a member each, clients signed in or keyed for them.
 
+Isolation is checked in every test, not only in the isolation test:
+- every test with the database (so every test of `workspace`) has a neighbour: another
+  workspace full of rows like the ones tests make (`tests.factories.workspace_populate`),
+  so a query that forgets to scope sees them;
+- after every test that used the database, no row may point at another workspace's row
+  (`tests.sdr.isolation_check`); the test fails with the relation and the ids.
+
+The neighbour is written once, committed, when the test database is made, rather than
+for each test: about 25 inserts, hundreds of times, would add seconds to every run. Each
+test's own transaction is rolled back over it; a `transaction=True` test empties every
+table when it ends, so the next test writes the neighbour again before it starts.
+
 The suite runs against PostgreSQL (DATABASE_URL); the README's test command sets it.
 """
 
 from __future__ import annotations
+
+import functools
+from typing import Any
 
 import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
 from sdr import services
-from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
+from sdr.models import Workspace
+from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory, workspace_populate
 from tests.httpserver import http_server  # noqa: F401  (a fixture)
 from tests.openai_server import openai_server  # noqa: F401  (a fixture)
+from tests.sdr.isolation_check import check_after_test, uses_database
+
+NEIGHBOUR_SLUG = "zebulon"
+# The committed neighbour: its workspace id, {key: (model, id)} of its rows, and the blocker
+# that lets the teardown hook write it again.
+_neighbour_state: dict[str, Any] = {}
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -24,6 +46,37 @@ def _require_postgresql(django_db_setup, django_db_blocker):
                 "(the README's test command does), e.g. postgres://postgres@127.0.0.1:5432/sdr",
                 returncode=2,
             )
+        _neighbour_state["blocker"] = django_db_blocker
+        _neighbour_ensure()
+
+
+def _neighbour_ensure() -> None:
+    """Write the neighbour (committed) unless it is there."""
+    existing = Workspace.objects.filter(slug=NEIGHBOUR_SLUG)
+    if "rows" in _neighbour_state and existing.exists():
+        return
+    existing.delete()  # one left by an earlier run (--reuse-db): its ids are not known
+    workspace = WorkspaceFactory(name="Zebulon", slug=NEIGHBOUR_SLUG)
+    # No API key: several tests read "the" key with an unscoped WorkspaceAPIKey.objects.get().
+    rows = workspace_populate(workspace, tag=NEIGHBOUR_SLUG, api_key=False)
+    _neighbour_state["workspace"] = workspace.pk
+    _neighbour_state["rows"] = {key: (type(row), row.pk) for key, row in rows.items()}
+
+
+class Neighbour:
+    """The neighbour of a test: its workspace, and one row of each model it holds
+    (`rows[Company]`, `rows["eligible_lead"]`), read when first asked for."""
+
+    @functools.cached_property
+    def workspace(self) -> Workspace:
+        return Workspace.objects.get(pk=_neighbour_state["workspace"])
+
+    @functools.cached_property
+    def rows(self) -> dict[Any, Any]:
+        return {
+            key: model._base_manager.get(pk=pk)
+            for key, (model, pk) in _neighbour_state["rows"].items()
+        }
 
 
 @pytest.fixture(autouse=True)
@@ -31,8 +84,35 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    # After the test body, before its fixtures are torn down: the test's rows are still
+    # there (inside its transaction, or committed for transaction=True tests).
+    result = yield
+    problem = check_after_test(item)
+    if problem:
+        pytest.fail(problem, pytrace=False)
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item):
+    # Before the test's own transaction starts: a transaction=True test before this one
+    # emptied every table, the neighbour with them.
+    if uses_database(item) and "blocker" in _neighbour_state:
+        with _neighbour_state["blocker"].unblock():
+            _neighbour_ensure()
+    return (yield)
+
+
 @pytest.fixture
-def workspace(db):
+def neighbour(db):
+    """Another customer, with one row of every tenant model and the usual related rows."""
+    return Neighbour()
+
+
+@pytest.fixture
+def workspace(db, neighbour):
     return WorkspaceFactory(name="Acme", slug="acme")
 
 

@@ -1,9 +1,12 @@
 """factory_boy factories. `TENANT_FACTORIES` must name one for every TenantModel: the
-isolation test creates a row of each in another workspace and probes every route with it."""
+isolation test creates a row of each in another workspace and probes every route with it,
+and `workspace_populate` puts one of each in the neighbour every database test has."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
+from typing import Any
 
 import factory
 from django.contrib.auth import get_user_model
@@ -297,3 +300,138 @@ TENANT_FACTORIES: dict[type, object] = {
     Outcome: OutcomeFactory,
     Activity: ActivityFactory,
 }
+
+
+def workspace_populate(
+    workspace: Workspace, *, tag: str = "zebulon", member: bool = True, api_key: bool = True
+) -> dict[Any, Any]:
+    """Fill a workspace with one coherent set of rows, like a customer's: a researched
+    company with a signal and facts, two leads with emails (one enrolled, with an outcome;
+    one still eligible), a campaign with a first-touch step and a draft waiting for review,
+    an import with a rejected row, suppressions, an activity, an API key and a member.
+    Then one row of every other model in TENANT_FACTORIES, so a new tenant model is in it
+    as soon as it has a factory.
+
+    It is the neighbour every database test has (tests/conftest.py): a query that forgets
+    to scope sees these rows. Every text value carries `tag`, so a page that shows them can
+    be found, and the same workspace can be filled twice with different tags. About 25
+    inserts, related rows passed explicitly so no factory makes more than it must.
+    `api_key=False` leaves out the API key (not a TenantModel): several tests read "the"
+    key with an unscoped `WorkspaceAPIKey.objects.get()`.
+    Returns {model: one row of it}, and the eligible lead as "eligible_lead".
+    """
+    name = tag.capitalize()
+    domain = f"{tag}-robotics.example"
+    now = timezone.now()
+
+    def fingerprint(*parts: str) -> str:
+        return hashlib.sha256(":".join((tag, *parts)).encode()).hexdigest()
+
+    company = CompanyFactory(
+        workspace=workspace,
+        domain=domain,
+        name=f"{name} Robotics",
+        website=f"https://{domain}/",
+        description=f"{name} builds pallet robots.",
+        industry="Robotics",
+        employee_count=120,
+        location="Leeds",
+        country="GB",
+        phone="+44 113 496 0000",
+        contact_emails=[f"hello@{domain}"],
+        socials={"linkedin": f"https://www.linkedin.com/company/{tag}-robotics"},
+        tech_stack=["HubSpot"],
+        open_roles_count=3,
+        enrich_status=Company.EnrichStatus.DONE,
+        enriched_at=now,
+    )
+    lead = LeadFactory(
+        workspace=workspace,
+        company=company,
+        email=f"{tag}.lee@{domain}",
+        first_name=name,
+        last_name="Lee",
+        external_id=f"crm-{tag}-1",
+    )
+    # Not enrolled, no outcome, not suppressed: what an unscoped enrollment would pick.
+    eligible_lead = LeadFactory(
+        workspace=workspace,
+        company=company,
+        email=f"{tag}.kim@{domain}",
+        first_name=name,
+        last_name="Kim",
+        external_id=f"crm-{tag}-2",
+    )
+    fact = FactFactory(
+        workspace=workspace,
+        company=company,
+        value=f"{name} builds pallet robots.",
+        source_url=f"https://{domain}/about",
+        evidence=f"{name} builds pallet robots for warehouses.",
+        fingerprint=fingerprint("fact"),
+    )
+    signal = SignalFactory(
+        workspace=workspace,
+        company=company,
+        title=f"{name} raised a $12M Series A",
+        source_url=f"https://{domain}/news",
+        fingerprint=fingerprint("signal"),
+    )
+    page = WebPageFactory(workspace=workspace, company=company, url=f"https://{domain}/about")
+    job = ImportJobFactory(workspace=workspace, filename=f"{tag}-leads.csv")
+    row_error = ImportRowErrorFactory(
+        workspace=workspace, job=job, raw={"email": f"not-an-email-{tag}"}
+    )
+    campaign = CampaignFactory(
+        workspace=workspace, name=f"{name} outreach", status=Campaign.Status.ACTIVE
+    )
+    step = SequenceStepFactory(workspace=workspace, campaign=campaign, order=1)
+    enrollment = EnrollmentFactory(
+        workspace=workspace, campaign=campaign, lead=lead, current_step=step
+    )
+    message = MessageFactory(
+        workspace=workspace,
+        enrollment=enrollment,
+        step=step,
+        subject=f"{name}: your new Leeds warehouse",
+        body=f"Hi {name}, saw you raised a Series A. Worth a 15-minute call next week?",
+    )
+    message.cited_facts.add(fact)
+    rows: dict[Any, Any] = {
+        Company: company,
+        Lead: lead,
+        Fact: fact,
+        Signal: signal,
+        WebPage: page,
+        ImportJob: job,
+        ImportRowError: row_error,
+        Campaign: campaign,
+        SequenceStep: step,
+        Enrollment: enrollment,
+        Message: message,
+        MessageFeedback: MessageFeedbackFactory(
+            workspace=workspace, message=message, reason=f"Too generic for {name}"
+        ),
+        LLMCall: LLMCallFactory(
+            workspace=workspace, subject_type="message", subject_id=str(message.pk)
+        ),
+        Suppression: SuppressionFactory(workspace=workspace, value=f"{tag}.gone@{domain}"),
+        Outcome: OutcomeFactory(
+            workspace=workspace, lead=lead, evidence=f"{name} booked a call for Tuesday"
+        ),
+        Activity: ActivityFactory(
+            workspace=workspace, object_id=str(lead.pk), payload={"source": "api", "tag": tag}
+        ),
+    }
+    if api_key:
+        rows[WorkspaceAPIKey] = api_key_factory(workspace=workspace, name=f"{name} CRM")
+    SuppressionFactory(
+        workspace=workspace, kind=Suppression.Kind.DOMAIN, value=f"{tag}-blocked.example"
+    )
+    rows["eligible_lead"] = eligible_lead
+    if member:
+        rows[Membership] = MembershipFactory(workspace=workspace)
+    for model, make in TENANT_FACTORIES.items():
+        if model not in rows and (api_key or model is not WorkspaceAPIKey):
+            rows[model] = make(workspace=workspace)
+    return rows
