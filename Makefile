@@ -31,6 +31,7 @@ lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/mypy
 
 bench: $(VENV)/.installed-dev
 	@for script in bench/bench_*.py; do echo "== $$script"; DATABASE_URL=$(DATABASE_URL) $(PY) $$script || exit 1; done

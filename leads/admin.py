@@ -62,8 +62,7 @@ class WebPageAdmin(WorkspaceAdmin):
 class ImportRowErrorInline(admin.TabularInline):
     model = ImportRowError
     extra = 0
-    fields = ["line", "reason", "raw"]
-    readonly_fields = fields
+    fields = readonly_fields = ("line", "reason", "raw")
     can_delete = False
 
 

@@ -8,8 +8,12 @@ import logging
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
+
+if TYPE_CHECKING:
+    from sdr.models import Workspace
 
 SITES_DIR = Path(__file__).resolve().parent / "demo_sites"
 
@@ -58,7 +62,7 @@ DEMO_LEADS = {
 }
 
 
-def seed_demo_leads(*, workspace) -> None:
+def seed_demo_leads(*, workspace: Workspace) -> None:
     """Companies at the sample sites with their leads, researched once (idempotent)."""
     from leads.enrichment import company_enrich
     from leads.models import Company

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from leads import importing
 from leads.models import ImportJob
 from sdr.errors import AppError
+from sdr.http import MemberRequest
 from sdr.tenancy import member_required
 
 
 @member_required
-def import_list(request: HttpRequest) -> HttpResponse:
+def import_list(request: MemberRequest) -> HttpResponse:
     if request.method == "POST":
         upload = request.FILES.get("file")
         if upload is None:
@@ -33,7 +34,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
 
 
 @member_required(pk=ImportJob)
-def import_detail(request: HttpRequest, pk: ImportJob) -> HttpResponse:
+def import_detail(request: MemberRequest, pk: ImportJob) -> HttpResponse:
     job = pk
     if job.status == ImportJob.Status.MAPPING:
         preview = importing.import_preview(job=job)
@@ -59,7 +60,7 @@ def import_detail(request: HttpRequest, pk: ImportJob) -> HttpResponse:
 
 @require_POST
 @member_required(pk=ImportJob)
-def import_start(request: HttpRequest, pk: ImportJob) -> HttpResponse:
+def import_start(request: MemberRequest, pk: ImportJob) -> HttpResponse:
     mapping = {
         column: request.POST.get(f"map-{index}", importing.CUSTOM)
         for index, column in enumerate(pk.columns)
@@ -73,12 +74,12 @@ def import_start(request: HttpRequest, pk: ImportJob) -> HttpResponse:
 
 
 @member_required(pk=ImportJob)
-def import_progress(request: HttpRequest, pk: ImportJob) -> HttpResponse:
+def import_progress(request: MemberRequest, pk: ImportJob) -> HttpResponse:
     return render(request, "leads/_import_progress.html", {"job": pk})
 
 
 @member_required(pk=ImportJob)
-def import_errors(request: HttpRequest, pk: ImportJob) -> HttpResponse:
+def import_errors(request: MemberRequest, pk: ImportJob) -> HttpResponse:
     response = HttpResponse(importing.import_errors_csv(job=pk), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="rejected-rows-{pk.pk}.csv"'
     return response

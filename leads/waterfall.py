@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import SupportsInt
 
 from leads.models import Company, Fact
 
@@ -119,8 +120,10 @@ def _socials(facts: list[Fact]) -> dict[str, str]:
 
 def _coerce(field: str, value: object) -> object:
     if field in {"employee_count", "open_roles_count"}:
+        if not isinstance(value, str | SupportsInt):
+            return None
         try:
-            return max(0, int(value))  # type: ignore[arg-type]
+            return max(0, int(value))
         except (TypeError, ValueError):
             return None
     text = "" if value is None else str(value).strip()

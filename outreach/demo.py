@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from outreach.campaigns import campaign_create
 from outreach.enrollment import campaign_enroll
 from outreach.messages import message_draft_by_id
 from outreach.models import Campaign, Message
 from sdr.models import Workspace
 
-DEMO_CAMPAIGN = {
+DEMO_CAMPAIGN: dict[str, Any] = {
     "name": "Warehouse and finance leaders, Q1",
     "product": "Pickwell, pick-to-light carts that make warehouse picking faster",
     "value_propositions": [

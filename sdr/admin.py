@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 from rest_framework_api_key.admin import APIKeyModelAdmin
 
 from sdr.models import Activity, LLMCall, Membership, Workspace, WorkspaceAPIKey
@@ -29,8 +30,10 @@ class MembershipAdmin(admin.ModelAdmin):
 
 @admin.register(WorkspaceAPIKey)
 class WorkspaceAPIKeyAdmin(APIKeyModelAdmin):
-    list_display = [*APIKeyModelAdmin.list_display, "workspace", "last_used_at"]
-    list_filter = ["workspace", "revoked"]
+    # The library's base sets these as tuple literals, which mypy types as fixed-length
+    # tuples: a list, or a tuple of another length, is then an incompatible override.
+    list_display = [*APIKeyModelAdmin.list_display, "workspace", "last_used_at"]  # type: ignore[assignment]
+    list_filter = ["workspace", "revoked"]  # type: ignore[assignment]
     autocomplete_fields = ["workspace"]
 
 
@@ -52,10 +55,10 @@ class LLMCallAdmin(admin.ModelAdmin):
     list_filter = ["workspace", "purpose", "model", "succeeded"]
     list_select_related = ["workspace"]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # a log: written by the product, read here
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: LLMCall | None = None) -> bool:
         return False
 
 
@@ -66,8 +69,8 @@ class ActivityAdmin(admin.ModelAdmin):
     list_select_related = ["workspace"]
     search_fields = ["object_id", "type"]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # the log is written only with the change it describes
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Activity | None = None) -> bool:
         return False

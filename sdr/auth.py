@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Q
 from django.utils import timezone
@@ -14,6 +14,7 @@ from rest_framework.request import Request
 
 from sdr.activity import Actor, actor_set
 from sdr.errors import ErrorCode
+from sdr.http import ApiRequest
 from sdr.models import Workspace, WorkspaceAPIKey
 
 # Recording every use would turn each read request into a write; a minute is plenty for
@@ -100,14 +101,16 @@ class HasWorkspace(BasePermission):
     """Signed in (key or session) and acting for a workspace; sets `request.workspace`."""
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        if not (request.user and request.user.is_authenticated):
+        # DRF's default unauthenticated user is AnonymousUser, never None.
+        if not request.user.is_authenticated:
             return False
         workspace = request_workspace(request)
         if workspace is None:
             raise exceptions.PermissionDenied(
                 "Your account is not a member of any workspace.", code=ErrorCode.NO_WORKSPACE
             )
-        request.workspace = workspace
+        # This is what makes the request an ApiRequest for the view (sdr.http).
+        cast(ApiRequest, request).workspace = workspace
         # Reset with the request by CurrentWorkspaceMiddleware's acting_as.
         actor_set(
             Actor.api_key(request.auth)

@@ -42,7 +42,7 @@ class ErrorCode(StrEnum):
 class AppError(Exception):
     """An error the application raises on purpose, with a stable code for API clients."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
 
     def __init__(
         self,
@@ -102,10 +102,13 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
 
-    if getattr(exc, "auth_header", None):
-        response["WWW-Authenticate"] = exc.auth_header
-    if getattr(exc, "wait", None):
-        response["Retry-After"] = str(int(exc.wait))
+    # Set by DRF's APIView on authentication failures, and by Throttled.
+    auth_header = getattr(exc, "auth_header", None)
+    if auth_header:
+        response["WWW-Authenticate"] = auth_header
+    wait = getattr(exc, "wait", None)
+    if wait:
+        response["Retry-After"] = str(int(wait))
     return response
 
 
@@ -113,7 +116,7 @@ def _code_for(exc: exceptions.APIException) -> str:
     # Our own AuthenticationFailed raises carry a specific code (invalid_api_key, ...).
     detail_code = getattr(exc.detail, "code", None)
     if detail_code in ErrorCode._value2member_map_:
-        return detail_code
+        return str(detail_code)
     for exc_type, code in _DRF_CODES.items():
         if isinstance(exc, exc_type):
             return code

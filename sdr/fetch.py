@@ -589,7 +589,7 @@ def _transport_error(target: _Target, error: httpx.HTTPError, deadline: _Deadlin
     if isinstance(error, httpx.TimeoutException):
         return FetchError(FetchErrorReason.TIMEOUT, target.url, "Timed out waiting for the server")
     # httpx's message names the failure (refused, reset, certificate); it never holds a body.
-    message = f"Connection failed: {error or type(error).__name__}"
+    message = f"Connection failed: {str(error) or type(error).__name__}"
     return FetchError(FetchErrorReason.CONNECTION_ERROR, target.url, message)
 
 

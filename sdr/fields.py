@@ -8,11 +8,13 @@ none supports key rotation the way MultiFernet does in a few lines.
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 
 @cache
@@ -53,15 +55,17 @@ class Secret(str):
 class EncryptedTextField(models.TextField):
     """Stores text encrypted with Fernet; the clear value exists only in memory."""
 
-    def from_db_value(self, value, expression, connection):
+    def from_db_value(
+        self, value: str | None, expression: Any, connection: BaseDatabaseWrapper
+    ) -> str | None:
         if value is None or value == "":
             return value
         return Secret(decrypt(value))
 
-    def to_python(self, value):
+    def to_python(self, value: Any) -> Any:
         return value
 
-    def get_prep_value(self, value):
+    def get_prep_value(self, value: Any) -> Any:
         if value is None or value == "":
             return value
         return encrypt(str(value))

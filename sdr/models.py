@@ -6,7 +6,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from rest_framework_api_key.models import AbstractAPIKey, APIKeyManager
+from rest_framework_api_key.models import AbstractAPIKey
 
 from sdr.fields import EncryptedTextField
 from sdr.tenancy import TenantModel
@@ -69,8 +69,6 @@ class WorkspaceAPIKey(AbstractAPIKey):
     manager; its scoping is done the same explicit way through `for_workspace`.
     """
 
-    objects = APIKeyManager()
-
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -132,7 +130,9 @@ class Activity(TenantModel):
         API_KEY = "api_key", "API key"
         SYSTEM = "system", "System"
 
-    id = models.BigAutoField(primary_key=True)
+    # A bigint key in place of the tenant base's UUID; mypy rejects changing an inherited
+    # field's type, on purpose here.
+    id = models.BigAutoField(primary_key=True)  # type: ignore[assignment]
     seq = models.BigIntegerField(null=True, blank=True, unique=True, editable=False)
     type = models.CharField(max_length=60)
     occurred_at = models.DateTimeField()

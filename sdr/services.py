@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from sdr.errors import AppError, ErrorCode
@@ -10,7 +10,7 @@ from sdr.models import Membership, Workspace, WorkspaceAPIKey
 
 
 def api_key_create(
-    *, workspace: Workspace, name: str, created_by: AbstractBaseUser | None = None
+    *, workspace: Workspace, name: str, created_by: User | None = None
 ) -> tuple[WorkspaceAPIKey, str]:
     """Create a key and return it with its clear text, which exists only in this return value."""
     name = name.strip()
@@ -18,7 +18,11 @@ def api_key_create(
         raise AppError(ErrorCode.INVALID, "An API key needs a name, e.g. the CRM it is for.")
     if len(name) > 50:
         raise AppError(ErrorCode.INVALID, "An API key name is at most 50 characters.")
-    return WorkspaceAPIKey.objects.create_key(workspace=workspace, name=name, created_by=created_by)
+    api_key, key = WorkspaceAPIKey.objects.create_key(
+        workspace=workspace, name=name, created_by=created_by
+    )
+    assert isinstance(api_key, WorkspaceAPIKey)  # the library types it as its abstract base
+    return api_key, key
 
 
 def api_key_revoke(*, api_key: WorkspaceAPIKey) -> WorkspaceAPIKey:
@@ -28,7 +32,7 @@ def api_key_revoke(*, api_key: WorkspaceAPIKey) -> WorkspaceAPIKey:
     return api_key
 
 
-def workspace_switch_allowed(*, user: AbstractBaseUser, workspace: Workspace) -> bool:
+def workspace_switch_allowed(*, user: User, workspace: Workspace) -> bool:
     return Membership.objects.filter(user=user, workspace=workspace).exists()
 
 

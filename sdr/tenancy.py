@@ -16,15 +16,16 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 
 if TYPE_CHECKING:
+    from sdr.http import WorkspaceRequest
     from sdr.models import Membership, Workspace
 
 SESSION_WORKSPACE_KEY = "workspace_id"
@@ -95,7 +96,7 @@ class CurrentWorkspaceMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: WorkspaceRequest) -> HttpResponse:
         from sdr.activity import SYSTEM, Actor, acting_as
 
         request.workspace = None
@@ -116,6 +117,8 @@ class CurrentWorkspaceMiddleware:
 def current_membership(request: HttpRequest) -> Membership | None:
     from sdr.models import Membership
 
+    if not request.user.is_authenticated:
+        return None
     memberships = Membership.objects.filter(user=request.user).select_related("workspace")
     chosen = request.session.get(SESSION_WORKSPACE_KEY)
     if chosen:
@@ -139,19 +142,27 @@ def workspace_context(request: HttpRequest) -> dict[str, Any]:
     }
 
 
+View = Callable[..., HttpResponse]
+
+
+@overload
+def member_required(view: View, /) -> View: ...
+@overload
+def member_required(**tenant_kwargs: type[models.Model]) -> Callable[[View], View]: ...
 def member_required(
-    view: Callable[..., HttpResponse] | None = None, **tenant_kwargs: type[models.Model]
-) -> Callable[..., HttpResponse]:
+    view: View | None = None, /, **tenant_kwargs: type[models.Model]
+) -> View | Callable[[View], View]:
     """Guard a web view: signed in, member of a workspace, URL ids resolved inside it.
 
     `@member_required(pk=Lead)` replaces the `pk` URL argument with the Lead of the
     current workspace, or answers 404. The mapping is kept on the view as
-    `tenant_kwargs`, which the isolation test reads to walk every route.
+    `tenant_kwargs`, which the isolation test reads to walk every route. Views behind it
+    take a `sdr.http.MemberRequest`.
     """
 
-    def decorate(func: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorate(func: View) -> View:
         @functools.wraps(func)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: WorkspaceRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
                 if request.COOKIES.get(SIGNED_IN_COOKIE):
                     messages.info(request, "Your session has expired. Please sign in again.")
@@ -162,7 +173,7 @@ def member_required(
                 kwargs[name] = _get_in_workspace(model, request.workspace, kwargs[name])
             return func(request, *args, **kwargs)
 
-        wrapper.tenant_kwargs = tenant_kwargs  # type: ignore[attr-defined]
+        wrapper.tenant_kwargs = tenant_kwargs  # type: ignore[attr-defined]  # read by the isolation test
         return wrapper
 
     return decorate(view) if view is not None else decorate
@@ -175,6 +186,6 @@ def _get_in_workspace(model: type[models.Model], workspace: Workspace, value: st
         queryset = model.for_workspace(workspace)  # type: ignore[attr-defined]
     try:
         return queryset.get(pk=value)
-    except (model.DoesNotExist, ValidationError, ValueError) as error:
+    except (ObjectDoesNotExist, ValidationError, ValueError) as error:
         # A malformed id is as unknown as another workspace's id: both are 404.
         raise Http404(f"No {model._meta.verbose_name} with that id in this workspace.") from error

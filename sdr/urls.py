@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from sdr import api, health, views
@@ -7,7 +7,7 @@ from sdr import api, health, views
 handler404 = "sdr.errors.not_found"
 handler500 = "sdr.errors.server_error"
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("workspace/", api.CurrentWorkspaceApi.as_view(), name="api-workspace"),
     path("activities/", api.ActivityFeedApi.as_view(), name="api-activities"),
     path("", include("leads.api_urls")),

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -11,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from sdr import services
 from sdr.errors import AppError
+from sdr.http import MemberRequest
 from sdr.models import Workspace, WorkspaceAPIKey
 from sdr.tenancy import SESSION_WORKSPACE_KEY, SIGNED_IN_COOKIE, member_required
 
@@ -19,7 +23,7 @@ class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
 
-    def form_valid(self, form):
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)
         response.set_cookie(
             SIGNED_IN_COOKIE,
@@ -33,14 +37,14 @@ class LoginView(auth_views.LoginView):
 
 
 class LogoutView(auth_views.LogoutView):
-    def post(self, request, *args, **kwargs):
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = super().post(request, *args, **kwargs)
         response.delete_cookie(SIGNED_IN_COOKIE)
         return response
 
 
 @member_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: MemberRequest) -> HttpResponse:
     return render(request, "sdr/dashboard.html", {"cards": dashboard_cards(request.workspace)})
 
 
@@ -66,12 +70,13 @@ def workspace_switch(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("dashboard")
 
 
-# Read by the isolation test: the slug names a workspace the user must belong to.
-workspace_switch.tenant_kwargs = {"slug": Workspace}
+# Read by the isolation test (a function attribute, which mypy cannot declare): the slug
+# names a workspace the user must belong to.
+workspace_switch.tenant_kwargs = {"slug": Workspace}  # type: ignore[attr-defined]
 
 
 @member_required
-def api_keys(request: HttpRequest) -> HttpResponse:
+def api_keys(request: MemberRequest) -> HttpResponse:
     new_key = None
     if request.method == "POST":
         _require_manager(request)
@@ -94,13 +99,13 @@ def api_keys(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @member_required(pk=WorkspaceAPIKey)
-def api_key_revoke(request: HttpRequest, pk: WorkspaceAPIKey) -> HttpResponse:
+def api_key_revoke(request: MemberRequest, pk: WorkspaceAPIKey) -> HttpResponse:
     _require_manager(request)
     services.api_key_revoke(api_key=pk)
     messages.success(request, f"Revoked the key {pk.name!r}.")
     return redirect("api-keys")
 
 
-def _require_manager(request: HttpRequest) -> None:
+def _require_manager(request: MemberRequest) -> None:
     if not request.membership.can_manage:
         raise PermissionDenied("Only owners and admins manage API keys.")

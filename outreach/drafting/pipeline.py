@@ -77,7 +77,16 @@ def draft_produce(
     return outcome
 
 
-def _compose(workspace, lead, campaign, step, angle, problems, use_model, subject_id) -> Draft:
+def _compose(
+    workspace: Workspace,
+    lead: LeadBrief,
+    campaign: CampaignBrief,
+    step: StepBrief,
+    angle: Angle,
+    problems: list[str],
+    use_model: bool,
+    subject_id: str,
+) -> Draft:
     if not use_model:
         return offline_draft(lead=lead, campaign=campaign, step=step, angle=angle)
     return llm_draft(

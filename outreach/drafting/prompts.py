@@ -114,9 +114,7 @@ def lead_data(lead: LeadBrief) -> dict[str, object]:
                 "field": f.field,
                 "value": f.value,
                 "evidence": f.evidence[:300],
-                "date": (f.happened_on or f.observed_on).isoformat()
-                if (f.happened_on or f.observed_on)
-                else None,
+                "date": day.isoformat() if (day := f.happened_on or f.observed_on) else None,
             }
             for f in lead.facts
         ],

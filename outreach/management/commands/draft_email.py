@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from outreach.drafting import draft_produce
 from outreach.drafting.from_json import BriefError, campaign_from_json, lead_from_json
 from sdr.models import Workspace
+
+T = TypeVar("T")
 
 
 class Command(BaseCommand):
@@ -18,7 +22,7 @@ class Command(BaseCommand):
         "draft, its citations and the verification results."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--lead-json", required=True, help="lead with facts and signals")
         parser.add_argument("--campaign-json", required=True, help="campaign (and step)")
         parser.add_argument(
@@ -26,7 +30,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--json", action="store_true", help="print one JSON object")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         lead = self._load(options["lead_json"], lead_from_json)
         campaign, step, others = self._load(options["campaign_json"], campaign_from_json)
         workspace = Workspace.objects.filter(slug=options["workspace"]).first()
@@ -58,7 +62,7 @@ class Command(BaseCommand):
         if outcome.status == "failed":
             raise CommandError(f"Drafting failed: {outcome.reason}")
 
-    def _load(self, path: str, parse):
+    def _load(self, path: str, parse: Callable[[Any], T]) -> T:
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
         except FileNotFoundError:

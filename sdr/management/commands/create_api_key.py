@@ -1,4 +1,6 @@
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from sdr import services
 from sdr.errors import AppError
@@ -8,11 +10,11 @@ from sdr.models import Workspace
 class Command(BaseCommand):
     help = "Create an API key for a workspace and print it once (it is stored only hashed)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--workspace", required=True, help="The workspace slug.")
         parser.add_argument("--name", required=True, help="What the key is for, e.g. 'HubSpot'.")
 
-    def handle(self, *args, workspace: str, name: str, **options):
+    def handle(self, *args: Any, workspace: str, name: str, **options: Any) -> None:
         target = Workspace.objects.filter(slug=workspace).first()
         if target is None:
             raise CommandError(f"No workspace with the slug {workspace!r}.")

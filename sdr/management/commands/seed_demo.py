@@ -1,5 +1,7 @@
 """Migrate and create the demo workspace with data. Running it again changes nothing."""
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
@@ -15,7 +17,7 @@ DEMO_PASSWORD = "demo-password"  # noqa: S105 - the demo's published login, neve
 class Command(BaseCommand):
     help = "Migrate the database and create the demo workspace, its user and data (idempotent)."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         with transaction.atomic():
             workspace = seed_demo_workspace()
