@@ -58,7 +58,7 @@ OPT_OUT_STATUSES = {
     "do not contact",
     "dnc",
 }
-_SUPPRESSION_SOURCE = {
+_SUPPRESSION_SOURCE: dict[str, Suppression.Source] = {
     Lead.Source.API: Suppression.Source.API,
     Lead.Source.WEB: Suppression.Source.UI,
 }

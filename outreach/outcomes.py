@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -29,18 +29,19 @@ FINAL = [
     Outcome.Kind.BOUNCED,
     Outcome.Kind.UNSUBSCRIBED,
 ]
-_STAGE = {
+# Keyed by str: an outcome read back from the database has a plain str kind.
+_STAGE: dict[str, Lead.Status] = {
     Outcome.Kind.POSITIVE_REPLY: Lead.Status.REPLIED,
     Outcome.Kind.MEETING_BOOKED: Lead.Status.MEETING,
     Outcome.Kind.NOT_INTERESTED: Lead.Status.NOT_INTERESTED,
     Outcome.Kind.BOUNCED: Lead.Status.BOUNCED,
     Outcome.Kind.UNSUBSCRIBED: Lead.Status.UNSUBSCRIBED,
 }
-_SUPPRESS = {
+_SUPPRESS: dict[str, Suppression.Source] = {
     Outcome.Kind.BOUNCED: Suppression.Source.BOUNCE,
     Outcome.Kind.UNSUBSCRIBED: Suppression.Source.UNSUBSCRIBE,
 }
-_ENROLLMENT_END = {
+_ENROLLMENT_END: dict[str, Enrollment.Status] = {
     Outcome.Kind.POSITIVE_REPLY: Enrollment.Status.REPLIED,
     Outcome.Kind.MEETING_BOOKED: Enrollment.Status.REPLIED,
     Outcome.Kind.NOT_INTERESTED: Enrollment.Status.REPLIED,
@@ -57,7 +58,7 @@ def outcome_record(
     evidence: str,
     source: str,
     occurred_at: datetime | None = None,
-    user: AbstractBaseUser | None = None,
+    user: User | None = None,
     evidence_type: str = "",
     evidence_id: Any = "",
 ) -> tuple[Outcome, bool]:
@@ -98,7 +99,10 @@ def outcome_record(
             _follow_up(lead, outcome)
     except IntegrityError:
         # Recorded by another request between our read and our insert.
-        return _existing(lead, kind), False
+        existing = _existing(lead, kind)
+        if existing is None:
+            raise  # another constraint failed, not the one outcome per lead and kind
+        return existing, False
     return outcome, True
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -42,7 +42,7 @@ def _reviewable(message: Message) -> None:
 def message_approve(
     *,
     message: Message,
-    user: AbstractBaseUser,
+    user: User | None,
     subject: str | None = None,
     body: str | None = None,
 ) -> Message:
@@ -77,7 +77,7 @@ def message_approve(
 
 
 @transaction.atomic
-def message_reject(*, message: Message, user: AbstractBaseUser, reason: str) -> Message:
+def message_reject(*, message: Message, user: User | None, reason: str) -> Message:
     reason = reason.strip()
     if not reason:
         raise AppError(

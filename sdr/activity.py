@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from django.db import connection, transaction
 from django.db.models import QuerySet
@@ -89,7 +90,7 @@ class Event:
 
 def activity_record(
     *,
-    workspace: Workspace | Any,
+    workspace: Workspace | UUID,
     type: str,
     object_type: str,
     object_id: Any,
@@ -107,7 +108,7 @@ def activity_record(
 
 def activities_record(
     *,
-    workspace: Workspace | Any,
+    workspace: Workspace | UUID,
     events: Iterable[Event],
     actor: Actor | None = None,
     occurred_at: datetime | None = None,
@@ -115,7 +116,7 @@ def activities_record(
     """Insert activities in one statement; call inside the transaction of the change."""
     actor = actor or current_actor()
     when = occurred_at or timezone.now()
-    workspace_id = getattr(workspace, "pk", workspace)
+    workspace_id = workspace.pk if isinstance(workspace, Workspace) else workspace
     rows = [
         Activity(
             workspace_id=workspace_id,
@@ -157,7 +158,7 @@ def activities_publish() -> int:
             """,  # noqa: S608 - the table name is ours, the limit a parameter
             [PUBLISH_BATCH],
         )
-        return cursor.rowcount
+        return cursor.rowcount  # -1 where the driver cannot tell (SQLite)
 
 
 def activity_feed(
