@@ -114,6 +114,15 @@ class LeadOutput(WorkspaceSerializer):
 
 
 class LeadInput(WorkspaceSerializer):
+    status = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=40,
+        help_text="Only an opt-out is read (unsubscribed, do_not_contact, bounced, DNC): it "
+        "adds a suppression of the lead's address. Other values are ignored: the lead's "
+        "stage is set by the product, and nothing lifts a suppression but its removal.",
+    )
+
     class Meta:
         model = Lead
         fields = [

@@ -21,6 +21,19 @@ from sdr.activity import activity_record, current_actor
 from sdr.errors import AppError, ErrorCode
 from sdr.models import Workspace
 
+# A CRM's "status" column is read for one thing only: an opt-out becomes a suppression.
+# Any other value is ignored, and no value can make a suppressed lead mailable again.
+OPT_OUT_STATUSES = {
+    "unsubscribed",
+    "bounced",
+    "do_not_contact",
+    "opted_out",
+    "opt_out",
+    "unsubscribe",
+    "do not contact",
+    "dnc",
+}
+
 
 def suppression_hash(*, workspace: Workspace | Any, kind: str, value: str) -> str:
     """A one-way key for a normalized address or domain, salted with the workspace.

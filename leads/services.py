@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
-from leads.contactability import SuppressResult, suppressions_add
-from leads.models import Company, Lead
+from leads.contactability import OPT_OUT_STATUSES, SuppressResult, suppressions_add
+from leads.models import Company, Lead, Suppression
 from leads.normalize import email_normalize, registrable_domain
 from leads.titles import title_classify
 from sdr.activity import activity_record
@@ -124,6 +124,8 @@ def lead_create(*, workspace: Workspace, row: dict[str, Any], source: str) -> Le
 
 
 def lead_update(*, lead: Lead, data: dict[str, Any]) -> Lead:
+    """Apply an edit. A `status` is read only for an opt-out, which becomes a suppression;
+    the lead's stage is the product's to set, and no value lifts a suppression."""
     for name in LEAD_EDITABLE:
         if name in data:
             setattr(lead, name, data[name])
@@ -139,6 +141,7 @@ def lead_update(*, lead: Lead, data: dict[str, Any]) -> Lead:
     if "title" in data:
         lead.seniority, lead.department = title_classify(lead.title)
     lead.full_clean(exclude=["workspace", "company"], validate_constraints=False)
+    opted_out = str(data.get("status") or "").strip().lower() in OPT_OUT_STATUSES
     try:
         with transaction.atomic():
             lead.save()
@@ -149,6 +152,13 @@ def lead_update(*, lead: Lead, data: dict[str, Any]) -> Lead:
                 object_id=lead.pk,
                 payload={"fields": [name for name in LEAD_EDITABLE if name in data]},
             )
+            if opted_out and lead.email:
+                suppressions_add(
+                    workspace=lead.workspace,
+                    values=[lead.email],
+                    reason="Marked as opted out through the API.",
+                    source=Suppression.Source.API,
+                )
     except IntegrityError as error:
         raise AppError(
             ErrorCode.CONFLICT, "Another lead has that email or external id.", status_code=409

@@ -13,7 +13,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from leads.contactability import suppressions_add
+from leads.contactability import OPT_OUT_STATUSES, suppressions_add
 from leads.models import Company, Lead, Suppression
 from leads.normalize import (
     InvalidValue,
@@ -46,18 +46,6 @@ LEAD_FIELDS = [
     "phone",
     "timezone",
 ]
-# A CRM's "status" column is read for one thing only: an opt-out becomes a suppression.
-# Any other value is ignored, and no value can make a suppressed lead mailable again.
-OPT_OUT_STATUSES = {
-    Lead.Status.UNSUBSCRIBED,
-    Lead.Status.BOUNCED,
-    Lead.Status.DO_NOT_CONTACT,
-    "opted_out",
-    "opt_out",
-    "unsubscribe",
-    "do not contact",
-    "dnc",
-}
 _SUPPRESSION_SOURCE: dict[str, Suppression.Source] = {
     Lead.Source.API: Suppression.Source.API,
     Lead.Source.WEB: Suppression.Source.UI,

@@ -178,3 +178,11 @@ def test_adding_a_suppression_is_in_the_activity_log(api, workspace):
     api.post("/api/v1/suppressions/", {"value": "acme.example"}, format="json")
     feed = api.get("/api/v1/activities/").json()["results"]
     assert [(i["type"], i["payload"]["kind"]) for i in feed] == [("suppression.added", "domain")]
+
+
+def test_an_opt_out_status_sent_with_an_edit_becomes_a_suppression(api, workspace):
+    lead = LeadFactory(workspace=workspace, email="dana@acme.example")
+    response = api.patch(f"/api/v1/leads/{lead.pk}/", {"status": "unsubscribed"}, format="json")
+    assert response.status_code == 200
+    assert suppressed_emails(workspace=workspace, emails=[lead.email]) == {lead.email}
+    assert response.json()["status"] == "new"  # the stage is the product's to set
