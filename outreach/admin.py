@@ -3,6 +3,7 @@ from django.contrib import admin
 from outreach.models import (
     Campaign,
     Enrollment,
+    Mailbox,
     Message,
     MessageFeedback,
     Outcome,
@@ -59,3 +60,12 @@ class OutcomeAdmin(admin.ModelAdmin):
     list_select_related = ["lead", "workspace"]
     list_filter = ["workspace", "kind", "source"]
     raw_id_fields = ["lead", "created_by"]
+
+
+@admin.register(Mailbox)
+class MailboxAdmin(admin.ModelAdmin):
+    list_display = ["from_email", "from_name", "smtp_host", "status", "daily_cap", "workspace"]
+    list_select_related = ["workspace"]
+    list_filter = ["workspace", "status"]
+    search_fields = ["from_email", "from_name"]
+    exclude = ["smtp_password", "imap_password"]  # secrets: set through the product

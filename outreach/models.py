@@ -2,12 +2,80 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from sdr.fields import EncryptedTextField
 from sdr.states import Leased
 from sdr.tenancy import TenantModel
+
+
+def _weekdays() -> list[int]:
+    return [0, 1, 2, 3, 4]  # Monday to Friday (datetime.weekday())
+
+
+class Mailbox(TenantModel):
+    """The customer's own mailbox that a campaign sends from (and, later, reads replies of).
+
+    Passwords are encrypted at rest and never serialized; hosts are vetted like research
+    URLs before any connection (see outreach/smtp.py).
+    """
+
+    class Security(models.TextChoices):
+        NONE = "none", "None (plain, loopback only)"
+        STARTTLS = "starttls", "STARTTLS"
+        TLS = "tls", "TLS"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        FAILING = "failing", "Failing"
+
+    from_name = models.CharField(max_length=120, blank=True)
+    from_email = models.EmailField(max_length=254)
+    smtp_host = models.CharField(max_length=253)
+    smtp_port = models.PositiveIntegerField(default=587)
+    smtp_security = models.CharField(
+        max_length=10, choices=Security.choices, default=Security.STARTTLS
+    )
+    smtp_username = models.CharField(max_length=254, blank=True)
+    smtp_password = EncryptedTextField(blank=True)
+    imap_host = models.CharField(max_length=253, blank=True)
+    imap_port = models.PositiveIntegerField(null=True, blank=True)
+    imap_security = models.CharField(
+        max_length=10, choices=Security.choices, default=Security.TLS, blank=True
+    )
+    imap_username = models.CharField(max_length=254, blank=True)
+    imap_password = EncryptedTextField(blank=True)
+    daily_cap = models.PositiveIntegerField(default=50)
+    min_interval_seconds = models.PositiveIntegerField(default=120)
+    # Warm-up: a new mailbox sends `warmup_start` a day, `warmup_increment` more each day,
+    # up to `daily_cap`. Off unless asked for.
+    warmup_enabled = models.BooleanField(default=False)
+    warmup_start = models.PositiveIntegerField(default=5)
+    warmup_increment = models.PositiveIntegerField(default=5)
+    warmup_started_on = models.DateField(null=True, blank=True)
+    signature = models.TextField(blank=True)
+    postal_address = models.TextField(blank=True, help_text="The sender's postal address")
+    timezone = models.CharField(max_length=64, blank=True, help_text="IANA name")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    last_tested_at = models.DateTimeField(null=True, blank=True)
+    last_test_result = models.TextField(blank=True)
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["from_email"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "from_email"], name="mailbox_address_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_name} <{self.from_email}>" if self.from_name else self.from_email
 
 
 class Campaign(TenantModel):
@@ -45,6 +113,15 @@ class Campaign(TenantModel):
     )
     max_words_first_touch = models.PositiveSmallIntegerField(default=120)
     max_words_follow_up = models.PositiveSmallIntegerField(default=80)
+    # Sending: from these mailboxes (a thread stays on the one that started it), inside the
+    # recipient's local window, under a per-recipient-domain daily cap.
+    mailboxes = models.ManyToManyField(Mailbox, blank=True, related_name="campaigns")
+    recipient_domain_daily_cap = models.PositiveIntegerField(default=20)
+    send_window_start = models.TimeField(default=datetime.time(8, 0))
+    send_window_end = models.TimeField(default=datetime.time(18, 0))
+    send_days = models.JSONField(default=_weekdays, blank=True, help_text="0 = Monday")
+    timezone = models.CharField(max_length=64, blank=True, help_text="IANA name")
+    pause_colleagues_on_reply = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -98,6 +175,10 @@ class Enrollment(TenantModel):
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     stop_reason = models.CharField(max_length=300, blank=True)
+    # The mailbox the thread started on: every later step goes out from it.
+    mailbox = models.ForeignKey(
+        Mailbox, null=True, blank=True, on_delete=models.SET_NULL, related_name="enrollments"
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -122,6 +203,10 @@ class Message(TenantModel, Leased):
         PENDING_REVIEW = "pending_review", "Waiting for review"
         APPROVED = "approved", "Approved"
         REJECTED = "rejected", "Rejected"
+        QUEUED = "queued", "Queued to send"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        UNKNOWN = "unknown", "Unknown: check before sending again"
         FAILED = "failed", "Failed"
 
     class Drafter(models.TextChoices):
@@ -150,13 +235,39 @@ class Message(TenantModel, Leased):
         related_name="+",
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
+    # Sending. `approved_at` starts the undo window; `due_at` is the earliest the step may
+    # go (business days after the previous one); the dispatcher adds window and caps.
+    approved_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
+    mailbox = models.ForeignKey(
+        Mailbox, null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
+    )
+    to_email = models.EmailField(max_length=254, blank=True, help_text="As sent")
+    # Our Message-ID, generated and stored before the SMTP call; threading headers.
+    message_id_header = models.CharField(max_length=255, blank=True)
+    in_reply_to = models.CharField(max_length=255, blank=True)
+    references = models.TextField(blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    send_attempts = models.PositiveSmallIntegerField(default=0)
+    smtp_response = models.TextField(blank=True)
+    # Why an approved message is not going out now, in words for the UI.
+    hold_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["enrollment", "step"], name="message_once_per_step"),
+            models.UniqueConstraint(
+                fields=["message_id_header"],
+                condition=~Q(message_id_header=""),
+                name="message_id_header_unique",
+            ),
         ]
-        indexes = [models.Index(fields=["workspace", "status"])]
+        indexes = [
+            models.Index(fields=["workspace", "status"]),
+            models.Index(fields=["status", "due_at"], name="message_dispatch"),
+        ]
 
     def __str__(self) -> str:
         return self.subject or f"Message {self.pk}"

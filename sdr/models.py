@@ -27,6 +27,9 @@ class Workspace(models.Model):
     llm_models = models.JSONField(
         default=dict, blank=True, help_text='Per task, e.g. {"drafting": "gpt-4.1"}'
     )
+    # Sending: the last fallback for a recipient's local time, and days nobody is mailed.
+    timezone = models.CharField(max_length=64, default="UTC", help_text="IANA name")
+    holidays = models.JSONField(default=list, blank=True, help_text='["2026-12-25", ...]')
 
     class Meta:
         ordering = ["name"]

@@ -26,6 +26,7 @@ from leads.models import (
 from outreach.models import (
     Campaign,
     Enrollment,
+    Mailbox,
     Message,
     MessageFeedback,
     Outcome,
@@ -280,6 +281,21 @@ class ActivityFactory(TenantFactory):
     payload = factory.LazyFunction(lambda: {"source": "api"})
 
 
+class MailboxFactory(TenantFactory):
+    class Meta:
+        model = Mailbox
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    from_name = "Sam Seller"
+    from_email = factory.Sequence(lambda n: f"sam{n}@pickwell.example")
+    smtp_host = "127.0.0.1"
+    smtp_port = 2525
+    smtp_security = Mailbox.Security.NONE
+    smtp_username = "sam"
+    smtp_password = "smtp-secret"
+    postal_address = "Pickwell Ltd, 1 Dock Road, Leeds LS1 1AA, UK"
+
+
 # Model -> callable(workspace=...) making one row of it in that workspace.
 TENANT_FACTORIES: dict[type, object] = {
     WorkspaceAPIKey: api_key_factory,
@@ -299,6 +315,7 @@ TENANT_FACTORIES: dict[type, object] = {
     Suppression: SuppressionFactory,
     Outcome: OutcomeFactory,
     Activity: ActivityFactory,
+    Mailbox: MailboxFactory,
 }
 
 
