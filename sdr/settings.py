@@ -336,3 +336,11 @@ LOGGING = {
         "httpx2": {"level": "WARNING"},
     },
 }
+
+# Sending (outreach/smtp.py, outreach/sending.py).
+SMTP_TIMEOUT = env_float("SMTP_TIMEOUT", 20.0, minimum=0.1)
+# Non-public networks a mailbox host may be on anyway: loopback in development (the demo's
+# and the tests' SMTP servers), none in production.
+MAILBOX_ALLOWED_NETWORKS = env_networks(
+    "MAILBOX_ALLOWED_NETWORKS", ["127.0.0.1/32", "::1/128"] if DEBUG else []
+)

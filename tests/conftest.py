@@ -28,6 +28,7 @@ from sdr import services
 from sdr.models import Workspace
 from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory, workspace_populate
 from tests.httpserver import http_server  # noqa: F401  (a fixture)
+from tests.smtp_server import smtp_server  # noqa: F401  (a fixture)
 from tests.openai_server import openai_server  # noqa: F401  (a fixture)
 from tests.sdr.isolation_check import check_after_test, uses_database
 

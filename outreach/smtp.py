@@ -1,0 +1,188 @@
+"""The one seam to the customer's SMTP server: smtplib objects never leave this module.
+
+`smtp_send` hands one message to the mailbox's server and either returns the server's
+answer or raises `SmtpError`, which says whether trying again later can help (4xx,
+disconnects, timeouts) or not (5xx), and whether the recipient itself was refused. The host
+is vetted like a research URL before any connection, so a mailbox cannot reach the internal
+network (`MAILBOX_ALLOWED_NETWORKS` lets the demo and the tests use loopback).
+Callers never hold a transaction open around these calls (STYLE.md, habit 6).
+"""
+
+from __future__ import annotations
+
+import smtplib
+import socket
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+from django.conf import settings
+
+from outreach.models import Mailbox
+
+
+@dataclass
+class SmtpError(Exception):
+    """A send or a connection test that failed, in words a person can act on."""
+
+    message: str
+    transient: bool
+    code: int | None = None
+    recipient_refused: bool = False
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class SmtpResult:
+    code: int
+    response: str
+
+
+def smtp_send(*, mailbox: Mailbox, message: EmailMessage, recipient: str) -> SmtpResult:
+    """Send `message` to `recipient` through the mailbox's server."""
+    with _connection(mailbox) as server:
+        try:
+            refused = server.send_message(
+                message, from_addr=mailbox.from_email, to_addrs=[recipient]
+            )
+        except smtplib.SMTPRecipientsRefused as error:
+            code, text = next(iter(error.recipients.values()))
+            raise _from_reply(code, text, "The recipient was refused", recipient=True) from None
+        except smtplib.SMTPSenderRefused as error:
+            raise _from_reply(error.smtp_code, error.smtp_error, "The sender was refused") from None
+        except smtplib.SMTPDataError as error:
+            raise _from_reply(
+                error.smtp_code, error.smtp_error, "The message was refused"
+            ) from None
+        except smtplib.SMTPResponseException as error:
+            raise _from_reply(error.smtp_code, error.smtp_error, "The server refused") from None
+        except (smtplib.SMTPServerDisconnected, OSError) as error:
+            raise SmtpError(
+                f"The connection to {mailbox.smtp_host} dropped while sending: {error}",
+                transient=True,
+            ) from None
+        if refused:  # pragma: no cover - one recipient: refusing it raises above
+            code, text = next(iter(refused.values()))
+            raise _from_reply(code, text, "The recipient was refused", recipient=True)
+        code, text = server.noop()
+    return SmtpResult(code=code, response=_text(text))
+
+
+def smtp_check(*, mailbox: Mailbox) -> None:
+    """Connect and sign in, or raise SmtpError saying what failed."""
+    with _connection(mailbox) as server:
+        server.noop()
+
+
+class _connection:
+    def __init__(self, mailbox: Mailbox) -> None:
+        self.mailbox = mailbox
+        self.server: smtplib.SMTP | None = None
+
+    def __enter__(self) -> smtplib.SMTP:
+        mailbox = self.mailbox
+        address = vet_mail_host(mailbox.smtp_host, mailbox.smtp_port)
+        timeout = settings.SMTP_TIMEOUT
+        context = ssl.create_default_context()
+        try:
+            if mailbox.smtp_security == Mailbox.Security.TLS:
+                server: smtplib.SMTP = _VettedSMTPSSL(
+                    mailbox.smtp_host, timeout=timeout, context=context
+                )
+            else:
+                server = smtplib.SMTP(timeout=timeout)
+            self.server = server
+            # Dial the vetted address, never the name again (DNS could answer differently).
+            server.connect(address, mailbox.smtp_port)
+            server.ehlo_or_helo_if_needed()
+            if mailbox.smtp_security == Mailbox.Security.STARTTLS:
+                # starttls() checks the certificate against `_host`, which connect() set to
+                # the address we dialled: the name is what the certificate must carry.
+                server._host = mailbox.smtp_host  # type: ignore[attr-defined]
+                server.starttls(context=context)
+                server.ehlo()
+            if mailbox.smtp_username:
+                server.login(mailbox.smtp_username, str(mailbox.smtp_password or ""))
+        except smtplib.SMTPAuthenticationError:
+            self._close()
+            raise SmtpError(
+                f"{mailbox.smtp_host} refused the username or password.", transient=False
+            ) from None
+        except smtplib.SMTPNotSupportedError:
+            self._close()
+            raise SmtpError(
+                f"{mailbox.smtp_host} does not offer STARTTLS or sign-in on port "
+                f"{mailbox.smtp_port}; check the security setting.",
+                transient=False,
+            ) from None
+        except ssl.SSLError as error:
+            self._close()
+            raise SmtpError(
+                f"TLS with {mailbox.smtp_host} failed ({error.reason}); check the port and "
+                "the security setting.",
+                transient=False,
+            ) from None
+        except TimeoutError:
+            self._close()
+            raise SmtpError(
+                f"{mailbox.smtp_host}:{mailbox.smtp_port} did not answer in {timeout:g} s.",
+                transient=True,
+            ) from None
+        except (smtplib.SMTPException, OSError) as error:
+            self._close()
+            raise SmtpError(
+                f"Could not connect to {mailbox.smtp_host}:{mailbox.smtp_port}: {error}",
+                transient=True,
+            ) from None
+        return server
+
+    def __exit__(self, *exc: object) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        if self.server is None:
+            return
+        try:
+            self.server.quit()
+        except (smtplib.SMTPException, OSError):
+            self.server.close()
+        self.server = None
+
+
+class _VettedSMTPSSL(smtplib.SMTP_SSL):
+    """SMTP over TLS to a vetted address, checking the certificate against the host name
+    (smtplib would check it against the address it was told to dial)."""
+
+    def __init__(self, name: str, **kwargs: object) -> None:
+        self._tls_name = name
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        sock = socket.create_connection((host, port), timeout, self.source_address)
+        return self.context.wrap_socket(sock, server_hostname=self._tls_name)
+
+
+def vet_mail_host(host: str, port: int) -> str:
+    """The address to dial for a mailbox host, or SmtpError if it is not a public one."""
+    from sdr.netguard import AddressRefused, vet_host
+
+    try:
+        return vet_host(host, port, allowed_networks=settings.MAILBOX_ALLOWED_NETWORKS)
+    except AddressRefused as error:
+        raise SmtpError(str(error), transient=False) from None
+
+
+def _from_reply(code: int, text: bytes | str, what: str, *, recipient: bool = False) -> SmtpError:
+    words = _text(text)
+    return SmtpError(
+        f"{what}: {code} {words}",
+        transient=400 <= code < 500,
+        code=code,
+        recipient_refused=recipient and code >= 500,
+    )
+
+
+def _text(text: bytes | str) -> str:
+    return (text.decode("utf-8", "replace") if isinstance(text, bytes) else text)[:1000]
