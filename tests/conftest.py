@@ -28,9 +28,9 @@ from sdr import services
 from sdr.models import Workspace
 from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory, workspace_populate
 from tests.httpserver import http_server  # noqa: F401  (a fixture)
-from tests.smtp_server import smtp_server  # noqa: F401  (a fixture)
 from tests.openai_server import openai_server  # noqa: F401  (a fixture)
 from tests.sdr.isolation_check import check_after_test, uses_database
+from tests.smtp_server import smtp_server  # noqa: F401  (a fixture)
 
 NEIGHBOUR_SLUG = "zebulon"
 # The committed neighbour: its workspace id, {key: (model, id)} of its rows, and the blocker
