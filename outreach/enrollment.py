@@ -14,6 +14,7 @@ from outreach.messages import messages_enqueue_drafting
 from outreach.models import Campaign, Enrollment, Message, Outcome, SequenceStep
 from outreach.outcomes import FINAL
 from sdr.activity import Event, activities_record
+from sdr.errors import AppError, ErrorCode
 
 
 @dataclass
@@ -60,18 +61,7 @@ def campaign_enroll(
     leads: their drafts are written and reviewed now, and sending (which must check the
     campaign's status, not the enrollment's) waits until the campaign is active.
     """
-    from sdr.errors import AppError, ErrorCode
-
-    # Asked of the database: the caller's object may predate an archive.
-    archived = Campaign.objects.for_workspace(campaign.workspace).filter(
-        pk=campaign.pk, status=Campaign.Status.ARCHIVED
-    )
-    if archived.exists():
-        raise AppError(
-            ErrorCode.CONFLICT,
-            "This campaign is archived: no one can be enrolled into it.",
-            status_code=409,
-        )
+    _refuse_archived(campaign)
     result = EnrollResult()
     first_step = campaign.steps.order_by("order").first()
     if first_step is None or first_step.kind != SequenceStep.Kind.FIRST_TOUCH:
@@ -87,6 +77,9 @@ def campaign_enroll(
     leads = _unsuppressed(campaign, candidates, limit, result)
 
     with transaction.atomic():
+        # Locked and asked again: an archive that committed since the first check, or that
+        # runs now, must not end with leads enrolled into an archived campaign.
+        _refuse_archived(campaign, lock=True)
         enrollments = [
             Enrollment(
                 workspace=campaign.workspace, campaign=campaign, lead=lead, current_step=first_step
@@ -147,3 +140,16 @@ def _unsuppressed(
             else:
                 chosen.append(lead)
     return chosen
+
+
+def _refuse_archived(campaign: Campaign, *, lock: bool = False) -> None:
+    """Asked of the database: the caller's object may predate an archive."""
+    rows = Campaign.objects.for_workspace(campaign.workspace).filter(pk=campaign.pk)
+    if lock:
+        rows = rows.select_for_update()
+    if rows.values_list("status", flat=True).get() == Campaign.Status.ARCHIVED:
+        raise AppError(
+            ErrorCode.CONFLICT,
+            "This campaign is archived: no one can be enrolled into it.",
+            status_code=409,
+        )

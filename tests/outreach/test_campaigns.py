@@ -388,3 +388,38 @@ def test_the_campaign_page_refuses_a_delay_over_60_business_days(web, workspace,
         0,
         3,
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_archive_that_commits_during_an_enrollment_leaves_no_one_enrolled():
+    import threading
+
+    from django.db import connection, transaction
+
+    from outreach.campaigns import campaign_archive
+    from sdr.errors import AppError
+    from tests.factories import WorkspaceFactory
+
+    workspace = WorkspaceFactory()
+    campaign = CampaignFactory(workspace=workspace)
+    SequenceStepFactory(workspace=workspace, campaign=campaign)
+    LeadFactory(workspace=workspace)
+    locked, release = threading.Event(), threading.Event()
+
+    def archive_slowly() -> None:
+        try:
+            with transaction.atomic():
+                campaign_archive(campaign=campaign)  # holds the campaign's row lock
+                locked.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    archiver = threading.Thread(target=archive_slowly)
+    archiver.start()
+    assert locked.wait(10)
+    threading.Timer(0.2, release.set).start()
+    with pytest.raises(AppError, match="archived"):
+        enrollment.campaign_enroll(campaign=campaign)  # waits for the archive, then refuses
+    archiver.join(10)
+    assert not Enrollment.objects.for_workspace(workspace).exists()
