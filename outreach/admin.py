@@ -68,4 +68,4 @@ class MailboxAdmin(admin.ModelAdmin):
     list_select_related = ["workspace"]
     list_filter = ["workspace", "status"]
     search_fields = ["from_email", "from_name"]
-    exclude = ["smtp_password", "imap_password"]  # secrets: set through the product
+    exclude = ["smtp_password", "imap_password", "dkim_private_key"]  # secrets: set in the product

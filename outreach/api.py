@@ -1,19 +1,26 @@
-"""/api/v1/ for campaigns, enrollments and messages (drafts and their review)."""
+"""/api/v1/ for campaigns, enrollments, messages (drafts and their review) and mailboxes."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from leads.api import FactOutput
-from outreach import campaigns, enrollment, messages, outcomes, review, selectors
+from outreach import campaigns, enrollment, mailboxes, messages, outcomes, review, selectors
 from outreach.campaigns import CAMPAIGN_FIELDS, MAX_DELAY_BUSINESS_DAYS
-from outreach.models import Campaign, Enrollment, Message, Outcome, SequenceStep
+from outreach.models import Campaign, Enrollment, Mailbox, Message, Outcome, SequenceStep
 from sdr.api_base import (
     WorkspaceScoped,
     WorkspaceSerializer,
@@ -35,12 +42,30 @@ class StepSerializer(serializers.ModelSerializer):
         }
 
 
+@extend_schema_field(
+    {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$", "example": "08:00"}
+)
+class LocalTimeField(serializers.TimeField):
+    """A wall-clock time without a zone ("08:00"): the zone is the recipient's. The schema
+    says so with a pattern, since `format: time` (RFC 3339) requires an offset."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%H:%M", **kwargs)
+
+
 class CampaignOutput(WorkspaceSerializer):
     steps = serializers.SerializerMethodField()
+    send_window_start = LocalTimeField(read_only=True)
+    send_window_end = LocalTimeField(read_only=True)
+    send_days = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=6),
+        read_only=True,
+        help_text="Weekdays the campaign sends on: 0 = Monday",
+    )
 
     class Meta:
         model = Campaign
-        fields = ["id", *CAMPAIGN_FIELDS, "steps", "created_at", "updated_at"]
+        fields = ["id", *CAMPAIGN_FIELDS, "mailboxes", "steps", "created_at", "updated_at"]
         read_only_fields = fields
 
     def get_steps(self, campaign: Campaign) -> list[dict]:
@@ -48,7 +73,10 @@ class CampaignOutput(WorkspaceSerializer):
         return StepSerializer(campaign.steps.order_by("order"), many=True).data  # type: ignore[return-value]
 
 
-class CampaignInput(serializers.Serializer):
+class CampaignInput(WorkspaceSerializer):
+    """A ModelSerializer only so that `mailboxes` accepts the workspace's mailboxes alone
+    (WorkspaceSerializer scopes related fields); it never saves: campaigns.py does."""
+
     name = serializers.CharField(max_length=200)
     status = serializers.ChoiceField(Campaign.Status.choices, required=False)
     product = serializers.CharField()
@@ -69,6 +97,33 @@ class CampaignInput(serializers.Serializer):
     max_words_first_touch = serializers.IntegerField(min_value=20, max_value=400, required=False)
     max_words_follow_up = serializers.IntegerField(min_value=20, max_value=400, required=False)
     steps = StepSerializer(many=True, required=False)
+    mailboxes = serializers.PrimaryKeyRelatedField(
+        many=True,
+        queryset=Mailbox.unscoped_objects.none(),  # scoped to the workspace per request
+        required=False,
+        help_text="The mailboxes the campaign sends from (rotation; a thread stays on one)",
+    )
+    recipient_domain_daily_cap = serializers.IntegerField(
+        min_value=1, max_value=campaigns.MAX_DOMAIN_DAILY_CAP, required=False
+    )
+    send_window_start = LocalTimeField(required=False, help_text="Recipient's local time")
+    send_window_end = LocalTimeField(required=False, help_text="Recipient's local time")
+    send_days = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=6),
+        required=False,
+        help_text="Weekdays to send on: 0 = Monday",
+    )
+    timezone = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        help_text="IANA name, used when a lead has none; blank: the workspace's",
+    )
+    pause_colleagues_on_reply = serializers.BooleanField(required=False)
+
+    class Meta:
+        model = Campaign
+        fields = [*CAMPAIGN_FIELDS, "mailboxes", "steps"]
 
 
 class EnrollInput(serializers.Serializer):
@@ -135,6 +190,9 @@ class MessageOutput(WorkspaceSerializer):
 class ApproveInput(serializers.Serializer):
     subject = serializers.CharField(max_length=300, required=False, allow_blank=True)
     body = serializers.CharField(required=False)
+    confirm_held = serializers.BooleanField(
+        default=False, help_text="Required (true) to approve a draft the checks held."
+    )
 
 
 class RejectInput(serializers.Serializer):
@@ -155,16 +213,20 @@ class CampaignViewSet(
     serializer_class = CampaignOutput
 
     def scope_queryset(self, queryset: TenantQuerySet) -> TenantQuerySet:
-        return queryset.prefetch_related("steps")
+        return queryset.prefetch_related("steps", "mailboxes")
 
     def create(self, request: ApiRequest) -> Response:
-        data = validated(CampaignInput, request.data)
+        data = validated(CampaignInput, request.data, context=self.get_serializer_context())
         campaign = campaigns.campaign_create(workspace=request.workspace, **data)
         return Response(CampaignOutput(campaign).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: ApiRequest, pk: str | None = None) -> Response:
+        """Edit a campaign; setting `status` to `active` needs an active mailbox among
+        `mailboxes` (409 otherwise)."""
         campaign = self.get_object()  # 404 for another workspace's id, before validation
-        data = validated(CampaignInput, request.data, partial=True)
+        data = validated(
+            CampaignInput, request.data, partial=True, context=self.get_serializer_context()
+        )
         campaign = campaigns.campaign_update(campaign=campaign, **data)
         return Response(CampaignOutput(campaign).data)
 
@@ -229,7 +291,8 @@ class EnrollmentViewSet(
 class MessageViewSet(
     WorkspaceScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
-    """Drafts are read here and changed only by review: approve, reject, redraft."""
+    """Drafts are read here and changed only by review: approve, unapprove (inside the
+    undo window), reject, redraft."""
 
     model = Message
     serializer_class = MessageOutput
@@ -253,7 +316,17 @@ class MessageViewSet(
             user=person(request),
             subject=data.get("subject"),
             body=data.get("body"),
+            confirm_held=data["confirm_held"],
         )
+        return Response(MessageOutput(self.get_queryset().get(pk=message.pk)).data)
+
+    @extend_schema(request=None, responses=MessageOutput)
+    @action(detail=True, methods=["post"])
+    def unapprove(self, request: ApiRequest, pk: str | None = None) -> Response:
+        """Take an approval back while its undo window (`APPROVAL_GRACE_SECONDS` after
+        approval) lasts: the draft returns to review. 409 once the window has passed or
+        the message is queued or sent."""
+        message = review.message_unapprove(message=self.get_object(), user=person(request))
         return Response(MessageOutput(self.get_queryset().get(pk=message.pk)).data)
 
     @extend_schema(request=RejectInput, responses=MessageOutput)
@@ -343,4 +416,133 @@ class OutcomeViewSet(
         return Response(
             OutcomeOutput(outcome).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class MailboxOutput(WorkspaceSerializer):
+    """A mailbox as clients see it: never a password, only whether one is set."""
+
+    has_smtp_password = serializers.SerializerMethodField()
+    has_imap_password = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Mailbox
+        fields = [
+            "id",
+            *[f for f in mailboxes.MAILBOX_FIELDS if f not in mailboxes.SECRET_FIELDS],
+            "has_smtp_password",
+            "has_imap_password",
+            "warmup_started_on",
+            "last_tested_at",
+            "last_test_result",
+            "last_sent_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_has_smtp_password(self, mailbox: Mailbox) -> bool:
+        return bool(mailbox.smtp_password)
+
+    def get_has_imap_password(self, mailbox: Mailbox) -> bool:
+        return bool(mailbox.imap_password)
+
+
+class MailboxInput(serializers.Serializer):
+    from_email = serializers.EmailField(max_length=254)
+    from_name = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    smtp_host = serializers.CharField(max_length=253)
+    smtp_port = serializers.IntegerField(min_value=1, max_value=65535, required=False)
+    smtp_security = serializers.ChoiceField(Mailbox.Security.choices, required=False)
+    smtp_username = serializers.CharField(max_length=254, required=False, allow_blank=True)
+    smtp_password = serializers.CharField(
+        max_length=1000,
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        trim_whitespace=False,
+        help_text="Write-only; left out of an update, the stored one is kept",
+    )
+    imap_host = serializers.CharField(max_length=253, required=False, allow_blank=True)
+    imap_port = serializers.IntegerField(
+        min_value=1, max_value=65535, required=False, allow_null=True
+    )
+    imap_security = serializers.ChoiceField(Mailbox.Security.choices, required=False)
+    imap_username = serializers.CharField(max_length=254, required=False, allow_blank=True)
+    imap_password = serializers.CharField(
+        max_length=1000,
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        trim_whitespace=False,
+        help_text="Write-only; left out of an update, the stored one is kept",
+    )
+    daily_cap = serializers.IntegerField(
+        min_value=1, max_value=mailboxes.MAX_DAILY_CAP, required=False
+    )
+    min_interval_seconds = serializers.IntegerField(
+        min_value=0, max_value=mailboxes.MAX_MIN_INTERVAL_SECONDS, required=False
+    )
+    warmup_enabled = serializers.BooleanField(required=False, help_text="Off unless asked for")
+    warmup_start = serializers.IntegerField(
+        min_value=1, max_value=mailboxes.MAX_WARMUP_STEP, required=False
+    )
+    warmup_increment = serializers.IntegerField(
+        min_value=1, max_value=mailboxes.MAX_WARMUP_STEP, required=False
+    )
+    signature = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    postal_address = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+    timezone = serializers.CharField(
+        max_length=64, required=False, allow_blank=True, help_text="IANA name"
+    )
+    status = serializers.ChoiceField(Mailbox.Status.choices, required=False)
+
+
+class MailboxTestOutput(serializers.Serializer):
+    ok = serializers.BooleanField()
+    smtp = serializers.CharField(help_text="OK, or what failed in plain words")
+    imap = serializers.CharField(allow_null=True, help_text="null when no IMAP server is set")
+    tested_at = serializers.DateTimeField()
+
+
+@extend_schema_view(
+    create=extend_schema(request=MailboxInput, responses={201: MailboxOutput}),
+    partial_update=extend_schema(request=MailboxInput, responses=MailboxOutput),
+)
+class MailboxViewSet(
+    WorkspaceScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """The workspace's own mailboxes that campaigns send from: list, read, add, edit and
+    test. No delete: messages sent from a mailbox keep pointing at it; pause it instead.
+    Passwords are write-only."""
+
+    model = Mailbox
+    serializer_class = MailboxOutput
+
+    def create(self, request: ApiRequest) -> Response:
+        data = validated(MailboxInput, request.data)
+        mailbox = mailboxes.mailbox_create(workspace=request.workspace, **data)
+        return Response(MailboxOutput(mailbox).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request: ApiRequest, pk: str | None = None) -> Response:
+        mailbox = self.get_object()  # 404 for another workspace's id, before validation
+        data = validated(MailboxInput, request.data, partial=True)
+        mailbox = mailboxes.mailbox_update(mailbox=mailbox, **data)
+        return Response(MailboxOutput(mailbox).data)
+
+    @extend_schema(request=None, responses=MailboxTestOutput)
+    @action(detail=True, methods=["post"])
+    def test(self, request: ApiRequest, pk: str | None = None) -> Response:
+        """Connect and sign in to the SMTP server (and IMAP, when set); answers what failed
+        in plain words. The result is also stored on the mailbox."""
+        result = mailboxes.mailbox_test(mailbox=self.get_object())
+        return Response(
+            MailboxTestOutput(
+                {
+                    "ok": result.ok,
+                    "smtp": result.smtp,
+                    "imap": result.imap,
+                    "tested_at": result.tested_at,
+                }
+            ).data
         )

@@ -9,5 +9,6 @@ router.register("campaigns", api.CampaignViewSet, basename="api-campaign")
 router.register("enrollments", api.EnrollmentViewSet, basename="api-enrollment")
 router.register("messages", api.MessageViewSet, basename="api-message")
 router.register("outcomes", api.OutcomeViewSet, basename="api-outcome")
+router.register("mailboxes", api.MailboxViewSet, basename="api-mailbox")
 
 urlpatterns: list = [*router.urls]

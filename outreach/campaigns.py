@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from leads.models import Lead
-from outreach.models import Campaign, Enrollment, SequenceStep
+from leads.normalize import InvalidValue, timezone_validate
+from outreach.models import Campaign, Enrollment, Mailbox, SequenceStep
 from sdr.activity import Event, activities_record, activity_record
 from sdr.errors import AppError, ErrorCode
 from sdr.models import Workspace
 
 MAX_STEPS = 6
 MAX_DELAY_BUSINESS_DAYS = 60
+MAX_DOMAIN_DAILY_CAP = 1000
 DEFAULT_SEQUENCE = [
     {"kind": SequenceStep.Kind.FIRST_TOUCH, "delay_business_days": 0},
     {"kind": SequenceStep.Kind.FOLLOW_UP, "delay_business_days": 3},
@@ -40,24 +43,45 @@ CAMPAIGN_FIELDS = [
     "review_sample_share",
     "max_words_first_touch",
     "max_words_follow_up",
+    # Sending (the mailboxes, a many-to-many, are set apart: see _mailboxes_set).
+    "recipient_domain_daily_cap",
+    "send_window_start",
+    "send_window_end",
+    "send_days",
+    "timezone",
+    "pause_colleagues_on_reply",
 ]
 
 
 @transaction.atomic
 def campaign_create(
-    *, workspace: Workspace, steps: list[dict[str, Any]] | None = None, **fields: Any
+    *,
+    workspace: Workspace,
+    steps: list[dict[str, Any]] | None = None,
+    mailboxes: Iterable[Mailbox] | None = None,
+    **fields: Any,
 ) -> Campaign:
     campaign = Campaign(workspace=workspace)
     _apply(campaign, fields)
     campaign.save()
+    if mailboxes is not None:
+        _mailboxes_set(campaign, mailboxes)
     sequence_set(campaign=campaign, steps=steps or DEFAULT_SEQUENCE)
+    if campaign.status == Campaign.Status.ACTIVE:
+        _can_send(campaign)
     return campaign
 
 
 @transaction.atomic
 def campaign_update(
-    *, campaign: Campaign, steps: list[dict[str, Any]] | None = None, **fields: Any
+    *,
+    campaign: Campaign,
+    steps: list[dict[str, Any]] | None = None,
+    mailboxes: Iterable[Mailbox] | None = None,
+    **fields: Any,
 ) -> Campaign:
+    """Edit a campaign. An active campaign must keep an active mailbox to send from: making
+    it active, or taking its last active mailbox away, without one is a 409."""
     _editable(campaign)
     # Archiving has consequences (enrollments stop, it is logged): one path for it,
     # whether it comes as the archive action or as a status in an edit.
@@ -66,11 +90,38 @@ def campaign_update(
         fields = {**fields, "status": campaign.status}
     _apply(campaign, fields)
     campaign.save()
+    if mailboxes is not None:
+        _mailboxes_set(campaign, mailboxes)
     if steps is not None:
         sequence_set(campaign=campaign, steps=steps)
+    sending_changed = mailboxes is not None or "status" in fields
+    if campaign.status == Campaign.Status.ACTIVE and sending_changed:
+        _can_send(campaign)
     if archive:
         campaign = campaign_archive(campaign=campaign)
     return campaign
+
+
+def _mailboxes_set(campaign: Campaign, mailboxes: Iterable[Mailbox]) -> None:
+    chosen = list(mailboxes)
+    # The API and the form scope their choices already; this is the last word on it.
+    foreign = [m.pk for m in chosen if m.workspace_id != campaign.workspace_id]
+    if foreign:
+        raise AppError(ErrorCode.NOT_FOUND, "No mailbox with that id.", status_code=404)
+    campaign.mailboxes.set(chosen)
+
+
+def _can_send(campaign: Campaign) -> None:
+    """Rolls the whole change back (the callers are atomic) when an active campaign would
+    have no active mailbox to send from."""
+    if not campaign.mailboxes.filter(status=Mailbox.Status.ACTIVE).exists():
+        message = (
+            "This campaign has no active mailbox to send from: add a mailbox (and test it) "
+            "before making the campaign active."
+        )
+        raise AppError(
+            ErrorCode.CONFLICT, message, details={"mailboxes": [message]}, status_code=409
+        )
 
 
 @transaction.atomic
@@ -139,6 +190,33 @@ def _apply(campaign: Campaign, fields: dict[str, Any]) -> None:
         if name in fields:
             setattr(campaign, name, fields[name])
     campaign.full_clean(exclude=["workspace"])
+    _sending_rules(campaign)
+
+
+def _sending_rules(campaign: Campaign) -> None:
+    errors: dict[str, list[str]] = {}
+    try:
+        campaign.timezone = timezone_validate(campaign.timezone or "")
+    except InvalidValue as error:
+        errors["timezone"] = [str(error)]
+    days = campaign.send_days
+    if (
+        not isinstance(days, list)
+        or not days
+        or any(isinstance(d, bool) or not isinstance(d, int) or not 0 <= d <= 6 for d in days)
+    ):
+        errors["send_days"] = ["Sending days are weekdays 0 (Monday) to 6 (Sunday), at least one."]
+    else:
+        campaign.send_days = sorted(set(days))
+    if campaign.send_window_start >= campaign.send_window_end:
+        errors["send_window_end"] = ["The sending window must end after it starts."]
+    cap = campaign.recipient_domain_daily_cap
+    if not 1 <= cap <= MAX_DOMAIN_DAILY_CAP:
+        errors["recipient_domain_daily_cap"] = [
+            f"The per-domain daily cap is 1 to {MAX_DOMAIN_DAILY_CAP}."
+        ]
+    if errors:
+        raise AppError(ErrorCode.INVALID, next(iter(errors.values()))[0], details=errors)
 
 
 def sequence_set(*, campaign: Campaign, steps: list[dict[str, Any]]) -> list[SequenceStep]:

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from leads.models import Fact
 from outreach.briefs_from_db import campaign_brief, lead_brief, step_brief
@@ -126,6 +127,8 @@ def _record(message: Message, outcome: DraftOutcome, campaign: Campaign, held: C
     changes: dict[str, object] = {
         "checks": [check.as_dict() for check in outcome.checks],
         "sampled_for_review": sampled,
+        # Auto-send approves here: the undo window starts now, as for a person's approval.
+        "approved_at": timezone.now() if status == Message.Status.APPROVED else None,
     }
     if draft is not None:
         changes.update(

@@ -65,6 +65,12 @@ class Mailbox(TenantModel):
     last_tested_at = models.DateTimeField(null=True, blank=True)
     last_test_result = models.TextField(blank=True)
     last_sent_at = models.DateTimeField(null=True, blank=True)
+    # DKIM signing (outreach/mime.py) when a selector and a private key (PEM) are set; the
+    # domain defaults to the From address's. The public key is published by the customer
+    # at <selector>._domainkey.<domain>.
+    dkim_selector = models.CharField(max_length=63, blank=True)
+    dkim_domain = models.CharField(max_length=253, blank=True)
+    dkim_private_key = EncryptedTextField(blank=True)
 
     class Meta:
         ordering = ["from_email"]

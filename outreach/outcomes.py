@@ -3,7 +3,9 @@
 An outcome is what the ranking learns from and, later, what billing charges for, so it is
 recorded once (the database's unique constraint, not a read-then-write, decides) and
 carries its evidence. Recording one stops the lead's active sequence where it should,
-suppresses the address for unsubscribes and bounces, and sets the lead's stage.
+suppresses the address for unsubscribes and bounces, pauses the colleagues' sequences at
+the same company after an answer (campaigns with `pause_colleagues_on_reply`), and sets
+the lead's stage.
 """
 
 from __future__ import annotations
@@ -48,6 +50,14 @@ _ENROLLMENT_END: dict[str, Enrollment.Status] = {
     Outcome.Kind.BOUNCED: Enrollment.Status.STOPPED,
     Outcome.Kind.UNSUBSCRIBED: Enrollment.Status.STOPPED,
     Outcome.Kind.NO_RESPONSE: Enrollment.Status.FINISHED,
+}
+
+# An answer from one person at a company pauses the sequences of their colleagues there
+# (in campaigns that ask for it): two people comparing notes should not find a third email.
+_COLLEAGUES_PAUSE = {
+    Outcome.Kind.POSITIVE_REPLY,
+    Outcome.Kind.MEETING_BOOKED,
+    Outcome.Kind.NOT_INTERESTED,
 }
 
 
@@ -134,7 +144,44 @@ def _follow_up(lead: Lead, outcome: Outcome) -> None:
                 object_id=enrollment.pk,
                 payload={"lead": str(lead.pk), "status": enrollment.status, "outcome": kind},
             )
+    if kind in _COLLEAGUES_PAUSE:
+        _pause_colleagues(lead, outcome)
     if kind in _STAGE:
         Lead.objects.for_workspace(lead.workspace).filter(pk=lead.pk).update(
             status=_STAGE[kind], updated_at=timezone.now()
+        )
+
+
+def _pause_colleagues(lead: Lead, outcome: Outcome) -> None:
+    if lead.company_id is None:
+        return
+    colleagues = (
+        Enrollment.objects.for_workspace(lead.workspace)
+        .filter(
+            lead__company_id=lead.company_id,
+            status=Enrollment.Status.ACTIVE,
+            campaign__pause_colleagues_on_reply=True,
+        )
+        .exclude(lead=lead)
+        .select_related("lead")
+    )
+    # No name in the reason: it outlives an erasure of the colleague; the activity links them.
+    reason = (
+        f"paused: a colleague at the same company answered ({outcome.get_kind_display().lower()})"
+    )
+    for enrollment in colleagues.select_for_update(of=("self",)):
+        enrollment.status = Enrollment.Status.PAUSED
+        enrollment.stop_reason = reason[:300]
+        enrollment.save(update_fields=["status", "stop_reason", "updated_at"])
+        activity_record(
+            workspace=lead.workspace,
+            type="enrollment.paused",
+            object_type="enrollment",
+            object_id=enrollment.pk,
+            payload={
+                "lead": str(enrollment.lead_id),
+                "status": enrollment.status,
+                "because_of": str(lead.pk),
+                "outcome": outcome.kind,
+            },
         )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from outreach.models import Campaign, Message
 from sdr.models import Workspace
@@ -71,3 +74,26 @@ def funnel_cards(*, workspace: Workspace) -> list[dict[str, object]]:
         },
         {"label": "Approved to send", "value": counts["approved"], "url": reverse("campaign-list")},
     ]
+
+
+def message_waiting_reason(*, message: Message, now: datetime | None = None) -> str:
+    """Why an approved message has not gone out yet, in words for the UI ("" otherwise).
+
+    The dispatcher's last word (`hold_reason`: window, caps, campaign paused) comes first;
+    before its first pass over the message, the undo window or the step's due time.
+    """
+    from outreach.dispatch import SendWindow, approval_grace
+
+    if message.status != Message.Status.APPROVED:
+        return ""
+    if message.hold_reason:
+        return message.hold_reason
+    now = now or timezone.now()
+    if message.approved_at is not None and message.approved_at + approval_grace() > now:
+        until = message.approved_at + approval_grace()
+        return f"in the undo window until {until:%H:%M:%S} UTC"
+    if message.due_at is not None and message.due_at > now:
+        window = SendWindow.for_message(message)
+        local = message.due_at.astimezone(window.zone)
+        return f"next step due {local:%a} {local.day} {local:%b %H:%M} {window.zone.key}"
+    return "waiting for the next dispatch (every minute)"

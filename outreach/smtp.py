@@ -6,19 +6,29 @@ disconnects, timeouts) or not (5xx), and whether the recipient itself was refuse
 is vetted like a research URL before any connection, so a mailbox cannot reach the internal
 network (`MAILBOX_ALLOWED_NETWORKS` lets the demo and the tests use loopback).
 Callers never hold a transaction open around these calls (STYLE.md, habit 6).
+
+With `EMAIL_DELIVERY = "console"` (the zero-setup demo) `smtp_send` prints the message to
+standard output and answers as a server would, without connecting anywhere.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 import smtplib
 import socket
 import ssl
+import sys
 from dataclasses import dataclass
+from email import policy
 from email.message import EmailMessage
 
 from django.conf import settings
 
 from outreach.models import Mailbox
+
+# How a message is written on the wire: CRLF line ends, long headers folded.
+SMTP_POLICY = policy.SMTP
 
 
 @dataclass
@@ -29,6 +39,9 @@ class SmtpError(Exception):
     transient: bool
     code: int | None = None
     recipient_refused: bool = False
+    # The connection failed after the whole message was handed over, before the server's
+    # answer: it may have been delivered. Never retried blindly (the message is "unknown").
+    handed_over: bool = False
 
     def __str__(self) -> str:
         return self.message
@@ -40,13 +53,15 @@ class SmtpResult:
     response: str
 
 
-def smtp_send(*, mailbox: Mailbox, message: EmailMessage, recipient: str) -> SmtpResult:
-    """Send `message` to `recipient` through the mailbox's server."""
+def smtp_send(*, mailbox: Mailbox, message: EmailMessage | bytes, recipient: str) -> SmtpResult:
+    """Send `message` to `recipient` through the mailbox's server. Bytes go on the wire
+    exactly as given (a DKIM signature covers them); an EmailMessage is flattened first."""
+    data = message if isinstance(message, bytes) else message.as_bytes(policy=SMTP_POLICY)
+    if settings.EMAIL_DELIVERY == "console":
+        return _print(mailbox, data, recipient)
     with _connection(mailbox) as server:
         try:
-            refused = server.send_message(
-                message, from_addr=mailbox.from_email, to_addrs=[recipient]
-            )
+            code, text = _deliver(server, mailbox.from_email, recipient, data)
         except smtplib.SMTPRecipientsRefused as error:
             code, text = next(iter(error.recipients.values()))
             raise _from_reply(code, text, "The recipient was refused", recipient=True) from None
@@ -58,16 +73,64 @@ def smtp_send(*, mailbox: Mailbox, message: EmailMessage, recipient: str) -> Smt
             ) from None
         except smtplib.SMTPResponseException as error:
             raise _from_reply(error.smtp_code, error.smtp_error, "The server refused") from None
+        except smtplib.SMTPNotSupportedError as error:
+            raise SmtpError(
+                f"{mailbox.smtp_host} cannot take this message: {error}", False
+            ) from None
         except (smtplib.SMTPServerDisconnected, OSError) as error:
             raise SmtpError(
                 f"The connection to {mailbox.smtp_host} dropped while sending: {error}",
                 transient=True,
             ) from None
-        if refused:  # pragma: no cover - one recipient: refusing it raises above
-            code, text = next(iter(refused.values()))
-            raise _from_reply(code, text, "The recipient was refused", recipient=True)
-        code, text = server.noop()
     return SmtpResult(code=code, response=_text(text))
+
+
+def _deliver(server: smtplib.SMTP, sender: str, recipient: str, data: bytes) -> tuple[int, bytes]:
+    """MAIL, RCPT and DATA, by hand rather than with `sendmail`, to know how far it got: a
+    failure before the end of DATA is safe to retry, one after it may have delivered."""
+    options = []
+    if not (sender + recipient).isascii():
+        if not server.has_extn("smtputf8"):
+            raise smtplib.SMTPNotSupportedError("the address is not ASCII and SMTPUTF8 is off")
+        options.append("SMTPUTF8")
+    code, reply = server.mail(sender, options)
+    if code != 250:
+        raise smtplib.SMTPSenderRefused(code, reply, sender)
+    code, reply = server.rcpt(recipient)
+    if code not in (250, 251):
+        raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
+    code, reply = server.docmd("data")
+    if code != 354:
+        raise smtplib.SMTPDataError(code, reply)
+    payload = re.sub(rb"(?m)^\.", b"..", data)
+    if not payload.endswith(b"\r\n"):
+        payload += b"\r\n"
+    # A failure while writing means the final dot never arrived, so the server dropped the
+    # message (raised as a transient error by the caller); only once it is all written can
+    # the server have it, and then a lost answer leaves us not knowing.
+    server.send(payload + b".\r\n")
+    try:
+        code, reply = server.getreply()
+    except (smtplib.SMTPServerDisconnected, OSError) as error:
+        raise SmtpError(
+            f"The connection dropped after the message was handed over, before the server "
+            f"answered ({error}): it may or may not have been delivered.",
+            transient=False,
+            handed_over=True,
+        ) from None
+    if code != 250:
+        raise smtplib.SMTPDataError(code, reply)
+    return code, reply
+
+
+def _print(mailbox: Mailbox, data: bytes, recipient: str) -> SmtpResult:
+    rule = "-" * 72
+    sys.stdout.write(
+        f"{rule}\nEMAIL_DELIVERY=console: from {mailbox.from_email} to {recipient}\n{rule}\n"
+        f"{data.decode('utf-8', 'replace').replace(chr(13), '')}\n{rule}\n"
+    )
+    sys.stdout.flush()
+    return SmtpResult(code=250, response="Printed to the console (EMAIL_DELIVERY=console)")
 
 
 def smtp_check(*, mailbox: Mailbox) -> None:
@@ -85,7 +148,7 @@ class _connection:
         mailbox = self.mailbox
         address = vet_mail_host(mailbox.smtp_host, mailbox.smtp_port)
         timeout = settings.SMTP_TIMEOUT
-        context = ssl.create_default_context()
+        context = _tls_context()
         try:
             if mailbox.smtp_security == Mailbox.Security.TLS:
                 server: smtplib.SMTP = _VettedSMTPSSL(
@@ -186,3 +249,10 @@ def _from_reply(code: int, text: bytes | str, what: str, *, recipient: bool = Fa
 
 def _text(text: bytes | str) -> str:
     return (text.decode("utf-8", "replace") if isinstance(text, bytes) else text)[:1000]
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    # Loading the system's CA certificates takes tens of milliseconds: once per process,
+    # not once per message. A context is safe to share between connections and threads.
+    return ssl.create_default_context()

@@ -6,3 +6,24 @@ def draft_message_task(message_id: str) -> None:
     from outreach.messages import message_draft_by_id
 
     message_draft_by_id(message_id=message_id)
+
+
+@shared_task(name="send.dispatch_due")
+def dispatch_due_task() -> None:
+    from outreach.dispatch import dispatch_due
+
+    dispatch_due()
+
+
+@shared_task(name="send.record_no_response")
+def record_no_response_task() -> None:
+    from outreach.sequences import enrollments_record_no_response
+
+    enrollments_record_no_response()
+
+
+@shared_task(name="send.message")
+def send_message_task(message_id: str) -> None:
+    from outreach.sending import message_send
+
+    message_send(message_id=message_id)

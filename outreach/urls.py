@@ -12,7 +12,12 @@ urlpatterns: list = [
     path("campaigns/<uuid:pk>/enroll/", views.campaign_enroll, name="campaign-enroll"),
     path("campaigns/<uuid:pk>/steps/", views.campaign_steps, name="campaign-steps"),
     path("campaigns/<uuid:pk>/archive/", views.campaign_archive, name="campaign-archive"),
+    path("mailboxes/", views.mailbox_list, name="mailbox-list"),
+    path("mailboxes/new/", views.mailbox_new, name="mailbox-new"),
+    path("mailboxes/<uuid:pk>/", views.mailbox_edit, name="mailbox-edit"),
+    path("mailboxes/<uuid:pk>/test/", views.mailbox_check, name="mailbox-test"),
     path("review/", views.review_queue, name="review-queue"),
     path("review/<uuid:pk>/", views.message_review, name="message-review"),
     path("review/<uuid:pk>/act/", views.message_act, name="message-act"),
+    path("review/<uuid:pk>/undo/", views.message_undo, name="message-undo"),
 ]

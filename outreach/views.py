@@ -1,7 +1,10 @@
-"""Web UI for campaigns and the review queue."""
+"""Web UI for campaigns, mailboxes and the review queue."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import messages as flash
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -9,9 +12,10 @@ from django.views.decorators.http import require_POST
 
 from outreach import campaigns, enrollment, review, selectors
 from outreach.briefs_from_db import lead_brief
-from outreach.forms import CampaignForm
+from outreach.forms import CampaignForm, MailboxForm
+from outreach.mailboxes import mailbox_create, mailbox_test, mailbox_update
 from outreach.messages import message_redraft
-from outreach.models import Campaign, Message, SequenceStep
+from outreach.models import Campaign, Mailbox, Message, SequenceStep
 from sdr.errors import AppError
 from sdr.http import MemberRequest
 from sdr.tenancy import member_required
@@ -28,26 +32,96 @@ def campaign_list(request: MemberRequest) -> HttpResponse:
 
 @member_required
 def campaign_new(request: MemberRequest) -> HttpResponse:
-    form = CampaignForm(request.POST or None)
+    form = CampaignForm(request.POST or None, workspace=request.workspace)
     if request.method == "POST" and form.is_valid():
-        campaign = campaigns.campaign_create(workspace=request.workspace, **form.cleaned_data)
-        flash.success(request, "Campaign created with a three-step sequence.")
-        return redirect("campaign-detail", pk=campaign.pk)
+        try:
+            campaign = campaigns.campaign_create(workspace=request.workspace, **form.cleaned_data)
+        except AppError as error:
+            _form_errors(form, error)
+        else:
+            flash.success(request, "Campaign created with a three-step sequence.")
+            return redirect("campaign-detail", pk=campaign.pk)
     return render(request, "outreach/campaign_form.html", {"form": form})
 
 
 @member_required(pk=Campaign)
 def campaign_edit(request: MemberRequest, pk: Campaign) -> HttpResponse:
-    form = CampaignForm(request.POST or None, instance=pk)
+    form = CampaignForm(request.POST or None, instance=pk, workspace=request.workspace)
     if request.method == "POST" and form.is_valid():
         try:
             campaigns.campaign_update(campaign=pk, **form.cleaned_data)
         except AppError as error:
-            flash.error(request, error.message)
+            if error.status_code == 409 and error.details is None:
+                flash.error(request, error.message)  # archived: nothing to fix on the form
+                return redirect("campaign-detail", pk=pk.pk)
+            _form_errors(form, error)
         else:
             flash.success(request, "Campaign saved.")
-        return redirect("campaign-detail", pk=pk.pk)
+            return redirect("campaign-detail", pk=pk.pk)
     return render(request, "outreach/campaign_form.html", {"form": form, "campaign": pk})
+
+
+def _form_errors(form: forms.BaseForm, error: AppError) -> None:
+    """A service's error, put on the fields it names (or on the form as a whole)."""
+    details: Any = error.details
+    placed = False
+    if isinstance(details, dict):
+        for name, messages in details.items():
+            if name in form.fields:
+                for message in messages if isinstance(messages, list) else [messages]:
+                    form.add_error(name, str(message))
+                placed = True
+    if not placed:
+        form.add_error(None, error.message)
+
+
+@member_required
+def mailbox_list(request: MemberRequest) -> HttpResponse:
+    return render(
+        request,
+        "outreach/mailbox_list.html",
+        {"mailboxes": Mailbox.objects.for_workspace(request.workspace).order_by("from_email")},
+    )
+
+
+@member_required
+def mailbox_new(request: MemberRequest) -> HttpResponse:
+    form = MailboxForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            mailbox = mailbox_create(workspace=request.workspace, **form.service_fields())
+        except AppError as error:
+            _form_errors(form, error)
+        else:
+            flash.success(request, f"Mailbox {mailbox.from_email} added; test its connection.")
+            return redirect("mailbox-edit", pk=mailbox.pk)
+    return render(request, "outreach/mailbox_form.html", {"form": form})
+
+
+@member_required(pk=Mailbox)
+def mailbox_edit(request: MemberRequest, pk: Mailbox) -> HttpResponse:
+    form = MailboxForm(request.POST or None, instance=pk)
+    if request.method == "POST" and form.is_valid():
+        try:
+            mailbox_update(mailbox=pk, **form.service_fields())
+        except AppError as error:
+            _form_errors(form, error)
+        else:
+            flash.success(request, "Mailbox saved.")
+            return redirect("mailbox-edit", pk=pk.pk)
+    return render(request, "outreach/mailbox_form.html", {"form": form, "mailbox": pk})
+
+
+@require_POST
+@member_required(pk=Mailbox)
+def mailbox_check(request: MemberRequest, pk: Mailbox) -> HttpResponse:
+    """Test connection: the result in plain words, on the page it was asked from."""
+    result = mailbox_test(mailbox=pk)
+    if result.ok:
+        flash.success(request, f"Connection works. {result.summary}")
+    else:
+        flash.error(request, f"Connection failed. {result.summary}")
+    return redirect("mailbox-edit", pk=pk.pk)
 
 
 @member_required(pk=Campaign)
@@ -123,13 +197,20 @@ def campaign_enroll(request: MemberRequest, pk: Campaign) -> HttpResponse:
 
 @member_required
 def review_queue(request: MemberRequest) -> HttpResponse:
-    queue = selectors.review_queue(
+    first = review.review_queue(
         workspace=request.workspace, campaign_id=request.GET.get("campaign", "")
-    )
-    first = queue.first()
+    ).first()
     if first is None:
-        return render(request, "outreach/review_empty.html")
+        return render(
+            request,
+            "outreach/review_empty.html",
+            {"undoable": _undoable(request)},
+        )
     return redirect("message-review", pk=first.pk)
+
+
+def _undoable(request: MemberRequest) -> list[review.UndoOffer]:
+    return review.undoable(workspace=request.workspace, user=request.user)
 
 
 @member_required(pk=Message)
@@ -137,7 +218,7 @@ def message_review(request: MemberRequest, pk: Message) -> HttpResponse:
     message = pk
     facts = lead_brief(message.enrollment.lead).facts
     cited = {str(f.pk) for f in message.cited_facts.all()}
-    queue = selectors.review_queue(workspace=request.workspace)
+    place = review.queue_place(workspace=request.workspace, message=message)
     return render(
         request,
         "outreach/message_review.html",
@@ -147,9 +228,12 @@ def message_review(request: MemberRequest, pk: Message) -> HttpResponse:
             "facts": facts,
             "cited": cited,
             "failed_checks": [c for c in message.checks if not c["passed"]],
-            "queue_size": queue.count(),
-            "next": queue.exclude(pk=message.pk).first(),
+            "place": place,
+            "queue_size": place.total,
+            "next": place.next,
             "reviewable": message.status in review.REVIEWABLE,
+            "held": message.status == Message.Status.HELD,
+            "undoable": _undoable(request),
         },
     )
 
@@ -158,15 +242,32 @@ def message_review(request: MemberRequest, pk: Message) -> HttpResponse:
 @member_required(pk=Message)
 def message_act(request: MemberRequest, pk: Message) -> HttpResponse:
     action = request.POST.get("action")
+    # Where to go after a decision: the draft after this one, not the head of the queue.
+    following = review.queue_place(workspace=request.workspace, message=pk).next
     try:
-        if action == "approve":
+        if action in ("approve", "approve_held"):
+            if request.POST.get("reason", "").strip():
+                # The reason box has a form of its own; a reason arriving with an approval
+                # means someone meant to reject. Never approve on it.
+                flash.error(request, "A reason to reject was given: press Reject to reject.")
+                return redirect("message-review", pk=pk.pk)
             review.message_approve(
                 message=pk,
                 user=request.user,
                 subject=request.POST.get("subject"),
                 body=request.POST.get("body"),
+                confirm_held=action == "approve_held",
             )
             flash.success(request, "Approved.")
+        elif action == "save":
+            review.message_save_edit(
+                message=pk,
+                user=request.user,
+                subject=request.POST.get("subject"),
+                body=request.POST.get("body"),
+            )
+            flash.success(request, "Edit saved as feedback; the draft is still waiting.")
+            return redirect("message-review", pk=pk.pk)
         elif action == "reject":
             review.message_reject(
                 message=pk, user=request.user, reason=request.POST.get("reason", "")
@@ -180,4 +281,18 @@ def message_act(request: MemberRequest, pk: Message) -> HttpResponse:
     except AppError as error:
         flash.error(request, error.message)
         return redirect("message-review", pk=pk.pk)
+    if following is not None and following.pk != pk.pk:
+        return redirect("message-review", pk=following.pk)
     return redirect("review-queue")
+
+
+@require_POST
+@member_required(pk=Message)
+def message_undo(request: MemberRequest, pk: Message) -> HttpResponse:
+    try:
+        message = review.message_unapprove(message=pk, user=request.user)
+    except AppError as error:
+        flash.error(request, error.message)
+        return redirect("message-review", pk=pk.pk)
+    flash.success(request, f'Undone: "{message.subject}" is back in the queue.')
+    return redirect("message-review", pk=message.pk)

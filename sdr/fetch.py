@@ -44,6 +44,7 @@ from django.conf import settings
 from protego import Protego
 
 from sdr.domains import registrable_domain
+from sdr.netguard import IPAddress, embedded_addresses, ip_literal, is_public, system_resolver
 
 logger = logging.getLogger(__name__)
 
@@ -54,9 +55,7 @@ REDIRECTS = {301, 302, 303, 307, 308}
 MAX_RETRY_AFTER = 5.0
 # Host names as they reach DNS: IDNA already applied by httpx, so ASCII only.
 HOSTNAME = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*")
-NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], list[str]]
 
 
@@ -153,7 +152,7 @@ class Fetcher:
         # robots.txt groups are matched on the product token: the whole header would also
         # match a group named after any word of its comment ("research", "B2B").
         self.robots_token = self.user_agent.split("/", 1)[0].split(" ", 1)[0]
-        self.resolver = resolver or _system_resolver
+        self.resolver = resolver or system_resolver
         self.allowed_networks = [
             ipaddress.ip_network(network, strict=False)
             for network in settings.FETCH_ALLOWED_NETWORKS
@@ -227,7 +226,7 @@ class Fetcher:
         return replace(target, address=str(addresses[0]))
 
     def _addresses(self, url: str, host: str, port: int) -> list[IPAddress]:
-        literal = _ip_literal(host)
+        literal = ip_literal(host)
         if literal is not None:
             return [literal]
         try:
@@ -241,10 +240,10 @@ class Fetcher:
         return [ipaddress.ip_address(a.split("%", 1)[0]) for a in resolved]
 
     def _check_address(self, url: str, host: str, address: IPAddress) -> None:
-        for candidate in _embedded_addresses(address):
+        for candidate in embedded_addresses(address):
             if any(candidate in network for network in self.allowed_networks):
                 continue
-            if not _is_public(candidate):
+            if not is_public(candidate):
                 raise FetchError(
                     FetchErrorReason.BLOCKED_ADDRESS,
                     url,
@@ -490,13 +489,6 @@ def decode_html(result: FetchResult) -> str:
 # --- helpers ---------------------------------------------------------------------------
 
 
-def _system_resolver(host: str, port: int) -> list[str]:
-    # AI_ADDRCONFIG: no IPv6 answers on a machine without IPv6 (many containers), where
-    # dialling the first answer would fail although the site is reachable over IPv4.
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_ADDRCONFIG)
-    return list(dict.fromkeys(str(info[4][0]) for info in infos))
-
-
 def _parse(url: str) -> _Target:
     """The URL's parts, not yet resolved (no address); or FetchError."""
     try:
@@ -512,7 +504,7 @@ def _parse(url: str) -> _Target:
             f"Only http and https are fetched, not {parsed.scheme!r}",
         )
     host = parsed.raw_host.decode("ascii").rstrip(".")
-    if not (host and (_ip_literal(host) or HOSTNAME.fullmatch(host))):
+    if not (host and (ip_literal(host) or HOSTNAME.fullmatch(host))):
         raise FetchError(FetchErrorReason.BAD_URL, url, f"Not a valid host name in {url!r}")
     port = parsed.port if parsed.port is not None else 443 if parsed.scheme == "https" else 80
     if not 0 < port < 65536:
@@ -525,49 +517,6 @@ def _parse(url: str) -> _Target:
         host_header=parsed.netloc.decode("ascii"),
         path=parsed.raw_path.decode("ascii"),
         address="",
-    )
-
-
-def _ip_literal(host: str) -> IPAddress | None:
-    try:
-        return ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    try:
-        # inet_aton accepts the legacy forms browsers do ("0x7f.1", "2130706433", "127.1",
-        # "0177.0.0.1"), which an attacker uses to slip 127.0.0.1 past a naive check.
-        return ipaddress.IPv4Address(socket.inet_aton(host))
-    except OSError:
-        return None
-
-
-def _embedded_addresses(address: IPAddress) -> list[IPAddress]:
-    """The address itself plus any IPv4 address carried inside an IPv6 one (mapped,
-    IPv4-compatible, 6to4, Teredo, NAT64): each would reach that IPv4 host in the end."""
-    found: list[IPAddress] = [address]
-    if isinstance(address, ipaddress.IPv6Address):
-        teredo = address.teredo
-        found += [a for a in (address.ipv4_mapped, address.sixtofour) if a is not None]
-        if teredo:
-            found.append(teredo[1])
-        ipv4_compatible = address.packed[:12] == bytes(12) and int(address) > 1  # ::a.b.c.d
-        if ipv4_compatible or address in NAT64:
-            found.append(ipaddress.IPv4Address(address.packed[12:]))
-    return found
-
-
-def _is_public(address: IPAddress) -> bool:
-    # is_global alone is not enough on Python 3.11: it is True for multicast and for the
-    # deprecated IPv6 site-local range.
-    site_local = isinstance(address, ipaddress.IPv6Address) and address.is_site_local
-    return address.is_global and not (
-        address.is_multicast
-        or address.is_reserved
-        or address.is_unspecified
-        or address.is_loopback
-        or address.is_link_local
-        or address.is_private
-        or site_local
     )
 
 

@@ -1,15 +1,20 @@
-"""Which hosts the product may connect to on a customer's behalf: mail servers, webhook
-endpoints. Only public addresses, unless a setting allows a network (loopback in the demo).
+"""Which hosts the product may connect to on a customer's behalf: research pages, mail
+servers, webhook endpoints. Only public addresses, unless a setting allows a network
+(loopback in the demo).
 
-The research fetcher (sdr/fetch.py) applies the same rules to every hop of a crawl.
+This is the one place for the address check: the research fetcher (sdr/fetch.py) applies
+`embedded_addresses` and `is_public` to every hop of a crawl, and `vet_host` serves mail
+servers (outreach/smtp.py, outreach/mailboxes.py) and anything else that dials a host.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import socket
 from collections.abc import Iterable
 
-from sdr.fetch import _embedded_addresses, _ip_literal, _is_public, _system_resolver
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
 
 class AddressRefused(Exception):
@@ -23,21 +28,75 @@ def vet_host(host: str, port: int, *, allowed_networks: Iterable[str]) -> str:
     if not name or any(char in name for char in "\r\n\x00 /@"):
         raise AddressRefused(f"{host!r} is not a host name.")
     networks = [ipaddress.ip_network(n, strict=False) for n in allowed_networks]
-    literal = _ip_literal(name)
+    literal = ip_literal(name)
     try:
         addresses = (
             [literal]
             if literal is not None
-            else [ipaddress.ip_address(a.split("%", 1)[0]) for a in _system_resolver(name, port)]
+            else [ipaddress.ip_address(a.split("%", 1)[0]) for a in system_resolver(name, port)]
         )
     except (OSError, UnicodeError) as error:
         raise AddressRefused(f"Cannot resolve {name}: {error}") from None
     if not addresses:
         raise AddressRefused(f"{name} has no address.")
     for address in addresses:
-        for candidate in _embedded_addresses(address):
-            if not any(candidate in network for network in networks) and not _is_public(candidate):
+        for candidate in embedded_addresses(address):
+            if not any(candidate in network for network in networks) and not is_public(candidate):
                 raise AddressRefused(
                     f"{name} resolves to {candidate}, which is not a public address."
                 )
     return str(addresses[0])
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    """The addresses DNS gives for `host`, in its order, without repeats."""
+    # AI_ADDRCONFIG: no IPv6 answers on a machine without IPv6 (many containers), where
+    # dialling the first answer would fail although the site is reachable over IPv4.
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_ADDRCONFIG)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def ip_literal(host: str) -> IPAddress | None:
+    """The address `host` spells out, if it is one, in any form a resolver would accept."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    try:
+        # inet_aton accepts the legacy forms browsers do ("0x7f.1", "2130706433", "127.1",
+        # "0177.0.0.1"), which an attacker uses to slip 127.0.0.1 past a naive check.
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except (OSError, ValueError):  # ValueError: an embedded NUL
+        return None
+
+
+def embedded_addresses(address: IPAddress) -> list[IPAddress]:
+    """The address itself plus any IPv4 address carried inside an IPv6 one (mapped,
+    IPv4-compatible, 6to4, Teredo, NAT64): each would reach that IPv4 host in the end."""
+    found: list[IPAddress] = [address]
+    if isinstance(address, ipaddress.IPv6Address):
+        teredo = address.teredo
+        found += [a for a in (address.ipv4_mapped, address.sixtofour) if a is not None]
+        if teredo:
+            found.append(teredo[1])
+        ipv4_compatible = address.packed[:12] == bytes(12) and int(address) > 1  # ::a.b.c.d
+        if ipv4_compatible or address in NAT64:
+            found.append(ipaddress.IPv4Address(address.packed[12:]))
+    return found
+
+
+def is_public(address: IPAddress) -> bool:
+    """Globally routable and not special: no loopback, private, link-local, CGNAT,
+    multicast, reserved or unspecified address."""
+    # is_global alone is not enough on Python 3.11: it is True for multicast and for the
+    # deprecated IPv6 site-local range.
+    site_local = isinstance(address, ipaddress.IPv6Address) and address.is_site_local
+    return address.is_global and not (
+        address.is_multicast
+        or address.is_reserved
+        or address.is_unspecified
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_private
+        or site_local
+    )

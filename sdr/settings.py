@@ -178,6 +178,8 @@ SPECTACULAR_SETTINGS = {
         "OutcomeKindEnum": "outreach.models.Outcome.Kind",
         "OutcomeSourceEnum": "outreach.models.Outcome.Source",
         "StepKindEnum": "outreach.models.SequenceStep.Kind",
+        "MailboxStatusEnum": "outreach.models.Mailbox.Status",  # s2: mailboxes
+        "MailboxSecurityEnum": "outreach.models.Mailbox.Security",  # s2: mailboxes
     },
     # The docs page's scripts come from our static files, not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -344,3 +346,67 @@ SMTP_TIMEOUT = env_float("SMTP_TIMEOUT", 20.0, minimum=0.1)
 MAILBOX_ALLOWED_NETWORKS = env_networks(
     "MAILBOX_ALLOWED_NETWORKS", ["127.0.0.1/32", "::1/128"] if DEBUG else []
 )
+
+# Review (outreach/review.py): an approved message waits this long before the dispatcher
+# may send it, so that "Undo" can take it back. 0 turns the window off.
+APPROVAL_GRACE_SECONDS = env_int("APPROVAL_GRACE_SECONDS", 120, minimum=0)
+
+# Dispatching and sequences (outreach/dispatch.py, outreach/sequences.py).
+# A pass queues a message only if its mailbox's spacing lets it go within this many
+# seconds; later ones wait for the next pass. Kept under the sweeper's requeue delay
+# (5 min), which would otherwise hint a queued message before its slot, and under the
+# Redis visibility timeout, past which a countdown task is delivered twice (harmless: the
+# send claims first, but wasteful).
+DISPATCH_HORIZON_SECONDS = env_int("DISPATCH_HORIZON_SECONDS", 240, minimum=1)
+# A finished sequence without a reply records a "no response" outcome this many days on.
+NO_RESPONSE_AFTER_DAYS = env_int("NO_RESPONSE_AFTER_DAYS", 7, minimum=0)
+CELERY_BEAT_SCHEDULE["send.dispatch_due"] = {
+    "task": "send.dispatch_due",
+    "schedule": 60,
+    # A pass not started within the minute is dropped: the next one does its job.
+    "options": {"expires": 55},
+}
+CELERY_BEAT_SCHEDULE["send.record_no_response"] = {
+    "task": "send.record_no_response",
+    "schedule": 60 * 60 * 24,
+}
+
+# Sending, part two (outreach/sending.py, outreach/mime.py, outreach/unsubscribe.py).
+# The public address of this service: the one-click unsubscribe link in every email is
+# built from it, so production must say what it is (and it must be https: RFC 8058).
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL") or ""
+require_in_production("PUBLIC_BASE_URL", PUBLIC_BASE_URL, debug=DEBUG)
+PUBLIC_BASE_URL = (PUBLIC_BASE_URL or "http://127.0.0.1:8000").rstrip("/")
+_public_schemes = ["https"] if not DEBUG else ["https", "http"]
+_public_scheme, _, _public_host = PUBLIC_BASE_URL.partition("://")
+if (
+    _public_scheme not in _public_schemes
+    or not _public_host
+    or any(c in _public_host for c in "/?#@ ")
+):
+    raise ImproperlyConfigured(
+        f"PUBLIC_BASE_URL must be an {' or '.join(_public_schemes)} URL with a host and no "
+        f"path, such as https://sdr.example.com; not {PUBLIC_BASE_URL!r}."
+    )
+# Where sent email goes: "smtp" (the mailbox's server) or "console" (printed, recorded as
+# sent). The zero-setup demo (DEBUG, no broker, no DATABASE_URL) prints; everything else,
+# the tests included, speaks SMTP unless told otherwise.
+EMAIL_DELIVERY = env_str(
+    "EMAIL_DELIVERY",
+    "console" if DEBUG and not _BROKER_URL and not env_str("DATABASE_URL") else "smtp",
+)
+if EMAIL_DELIVERY not in ("smtp", "console"):
+    raise ImproperlyConfigured(f"EMAIL_DELIVERY must be smtp or console, not {EMAIL_DELIVERY!r}.")
+# A send that fails for a reason that may pass (4xx, a dropped connection before the
+# message was handed over) is tried again after SEND_RETRY_BASE_SECONDS, doubling, with
+# jitter, up to SEND_MAX_ATTEMPTS attempts in all.
+SEND_MAX_ATTEMPTS = env_int("SEND_MAX_ATTEMPTS", 5, minimum=1)
+SEND_RETRY_BASE_SECONDS = env_int("SEND_RETRY_BASE_SECONDS", 30, minimum=1)
+# A send runs in one task and never renews its lease: the lease must outlast the task's
+# hard time limit, or a slow but live send would be swept to "unknown".
+LEASE_SEND_SECONDS = env_int("LEASE_SEND_SECONDS", CELERY_TASK_TIME_LIMIT + 60, minimum=1)
+if LEASE_SEND_SECONDS <= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        f"LEASE_SEND_SECONDS ({LEASE_SEND_SECONDS}) must be longer than CELERY_TASK_TIME_LIMIT "
+        f"({CELERY_TASK_TIME_LIMIT}): a send still running would be marked unknown."
+    )

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from outreach import public_views
 from sdr import api, health, views
 
 handler404 = "sdr.errors.not_found"
@@ -24,6 +25,7 @@ urlpatterns = [
     path("leads/", include("leads.urls")),
     path("", include("outreach.urls")),
     path("healthz", health.healthz, name="healthz"),
+    path("u/<str:token>/", public_views.unsubscribe_page, name="unsubscribe"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -39,14 +39,18 @@ _neighbour_state: dict[str, Any] = {}
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _require_postgresql(django_db_setup, django_db_blocker):
+def _require_postgresql(request, django_db_setup, django_db_blocker):
+    if connection.vendor != "postgresql":
+        pytest.exit(
+            "The tests run against PostgreSQL: set DATABASE_URL "
+            "(the README's test command does), e.g. postgres://postgres@127.0.0.1:5432/sdr",
+            returncode=2,
+        )
+    # pytest-django creates the test database only when a collected test uses it; without
+    # one, the connection would point at the real database named in DATABASE_URL.
+    if not any(uses_database(item) for item in request.session.items):
+        return
     with django_db_blocker.unblock():
-        if connection.vendor != "postgresql":
-            pytest.exit(
-                "The tests run against PostgreSQL: set DATABASE_URL "
-                "(the README's test command does), e.g. postgres://postgres@127.0.0.1:5432/sdr",
-                returncode=2,
-            )
         _neighbour_state["blocker"] = django_db_blocker
         _neighbour_ensure()
 

@@ -39,6 +39,8 @@ class SmtpSink:
     fail_for: set[str] = field(default_factory=set)
     data_reply: str = ""
     delay_seconds: float = 0.0
+    # {username: password} to accept at AUTH; empty accepts any (the default).
+    credentials: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def messages_to(self, address: str) -> list[EmailMessage]:
@@ -51,6 +53,7 @@ class SmtpSink:
         self.rcpt_reply = self.data_reply = ""
         self.fail_for = set()
         self.delay_seconds = 0.0
+        self.credentials = {}
 
 
 class _Handler:
@@ -91,7 +94,8 @@ def _free_port() -> int:
 
 @pytest.fixture
 def smtp_server() -> Iterator[SmtpSink]:
-    """A plain SMTP server on 127.0.0.1 (no TLS, no auth required; AUTH is accepted)."""
+    """A plain SMTP server on 127.0.0.1 (no TLS, no auth required; AUTH is accepted, or
+    checked against `credentials` when a test sets them)."""
     sink = SmtpSink(port=_free_port())
     controller = Controller(
         _Handler(sink),
@@ -99,7 +103,7 @@ def smtp_server() -> Iterator[SmtpSink]:
         port=sink.port,
         auth_require_tls=False,
         auth_required=False,
-        authenticator=lambda *args: _accept(),
+        authenticator=lambda *args: _authenticate(sink, *args),
         decode_data=False,
     )
     controller.start()
@@ -109,7 +113,15 @@ def smtp_server() -> Iterator[SmtpSink]:
         controller.stop()
 
 
-def _accept() -> Any:
-    from aiosmtpd.smtp import AuthResult
+def _authenticate(
+    sink: SmtpSink, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
+) -> Any:
+    from aiosmtpd.smtp import AuthResult, LoginPassword
 
-    return AuthResult(success=True)
+    if not sink.credentials:
+        return AuthResult(success=True)
+    if not isinstance(data, LoginPassword):
+        return AuthResult(success=False, handled=False)
+    login = data.login.decode("utf-8", "replace")
+    password = data.password.decode("utf-8", "replace")
+    return AuthResult(success=sink.credentials.get(login) == password, handled=False)

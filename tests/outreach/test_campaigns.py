@@ -423,3 +423,11 @@ def test_an_archive_that_commits_during_an_enrollment_leaves_no_one_enrolled():
         enrollment.campaign_enroll(campaign=campaign)  # waits for the archive, then refuses
     archiver.join(10)
     assert not Enrollment.objects.for_workspace(workspace).exists()
+
+
+def test_the_campaign_form_offers_monday_to_friday_ticked(web, workspace):
+    html = web.get("/campaigns/new/").content.decode()
+    ticked = [day for day in range(7) if f'value="{day}" id="id_send_days_{day}" checked' in html]
+    assert ticked == [0, 1, 2, 3, 4], html[
+        html.find("send_days") - 100 : html.find("send_days") + 900
+    ]

@@ -41,6 +41,7 @@ PUBLIC_ROUTES = {
     "healthz": "service status, no tenant data",
     "api-schema": "the OpenAPI document",
     "api-docs": "the API docs page",
+    "unsubscribe": "a recipient's unsubscribe link: a signed token, no session, no tenant",
 }
 MUTATING = ("post", "put", "patch")
 EVERY_METHOD = ("get", "post", "put", "patch", "delete")

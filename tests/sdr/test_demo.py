@@ -35,3 +35,38 @@ def test_seed_demo_researches_the_sample_sites_and_drafts_a_campaign(db, setting
 
     call_command("seed_demo")
     assert counts() == first
+
+
+def test_in_the_demo_an_approved_draft_goes_out_to_the_console_and_a_follow_up_follows(
+    db, settings, capfd, django_capture_on_commit_callbacks
+):
+    from datetime import UTC, datetime
+
+    settings.DEMO_SITES_PORT = 18101
+    settings.EMAIL_DELIVERY = "console"
+    call_command("seed_demo")
+    workspace = Workspace.objects.get(slug="demo")
+    campaign = Campaign.objects.for_workspace(workspace).get()
+    assert campaign.status == Campaign.Status.ACTIVE
+    assert [m.smtp_host for m in campaign.mailboxes.all()] == ["127.0.0.1"]
+    message = Message.objects.for_workspace(workspace).filter(step__order=1).first()
+    Message.objects.for_workspace(workspace).filter(pk=message.pk).update(
+        status=Message.Status.APPROVED, approved_at=datetime(2026, 12, 1, tzinfo=UTC)
+    )
+    capfd.readouterr()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("dispatch_due", "--now", "2026-12-07T10:00:00+00:00")  # a Monday
+
+    out = capfd.readouterr().out
+    assert "queued 1" in out
+    assert (
+        f"EMAIL_DELIVERY=console: from sam@pickwell.example to {message.enrollment.lead.email}"
+        in out
+    )
+    message.refresh_from_db()
+    assert message.status == Message.Status.SENT
+    follow_up = Message.objects.for_workspace(workspace).get(
+        enrollment=message.enrollment, step__order=2
+    )
+    assert follow_up.due_at is not None and follow_up.in_reply_to == message.message_id_header

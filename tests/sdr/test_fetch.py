@@ -884,6 +884,7 @@ PRODUCTION = {
     "SECRET_KEY": "s" * 50,
     "FIELD_ENCRYPTION_KEY": "k" * 44,
     "ALLOWED_HOSTS": "sdr.example.com",
+    "PUBLIC_BASE_URL": "https://sdr.example.com",
 }
 
 

@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from leads.models import Company, Fact, ImportJob, Lead, Signal, Suppression
-from outreach.models import Campaign, Enrollment, Message, Outcome
+from outreach.models import Campaign, Enrollment, Mailbox, Message, Outcome
 from sdr import services
 from sdr.wsgi import application
 from tests.factories import workspace_populate
@@ -50,6 +50,7 @@ RESOURCES = {
     "enrollments": Enrollment,
     "messages": Message,
     "outcomes": Outcome,
+    "mailboxes": Mailbox,
 }
 
 

@@ -44,13 +44,16 @@ def test_a_broker_url_turns_eager_tasks_off():
     assert result.stdout.split()[1] == "False"
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "FIELD_ENCRYPTION_KEY", "ALLOWED_HOSTS"])
+@pytest.mark.parametrize(
+    "missing", ["SECRET_KEY", "FIELD_ENCRYPTION_KEY", "ALLOWED_HOSTS", "PUBLIC_BASE_URL"]
+)
 def test_production_refuses_to_start_without_a_secret(missing):
     env = {
         "DEBUG": "false",
         "SECRET_KEY": "s" * 50,
         "FIELD_ENCRYPTION_KEY": "k" * 44,
         "ALLOWED_HOSTS": "sdr.example.com",
+        "PUBLIC_BASE_URL": "https://sdr.example.com",
     }
     del env[missing]
     result = run_settings(env)

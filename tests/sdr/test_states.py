@@ -32,7 +32,7 @@ def fresh(row):
 def test_every_stateful_model_has_its_machine():
     assert machine_for(ImportJob).object_type == "import"
     assert machine_for(Company).field == "enrich_status"
-    assert machine_for(Message).queued == (Message.Status.DRAFTING,)
+    assert machine_for(Message).queued == (Message.Status.DRAFTING, Message.Status.QUEUED)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,0 +1,222 @@
+"""The email as it goes on the wire: headers, threading, unsubscribe, footer, DKIM.
+
+`outgoing_build` turns a stored message into bytes for `outreach.smtp.smtp_send`. Every
+header is built from vetted values only: a subject, a name or an address that carries a
+line break or another control character (a scraped company name with CR/LF, say) raises
+`UnsafeMessage` instead of being sent, so nothing from outside can add a header. The
+email package would refuse some of these itself; we refuse all of them, with words a
+person can act on, before it is asked.
+
+Follow-ups thread: "Re: " and the thread's first subject, In-Reply-To the latest message
+of the enrollment that went out, References all of them (RFC 5322 section 3.6.4). Every
+message carries `List-Unsubscribe` with a mailto and an https one-click URL, and
+`List-Unsubscribe-Post` (RFC 8058), and a footer with the sender's postal address and a
+plain opt-out line. With a DKIM key on the mailbox, the final bytes are signed (dkimpy),
+the unsubscribe headers included, as RFC 8058 asks.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from outreach.models import Mailbox, Message
+from outreach.unsubscribe import unsubscribe_url
+
+# CRLF on the wire, headers folded at 78 characters, no 8-bit data (the body is
+# quoted-printable when it is not ASCII), so any server can take it as it is.
+WIRE = policy.SMTP.clone(cte_type="7bit")
+# The headers a DKIM signature covers, when present. From must be signed (RFC 6376), and
+# RFC 8058 asks for both unsubscribe headers.
+DKIM_HEADERS = [
+    b"From",
+    b"To",
+    b"Subject",
+    b"Date",
+    b"Message-ID",
+    b"In-Reply-To",
+    b"References",
+    b"List-Unsubscribe",
+    b"List-Unsubscribe-Post",
+    b"MIME-Version",
+    b"Content-Type",
+    b"Content-Transfer-Encoding",
+]
+# Unicode line and paragraph separators are not control characters, but some mail
+# software breaks lines on them.
+_BREAKS = {"Zl", "Zp"}
+
+
+class UnsafeMessage(ValueError):
+    """The message cannot be sent as it is; the words say what to fix."""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    message_id: str
+    in_reply_to: str
+    references: str
+    subject: str
+    recipient: str
+    data: bytes  # exactly what goes on the wire
+
+
+def outgoing_build(
+    *, message: Message, mailbox: Mailbox, recipient: str, now: datetime
+) -> Outgoing:
+    """The message as it will be sent from `mailbox` to `recipient` at `now`. Its
+    Message-ID is the one stored on it, or a new one the caller must store before the
+    SMTP call (a retry then sends the same one, so a receiver can tell it is a repeat)."""
+    thread = thread_before(message=message)
+    message_id = message.message_id_header or message_id_new(mailbox=mailbox)
+    earlier = [m.message_id_header for m in thread]
+    subject = _subject(message, thread)
+    url = unsubscribe_url(message=message)
+
+    email = EmailMessage(policy=WIRE)
+    email["Date"] = format_datetime(now)
+    email["From"] = _address(mailbox.from_name, mailbox.from_email, what="the mailbox's From")
+    email["To"] = _address("", recipient, what="the recipient's")
+    email["Subject"] = header_text(subject, what="The subject")
+    email["Message-ID"] = header_text(message_id, what="The Message-ID")
+    if earlier:
+        email["In-Reply-To"] = earlier[-1]
+        email["References"] = " ".join(earlier)
+    mailto = (
+        f"mailto:{header_text(mailbox.from_email, what='The From address')}?subject=unsubscribe"
+    )
+    email["List-Unsubscribe"] = f"<{mailto}>, <{header_text(url, what='The unsubscribe URL')}>"
+    email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    text = body_text(message=message, mailbox=mailbox, unsubscribe=url)
+    email.set_content(text, cte="7bit" if text.isascii() else "quoted-printable")
+
+    data = email.as_bytes()
+    if mailbox.dkim_selector and mailbox.dkim_private_key:
+        data = dkim_sign(data, mailbox=mailbox)
+    return Outgoing(
+        message_id=message_id,
+        in_reply_to=earlier[-1] if earlier else "",
+        references=" ".join(earlier),
+        subject=subject,
+        recipient=recipient,
+        data=data,
+    )
+
+
+def thread_before(*, message: Message) -> list[Message]:
+    """The messages of the same enrollment that went out before this one, oldest first."""
+    return list(
+        Message.objects.for_workspace(message.workspace)
+        .filter(
+            enrollment_id=message.enrollment_id,
+            step__order__lt=message.step.order,
+            status=Message.Status.SENT,
+        )
+        .exclude(message_id_header="")
+        .order_by("sent_at", "step__order")
+    )
+
+
+def message_id_new(*, mailbox: Mailbox) -> str:
+    """A Message-ID on the sender's own domain: receivers look for it to match the From,
+    and replies carry it back to us in In-Reply-To."""
+    domain = mailbox.from_email.rpartition("@")[2].strip().lower()
+    domain = domain.encode("idna").decode("ascii") if not domain.isascii() else domain
+    return f"<{uuid.uuid4().hex}@{domain}>"
+
+
+def _subject(message: Message, thread: list[Message]) -> str:
+    if not thread:
+        return message.subject.strip()
+    first = thread[0].subject.strip()
+    return first if first.lower().startswith("re:") else f"Re: {first}"
+
+
+def body_text(*, message: Message, mailbox: Mailbox, unsubscribe: str) -> str:
+    """The plain-text body: the draft, the signature, and the footer with the postal
+    address and a plain way out."""
+    if not mailbox.postal_address.strip():
+        raise UnsafeMessage(
+            f"The mailbox {mailbox.from_email} has no postal address for the footer; the law "
+            "in most places requires one in every commercial email. Add it to the mailbox."
+        )
+    parts = [_text(message.body, what="The body").strip()]
+    signature = _text(mailbox.signature, what="The mailbox's signature").strip()
+    if signature:
+        parts.append(signature)
+    address = " ".join(_text(mailbox.postal_address, what="The postal address").split())
+    parts.append(
+        f"{mailbox.from_name or mailbox.from_email}, {address}\n"
+        'If you\'d rather not hear from me again, reply "unsubscribe" or use this link:\n'
+        f"{unsubscribe}"
+    )
+    return "\n\n".join(parts) + "\n"
+
+
+def header_text(value: str, *, what: str) -> str:
+    """`value` for a header, or UnsafeMessage if it holds a line break, a NUL or another
+    control character."""
+    for char in value:
+        if unicodedata.category(char) == "Cc" or unicodedata.category(char) in _BREAKS:
+            raise UnsafeMessage(
+                f"{what} contains a line break or control character ({char!r}); it cannot "
+                "go into an email header. Edit it and approve again."
+            )
+    return value.strip()
+
+
+def _address(name: str, address: str, *, what: str) -> Address:
+    name = header_text(name, what=f"The name in {what} address")
+    address = header_text(address, what=f"{what[0].upper()}{what[1:]} address")
+    local, at, domain = address.rpartition("@")
+    if not at or not local or not domain or any(c in address for c in ' <>(),;:"[]\\'):
+        raise UnsafeMessage(f"{what[0].upper()}{what[1:]} address {address!r} is not valid.")
+    return Address(display_name=name, username=local, domain=domain)
+
+
+def _text(value: str, *, what: str) -> str:
+    """Body text with plain line ends; NUL and other control characters refused."""
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    for char in value:
+        if char not in "\n\t" and unicodedata.category(char) == "Cc":
+            raise UnsafeMessage(f"{what} contains a control character ({char!r}).")
+    return value
+
+
+def dkim_sign(data: bytes, *, mailbox: Mailbox) -> bytes:
+    """`data` with a DKIM-Signature header in front, or UnsafeMessage if the key is unusable."""
+    import dkim
+
+    domain = (mailbox.dkim_domain or mailbox.from_email.rpartition("@")[2]).strip().lower()
+    present = _header_names(data)
+    headers = [name for name in DKIM_HEADERS if name.lower() in present]
+    try:
+        signature = dkim.sign(
+            data,
+            mailbox.dkim_selector.strip().encode("ascii"),
+            domain.encode("ascii"),
+            str(mailbox.dkim_private_key).encode(),
+            canonicalize=(b"relaxed", b"relaxed"),
+            include_headers=headers,
+        )
+    except (dkim.DKIMException, UnicodeEncodeError, ValueError) as error:
+        raise UnsafeMessage(
+            f"DKIM signing failed for {mailbox.from_email} ({error}); check the mailbox's "
+            "DKIM selector, domain and private key."
+        ) from None
+    return signature + data
+
+
+def _header_names(data: bytes) -> set[bytes]:
+    head = data.split(b"\r\n\r\n", 1)[0]
+    return {
+        line.split(b":", 1)[0].strip().lower()
+        for line in head.split(b"\r\n")
+        if b":" in line and not line[:1].isspace()
+    }

@@ -1,0 +1,483 @@
+"""Sending one queued message to a real SMTP server (aiosmtpd on loopback): handed over at
+most once, never to an address suppressed since it was queued, threaded, retried only when
+the failure may pass, and never resent after a crash. The clock is passed in."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+
+from leads.models import Lead, Suppression
+from outreach.models import Campaign, Enrollment, Mailbox, Message, Outcome, SequenceStep
+from outreach.sending import backoff_seconds, message_send
+from sdr.models import Activity
+from sdr.states import claim, sweep
+from tests.factories import (
+    CampaignFactory,
+    EnrollmentFactory,
+    LeadFactory,
+    MailboxFactory,
+    MessageFactory,
+    SequenceStepFactory,
+    SuppressionFactory,
+)
+
+NOW = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
+QUEUED, SENDING = Message.Status.QUEUED, Message.Status.SENDING
+
+
+@pytest.fixture(autouse=True)
+def _public_url(settings):
+    settings.PUBLIC_BASE_URL = "https://sdr.example.com"
+    settings.EMAIL_DELIVERY = "smtp"
+
+
+@pytest.fixture
+def mailbox(workspace, smtp_server):
+    return MailboxFactory(
+        workspace=workspace,
+        smtp_port=smtp_server.port,
+        from_name="Sam Seller",
+        from_email="sam@pickwell.example",
+        signature="Sam Seller\nHead of Sales, Pickwell",
+    )
+
+
+@pytest.fixture
+def campaign(workspace, mailbox):
+    campaign = CampaignFactory(workspace=workspace, status=Campaign.Status.ACTIVE)
+    for order, kind in [(1, "first_touch"), (2, "follow_up"), (3, "follow_up")]:
+        SequenceStepFactory(workspace=workspace, campaign=campaign, order=order, kind=kind)
+    campaign.mailboxes.add(mailbox)
+    return campaign
+
+
+@pytest.fixture
+def enrollment(workspace, campaign):
+    lead = LeadFactory(workspace=workspace, email="dana@acme.example", first_name="Dana")
+    return EnrollmentFactory(workspace=workspace, campaign=campaign, lead=lead)
+
+
+def queued(enrollment, mailbox, *, order=1, **fields):
+    """The message of step `order`, as the dispatcher leaves it: QUEUED with its mailbox,
+    address and planned time. A follow-up the sequence created when the step before it was
+    sent is taken as it is, drafted and queued."""
+    step = SequenceStep.unscoped_objects.get(campaign=enrollment.campaign, order=order)
+    fields.setdefault("subject", "Your new Leeds warehouse")
+    fields.setdefault("body", "Hi Dana, saw you opened a warehouse in Leeds. Worth a call?")
+    fields.update(
+        status=QUEUED,
+        mailbox=mailbox,
+        to_email=enrollment.lead.email,
+        queued_at=NOW - timedelta(minutes=1),
+        due_at=NOW - timedelta(minutes=1),
+    )
+    existing = Message.unscoped_objects.filter(enrollment=enrollment, step=step)
+    if existing.update(**fields):
+        return existing.get()
+    return MessageFactory(
+        workspace=enrollment.workspace, enrollment=enrollment, step=step, **fields
+    )
+
+
+def fresh(row):
+    return type(row).unscoped_objects.get(pk=row.pk)
+
+
+def activities(message, type):
+    return list(Activity.unscoped_objects.filter(type=type, object_id=str(message.pk)))
+
+
+# -- the happy path ---------------------------------------------------------------------------
+
+
+def test_a_queued_message_is_sent_with_every_header(enrollment, mailbox, smtp_server):
+    message = queued(enrollment, mailbox)
+
+    message_send(message_id=message.pk, now=NOW)
+
+    message = fresh(message)
+    assert message.status == Message.Status.SENT
+    assert message.sent_at == NOW and message.smtp_response.startswith("250")
+    assert message.send_attempts == 1
+    [received] = smtp_server.received
+    assert received.mail_from == "sam@pickwell.example"
+    assert received.rcpt_tos == ["dana@acme.example"]
+    email = received.message
+    assert email["From"] == "Sam Seller <sam@pickwell.example>"
+    assert email["To"] == "dana@acme.example"
+    assert email["Subject"] == "Your new Leeds warehouse"
+    assert email["Date"] == "Mon, 07 Dec 2026 10:00:00 +0000"
+    # The Message-ID was stored, on the sender's domain, and is the one that went.
+    assert email["Message-ID"] == message.message_id_header
+    assert message.message_id_header.endswith("@pickwell.example>")
+    assert email["In-Reply-To"] is None and email["References"] is None
+    unsubscribe = email["List-Unsubscribe"]
+    assert "<mailto:sam@pickwell.example?subject=unsubscribe>" in unsubscribe
+    assert "<https://sdr.example.com/u/" in unsubscribe
+    assert email["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    body = email.get_content().replace("\r\n", "\n")
+    assert body.startswith(message.body)
+    assert "Sam Seller\nHead of Sales, Pickwell" in body
+    assert "Pickwell Ltd, 1 Dock Road, Leeds LS1 1AA, UK" in body
+    assert 'reply "unsubscribe"' in body and "https://sdr.example.com/u/" in body
+
+
+def test_a_line_that_starts_with_a_dot_arrives_as_written(enrollment, mailbox, smtp_server):
+    # SMTP ends the data with a lone dot: lines starting with one are doubled on the wire.
+    message = queued(enrollment, mailbox, body="Hi Dana,\n.\n..and a line with dots")
+
+    message_send(message_id=message.pk, now=NOW)
+
+    body = smtp_server.received[0].message.get_content().replace("\r\n", "\n")
+    assert body.startswith("Hi Dana,\n.\n..and a line with dots\n")
+
+
+def test_a_sent_message_updates_its_thread_mailbox_and_history(enrollment, mailbox, smtp_server):
+    message = queued(enrollment, mailbox)
+    assert enrollment.mailbox is None
+
+    message_send(message_id=message.pk, now=NOW)
+
+    assert fresh(enrollment).mailbox == mailbox
+    assert fresh(mailbox).last_sent_at == NOW
+    [sent] = activities(message, "message.sent")
+    assert sent.payload["message_id"] == fresh(message).message_id_header
+    assert sent.payload["mailbox"] == str(mailbox.pk)
+
+
+def test_a_follow_up_threads_under_the_earlier_messages(enrollment, mailbox, smtp_server):
+    first = queued(enrollment, mailbox, order=1, subject="Your new Leeds warehouse")
+    message_send(message_id=first.pk, now=NOW)
+    second = queued(enrollment, mailbox, order=2, subject="")
+    message_send(message_id=second.pk, now=NOW + timedelta(days=3))
+    third = queued(enrollment, mailbox, order=3, subject="Something else")
+    message_send(message_id=third.pk, now=NOW + timedelta(days=6))
+
+    first, second, third = fresh(first), fresh(second), fresh(third)
+    emails = smtp_server.messages_to("dana@acme.example")
+    assert [e["Subject"] for e in emails] == ["Your new Leeds warehouse"] + [
+        "Re: Your new Leeds warehouse"
+    ] * 2
+    assert emails[1]["In-Reply-To"] == first.message_id_header
+    assert emails[1]["References"] == first.message_id_header
+    assert emails[2]["In-Reply-To"] == second.message_id_header
+    assert emails[2]["References"] == f"{first.message_id_header} {second.message_id_header}"
+    # Stored as sent, for reply matching.
+    assert (third.in_reply_to, third.references) == (
+        second.message_id_header,
+        f"{first.message_id_header} {second.message_id_header}",
+    )
+    assert len({first.message_id_header, second.message_id_header, third.message_id_header}) == 3
+
+
+def test_in_the_demo_the_email_is_printed_and_recorded_as_sent(
+    settings, enrollment, mailbox, smtp_server, capsys
+):
+    settings.EMAIL_DELIVERY = "console"
+    message = queued(enrollment, mailbox)
+
+    message_send(message_id=message.pk, now=NOW)
+
+    assert fresh(message).status == Message.Status.SENT
+    assert "EMAIL_DELIVERY=console" in fresh(message).smtp_response
+    printed = capsys.readouterr().out
+    assert "Subject: Your new Leeds warehouse" in printed
+    assert "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in printed
+    assert smtp_server.received == []
+
+
+# -- checked again right before SMTP ------------------------------------------------------------
+
+
+def test_an_address_suppressed_after_queueing_is_not_sent(
+    workspace, enrollment, mailbox, smtp_server
+):
+    message = queued(enrollment, mailbox)
+    SuppressionFactory(
+        workspace=workspace, value="dana@acme.example", source=Suppression.Source.UNSUBSCRIBE
+    )
+
+    message_send(message_id=message.pk, now=NOW)
+
+    message = fresh(message)
+    assert message.status == Message.Status.FAILED
+    assert message.failure_reason == "suppressed: unsubscribed"
+    assert message.send_attempts == 0
+    assert fresh(enrollment).status == Enrollment.Status.STOPPED
+    assert smtp_server.received == []
+    assert activities(message, "message.send_failed")
+
+
+def test_a_domain_suppressed_after_queueing_is_not_sent(
+    workspace, enrollment, mailbox, smtp_server
+):
+    message = queued(enrollment, mailbox)
+    SuppressionFactory(workspace=workspace, kind=Suppression.Kind.DOMAIN, value="acme.example")
+
+    message_send(message_id=message.pk, now=NOW)
+
+    assert fresh(message).failure_reason == "suppressed: domain added by a person"
+    assert smtp_server.received == []
+
+
+def test_an_unsubscribed_address_never_receives_the_follow_up(
+    client, enrollment, mailbox, smtp_server
+):
+    first = queued(enrollment, mailbox, order=1)
+    message_send(message_id=first.pk, now=NOW)
+    follow_up = queued(enrollment, mailbox, order=2)
+    url = smtp_server.received[0].message["List-Unsubscribe"].split("<")[2].rstrip(">")
+    # Queued before the person unsubscribed; the sequence is stopped, the address suppressed.
+    response = client.post(url.removeprefix("https://sdr.example.com"), {})
+    assert response.status_code == 200
+
+    message_send(message_id=follow_up.pk, now=NOW + timedelta(days=3))
+
+    assert len(smtp_server.messages_to("dana@acme.example")) == 1
+    follow_up = fresh(follow_up)
+    assert (follow_up.status, follow_up.failure_reason) == (
+        Message.Status.FAILED,
+        "suppressed: unsubscribed",
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"campaign": Campaign.Status.PAUSED}, "campaign paused"),
+        ({"enrollment": Enrollment.Status.PAUSED}, "sequence paused for this lead"),
+        ({"mailbox": Mailbox.Status.PAUSED}, "mailbox sam@pickwell.example paused"),
+    ],
+)
+def test_a_message_whose_campaign_or_sequence_stopped_since_queueing_waits(
+    enrollment, mailbox, smtp_server, change, reason
+):
+    message = queued(enrollment, mailbox)
+    if "campaign" in change:
+        Campaign.unscoped_objects.filter(pk=enrollment.campaign_id).update(
+            status=change["campaign"]
+        )
+    if "enrollment" in change:
+        Enrollment.unscoped_objects.filter(pk=enrollment.pk).update(status=change["enrollment"])
+    if "mailbox" in change:
+        Mailbox.unscoped_objects.filter(pk=mailbox.pk).update(status=change["mailbox"])
+
+    message_send(message_id=message.pk, now=NOW)
+
+    message = fresh(message)
+    assert (message.status, message.hold_reason) == (Message.Status.APPROVED, reason)
+    assert message.send_attempts == 0
+    assert smtp_server.received == []
+
+
+def test_a_subject_with_a_line_break_is_never_sent(enrollment, mailbox, smtp_server):
+    # A company name scraped with CR/LF, drafted into the subject: it would add a header.
+    message = queued(enrollment, mailbox, subject="Acme Ltd\r\nBcc: everyone@victim.example")
+
+    message_send(message_id=message.pk, now=NOW)
+
+    message = fresh(message)
+    assert message.status == Message.Status.FAILED
+    assert "The subject contains a line break" in message.failure_reason
+    assert smtp_server.received == []
+
+
+# -- failures ---------------------------------------------------------------------------------
+
+
+def test_a_transient_failure_is_queued_again_after_a_backoff(
+    settings, enrollment, mailbox, smtp_server, django_capture_on_commit_callbacks
+):
+    settings.SEND_RETRY_BASE_SECONDS = 30
+    message = queued(enrollment, mailbox)
+    smtp_server.rcpt_reply = "451 4.3.0 Try again later"
+
+    with django_capture_on_commit_callbacks() as hints:
+        message_send(message_id=message.pk, now=NOW)
+
+    message = fresh(message)
+    assert message.status == QUEUED and message.send_attempts == 1
+    assert timedelta(seconds=30) <= message.due_at - NOW <= timedelta(seconds=45)
+    assert "451 4.3.0 Try again later" in message.failure_reason
+    assert "Attempt 1 of 5" in message.failure_reason
+    assert len(hints) == 1  # the send task again, with the backoff as its countdown
+    assert activities(message, "message.send_retry")
+    first_id = message.message_id_header
+
+    # Too early: the hint came back before the backoff (the sweeper, a redelivery).
+    assert message_send(message_id=message.pk, now=NOW + timedelta(seconds=10)) is None
+    assert fresh(message).status == QUEUED and fresh(message).send_attempts == 1
+
+    smtp_server.clear()
+    message_send(message_id=message.pk, now=message.due_at)
+
+    message = fresh(message)
+    assert message.status == Message.Status.SENT and message.send_attempts == 2
+    # The same Message-ID as the first attempt: a receiver can tell it is the same email.
+    assert smtp_server.received[0].message["Message-ID"] == first_id == message.message_id_header
+    assert message.failure_reason == ""
+
+
+def test_the_backoff_doubles_with_jitter(settings):
+    settings.SEND_RETRY_BASE_SECONDS = 30
+    for attempts, base in [(1, 30), (2, 60), (3, 120), (4, 240)]:
+        delays = {backoff_seconds(attempts) for _ in range(20)}
+        assert all(base <= d <= base * 1.5 for d in delays)
+        assert len(delays) > 1
+
+
+def test_transient_failures_give_up_after_the_last_attempt(
+    settings, enrollment, mailbox, smtp_server
+):
+    settings.SEND_MAX_ATTEMPTS = 3
+    message = queued(enrollment, mailbox)
+    smtp_server.data_reply = "421 4.7.0 Too many messages, slow down"
+    now = NOW
+    for _ in range(3):
+        message_send(message_id=message.pk, now=now)
+        now = (fresh(message).due_at or now) + timedelta(seconds=1)
+
+    message = fresh(message)
+    assert message.status == Message.Status.FAILED and message.send_attempts == 3
+    assert message.failure_reason.startswith("Gave up after 3 attempts.")
+    assert "421 4.7.0 Too many messages, slow down" in message.failure_reason
+    assert message_send(message_id=message.pk, now=now + timedelta(days=1)) is None
+
+
+def test_a_permanent_failure_fails_with_the_servers_words(
+    workspace, enrollment, mailbox, smtp_server
+):
+    message = queued(enrollment, mailbox)
+    smtp_server.data_reply = "554 5.7.1 Message rejected as spam"
+
+    message_send(message_id=message.pk, now=NOW)
+
+    message = fresh(message)
+    assert message.status == Message.Status.FAILED
+    assert message.failure_reason == "The message was refused: 554 5.7.1 Message rejected as spam"
+    assert message.send_attempts == 1
+    assert not Suppression.objects.for_workspace(workspace).filter(value="dana@acme.example")
+    [failed] = activities(message, "message.send_failed")
+    assert "554 5.7.1" in failed.payload["reason"]
+
+
+def test_a_refused_recipient_is_suppressed_and_recorded_as_a_bounce(
+    workspace, enrollment, mailbox, smtp_server
+):
+    message = queued(enrollment, mailbox)
+    smtp_server.rcpt_reply = "550 5.1.1 No such user here"
+
+    message_send(message_id=message.pk, now=NOW)
+
+    message = fresh(message)
+    assert message.status == Message.Status.FAILED
+    assert "550 5.1.1 No such user here" in message.failure_reason
+    [suppression] = Suppression.objects.for_workspace(workspace).filter(value="dana@acme.example")
+    assert suppression.source == Suppression.Source.BOUNCE
+    [outcome] = Outcome.objects.for_workspace(workspace).filter(lead=enrollment.lead)
+    assert outcome.kind == Outcome.Kind.BOUNCED and outcome.evidence_id == str(message.pk)
+    assert "550 5.1.1" in outcome.evidence
+    assert fresh(enrollment).status == Enrollment.Status.STOPPED
+    assert fresh(enrollment.lead).status == Lead.Status.BOUNCED
+
+
+def test_a_connection_lost_after_the_hand_over_is_unknown_and_not_retried(
+    settings, enrollment, mailbox, smtp_server
+):
+    # The server takes the whole message, then answers later than we wait: it may well
+    # have delivered it (here it did), so trying again could send it twice.
+    settings.SMTP_TIMEOUT = 0.5
+    smtp_server.delay_seconds = 1.5
+    message = queued(enrollment, mailbox)
+
+    message_send(message_id=message.pk, now=NOW)
+
+    message = fresh(message)
+    assert message.status == Message.Status.UNKNOWN
+    assert "may or may not have been delivered" in message.failure_reason
+    assert "Sent folder" in message.failure_reason
+    assert activities(message, "message.unknown")
+    assert message_send(message_id=message.pk, now=NOW + timedelta(days=1)) is None
+
+
+# -- crashes and races ---------------------------------------------------------------------------
+
+
+def test_a_send_whose_worker_died_becomes_unknown_and_is_never_resent(
+    enrollment, mailbox, smtp_server
+):
+    message = queued(enrollment, mailbox)
+    # A worker claims it and dies before it records anything (SIGKILL in the SMTP call).
+    assert claim(Message, message.pk, source=QUEUED, target=SENDING, lease=timedelta(minutes=5))
+    Message.unscoped_objects.filter(pk=message.pk).update(
+        claimed_until=NOW.replace(year=2020)  # long expired
+    )
+
+    report = sweep()
+
+    message = fresh(message)
+    assert report.expired == {"message": 1}
+    assert message.status == Message.Status.UNKNOWN
+    assert message.failure_reason.startswith("The send was interrupted")
+    assert (message.claimed_until, message.claim_token) == (None, None)
+    assert activities(message, "message.lease_expired")
+    # Neither the task (redelivered by the broker) nor the sweeper sends it again.
+    assert message_send(message_id=message.pk, now=NOW) is None
+    assert sweep().requeued == {}
+    assert smtp_server.received == []
+    assert fresh(message).status == Message.Status.UNKNOWN
+
+
+def test_a_queued_message_whose_hint_was_lost_is_sent_by_the_sweeper(
+    enrollment, mailbox, smtp_server
+):
+    # Tests run Celery eagerly: the sweeper's hint runs the send task at once.
+    message = queued(enrollment, mailbox)
+    Message.unscoped_objects.filter(pk=message.pk).update(updated_at=NOW.replace(year=2020))
+
+    report = sweep()
+
+    assert report.requeued == {"message": 1}
+    assert fresh(message).status == Message.Status.SENT
+    assert len(smtp_server.messages_to("dana@acme.example")) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_racing_on_one_message_deliver_it_once(smtp_server, settings):
+    settings.PUBLIC_BASE_URL = "https://sdr.example.com"
+    settings.EMAIL_DELIVERY = "smtp"
+    from tests.factories import WorkspaceFactory
+
+    workspace = WorkspaceFactory(slug="racers")
+    mailbox = MailboxFactory(workspace=workspace, smtp_port=smtp_server.port)
+    campaign = CampaignFactory(workspace=workspace, status=Campaign.Status.ACTIVE)
+    SequenceStepFactory(workspace=workspace, campaign=campaign, order=1)
+    lead = LeadFactory(workspace=workspace, email="dana@acme.example")
+    enrollment = EnrollmentFactory(workspace=workspace, campaign=campaign, lead=lead)
+    message = queued(enrollment, mailbox)
+    workers = 6
+    start = threading.Barrier(workers)
+    results: list[object] = []
+
+    def work() -> None:
+        try:
+            start.wait()
+            results.append(message_send(message_id=message.pk, now=NOW))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(results) == workers
+    assert sum(result is not None for result in results) == 1
+    assert len(smtp_server.received) == 1
+    assert fresh(message).status == Message.Status.SENT
+    assert fresh(message).send_attempts == 1
