@@ -1,3 +1,6 @@
+import logging
+import threading
+import time
 from typing import Any
 
 from django.core.management import call_command
@@ -16,4 +19,22 @@ class Command(BaseCommand):
         call_command("seed_demo")
         # The sample company sites stay up, so "Enrich now" works offline too.
         demo_sites_start()
+        # The demo has no Celery beat: this thread stands in for its minutely dispatch, so
+        # approved messages go out on schedule (printed to the console) here too.
+        threading.Thread(target=_dispatch_every_minute, name="demo-dispatch", daemon=True).start()
         call_command("runserver", addrport, use_reloader=False)
+
+
+def _dispatch_every_minute() -> None:
+    from django.db import close_old_connections
+
+    from outreach.dispatch import dispatch_due
+
+    while True:
+        time.sleep(60)
+        try:
+            dispatch_due()
+        except Exception:  # a demo convenience: log and try again next minute
+            logging.getLogger(__name__).exception("Demo dispatch pass failed")
+        finally:
+            close_old_connections()
