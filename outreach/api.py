@@ -181,6 +181,11 @@ class MessageOutput(WorkspaceSerializer):
             "failure_reason",
             "sampled_for_review",
             "reviewed_at",
+            "approved_at",
+            "mailbox",
+            "to_email",
+            "hold_reason",
+            "sent_at",
             "created_at",
             "updated_at",
         ]

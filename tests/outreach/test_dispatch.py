@@ -543,3 +543,18 @@ def test_the_ui_can_say_why_an_approved_message_waits(settings, campaign, mailbo
         "outside the sending window until Tue 8 Dec 08:00 Asia/Tokyo"
     )
     assert message_waiting_reason(message=fresh(gone), now=MONDAY) == ""  # it went
+
+
+def test_the_reason_a_message_waits_is_on_the_campaign_page_and_in_the_api(web, api, workspace):
+    from outreach.models import Message
+    from tests.factories import MessageFactory
+
+    message = MessageFactory(
+        workspace=workspace,
+        status=Message.Status.APPROVED,
+        hold_reason="outside the sending window until 08:00 Europe/Berlin",
+    )
+    page = web.get(f"/campaigns/{message.enrollment.campaign_id}/").content.decode()
+    assert "Waiting: outside the sending window until 08:00 Europe/Berlin" in page
+    listed = api.get("/api/v1/messages/", {"status": "approved"}).json()["results"]
+    assert listed[0]["hold_reason"] == "outside the sending window until 08:00 Europe/Berlin"
