@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,8 +18,8 @@ from django.db import connection
 
 from outreach.dispatch import dispatch_due
 from outreach.models import Campaign, Message
-from sdr.celery import app
 from sdr.states import sweep
+from tests.celery_broker import isolated_redis_broker
 from tests.factories import (
     CampaignFactory,
     EnrollmentFactory,
@@ -54,25 +53,8 @@ app.worker_main(["worker", "-P", "solo", "-Q", "send", "-l", "info",
 @pytest.fixture
 def send_broker(settings):
     """This process sends its hints through Redis db 13 under a key prefix of its own."""
-    from redis import Redis
-
-    prefix = f"test-send-{uuid.uuid4().hex[:12]}:"
-    original = app.conf.broker_url, app.conf.broker_transport_options
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    app._pool, app.amqp._producer_pool = None, None
-    app.conf.update(
-        broker_url=BROKER,
-        broker_transport_options={**original[1], "global_keyprefix": prefix},
-        task_always_eager=False,
-    )
-    yield prefix
-    app.conf.update(
-        broker_url=original[0], broker_transport_options=original[1], task_always_eager=True
-    )
-    app._pool, app.amqp._producer_pool = None, None
-    redis = Redis.from_url(BROKER)
-    for key in redis.scan_iter(match=f"{prefix}*"):
-        redis.delete(key)
+    with isolated_redis_broker(settings, BROKER) as prefix:
+        yield prefix
 
 
 def worker(tmp_path: Path, prefix: str, name: str) -> tuple[subprocess.Popen, Path]:

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from outreach.models import Message
 from sdr.celery import app
 from sdr.models import Activity
 from sdr.states import claim, machine_for, sweep
+from tests.celery_broker import isolated_redis_broker
 from tests.factories import CompanyFactory, ImportJobFactory, MessageFactory
 
 LEASE = timedelta(minutes=5)
@@ -264,25 +264,8 @@ def worker_process(tmp_path, *, prefix: str, lease_seconds: int) -> tuple[subpro
 @pytest.fixture
 def redis_broker(settings):
     """This process sends tasks through Redis db 14 under a key prefix of its own."""
-    from redis import Redis
-
-    prefix = f"test-{uuid.uuid4().hex[:12]}:"
-    original = app.conf.broker_url, app.conf.broker_transport_options
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    app._pool, app.amqp._producer_pool = None, None
-    app.conf.update(
-        broker_url=WORKER_BROKER,
-        broker_transport_options={**original[1], "global_keyprefix": prefix},
-        task_always_eager=False,
-    )
-    yield prefix
-    app.conf.update(
-        broker_url=original[0], broker_transport_options=original[1], task_always_eager=True
-    )
-    app._pool, app.amqp._producer_pool = None, None
-    redis = Redis.from_url(WORKER_BROKER)
-    for key in redis.scan_iter(match=f"{prefix}*"):
-        redis.delete(key)
+    with isolated_redis_broker(settings, WORKER_BROKER) as prefix:
+        yield prefix
 
 
 @pytest.mark.broker
