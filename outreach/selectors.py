@@ -28,7 +28,7 @@ def message_list(
     *, workspace: Workspace, status: str = "", campaign_id: str = ""
 ) -> QuerySet[Message]:
     messages = Message.objects.for_workspace(workspace).select_related(
-        "enrollment__lead__company", "enrollment__campaign", "step"
+        "enrollment__lead__company", "enrollment__campaign", "step", "workspace"
     )
     if status:
         messages = messages.filter(status__in=status.split(","))

@@ -127,6 +127,12 @@ def mailbox_check(request: MemberRequest, pk: Mailbox) -> HttpResponse:
 @member_required(pk=Campaign)
 def campaign_detail(request: MemberRequest, pk: Campaign) -> HttpResponse:
     steps = list(pk.steps.order_by("order"))
+    recent = list(
+        selectors.message_list(workspace=request.workspace, campaign_id=str(pk.pk)).order_by(
+            "-created_at"
+        )[:25]
+    )
+    waiting = {m.pk: selectors.message_waiting_reason(message=m) for m in recent}
     return render(
         request,
         "outreach/campaign_detail.html",
@@ -136,9 +142,7 @@ def campaign_detail(request: MemberRequest, pk: Campaign) -> HttpResponse:
             "step_kinds": SequenceStep.Kind.choices,
             "counts": selectors.campaign_message_counts(campaign=pk),
             "eligible": enrollment.eligible_leads(campaign=pk).count(),
-            "recent": selectors.message_list(
-                workspace=request.workspace, campaign_id=str(pk.pk)
-            ).order_by("-created_at")[:25],
+            "recent": [(m, waiting[m.pk]) for m in recent],
         },
     )
 
