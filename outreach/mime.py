@@ -29,9 +29,11 @@ from email.utils import format_datetime
 from outreach.models import Mailbox, Message
 from outreach.unsubscribe import unsubscribe_url
 
-# CRLF on the wire, headers folded at 78 characters, no 8-bit data (the body is
-# quoted-printable when it is not ASCII), so any server can take it as it is.
-WIRE = policy.SMTP.clone(cte_type="7bit")
+# CRLF on the wire, no 8-bit data (the body is quoted-printable when it is not ASCII), so
+# any server can take it as it is. Lines up to RFC 5322's hard limit of 998: at the usual
+# 78 the email package turns a token it cannot fold (the one-click unsubscribe URL) into
+# RFC 2047 encoded words, which no mail client reads as a link.
+WIRE = policy.SMTP.clone(cte_type="7bit", max_line_length=998)
 # The headers a DKIM signature covers, when present. From must be signed (RFC 6376), and
 # RFC 8058 asks for both unsubscribe headers.
 DKIM_HEADERS = [

@@ -129,6 +129,16 @@ def test_the_one_click_link_resolves_to_the_message(message, mailbox):
     assert unsubscribe_resolve(token=token) == message
 
 
+def test_the_one_click_link_is_on_the_wire_as_a_plain_url(message, mailbox):
+    """Mail clients read List-Unsubscribe as written: a URL folded into RFC 2047 encoded
+    words (what the email package does to a token longer than a line) is no link at all."""
+    raw = build(message, mailbox).data.decode("ascii")
+    header = raw.split("\r\nList-Unsubscribe: ", 1)[1].split("\r\nList-Unsubscribe-Post", 1)[0]
+    assert "=?" not in header
+    https = parsed(build(message, mailbox))["List-Unsubscribe"].split(",")[1].strip(" <>")
+    assert https in header.replace("\r\n ", "")
+
+
 def test_the_footer_carries_the_postal_address_and_a_plain_way_out(message, mailbox):
     mailbox.postal_address = "Pickwell Ltd\n1 Dock Road\nLeeds LS1 1AA, UK"
     body = parsed(build(message, mailbox)).get_content().replace("\r\n", "\n")
