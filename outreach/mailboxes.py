@@ -62,44 +62,44 @@ MAILBOX_FIELDS = [
 ]
 
 
-@transaction.atomic
 def mailbox_create(*, workspace: Workspace, **fields: Any) -> Mailbox:
     """A new mailbox. The warm-up ramp is off unless `warmup_enabled` is given."""
     mailbox = Mailbox(workspace=workspace)
-    _apply(mailbox, fields)
+    _apply(mailbox, fields)  # resolves the hosts: outside the transaction
     if mailbox.warmup_enabled:
         mailbox.warmup_started_on = timezone.localdate()
-    _save(mailbox)
-    activity_record(
-        workspace=workspace,
-        type="mailbox.created",
-        object_type="mailbox",
-        object_id=mailbox.pk,
-        payload=_summary(mailbox),
-    )
+    with transaction.atomic():
+        _save(mailbox)
+        activity_record(
+            workspace=workspace,
+            type="mailbox.created",
+            object_type="mailbox",
+            object_id=mailbox.pk,
+            payload=_summary(mailbox),
+        )
     return mailbox
 
 
-@transaction.atomic
 def mailbox_update(*, mailbox: Mailbox, **fields: Any) -> Mailbox:
     """Change the given fields; a password left out (or, from a form, left blank by the
     caller) is kept."""
     before = {name: getattr(mailbox, name) for name in MAILBOX_FIELDS}
     was_warming = mailbox.warmup_enabled
-    _apply(mailbox, fields)
+    _apply(mailbox, fields)  # resolves the hosts: outside the transaction
     if mailbox.warmup_enabled and not was_warming:
         mailbox.warmup_started_on = timezone.localdate()
-    _save(mailbox)
     changed = [name for name in MAILBOX_FIELDS if getattr(mailbox, name) != before[name]]
-    if changed:
-        activity_record(
-            workspace=mailbox.workspace,
-            type="mailbox.updated",
-            object_type="mailbox",
-            object_id=mailbox.pk,
-            # Names only for secrets: that a password changed, never what it is.
-            payload={**_summary(mailbox), "changed": changed},
-        )
+    with transaction.atomic():
+        _save(mailbox)
+        if changed:
+            activity_record(
+                workspace=mailbox.workspace,
+                type="mailbox.updated",
+                object_type="mailbox",
+                object_id=mailbox.pk,
+                # Names only for secrets: that a password changed, never what it is.
+                payload={**_summary(mailbox), "changed": changed},
+            )
     return mailbox
 
 
