@@ -6,7 +6,7 @@ import csv
 import io
 from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
 from leads.contactability import OPT_OUT_STATUSES, SuppressResult, suppressions_add
@@ -200,7 +200,7 @@ def suppressions_import_csv(
     content: bytes,
     reason: str = "",
     source: str,
-    user: AbstractBaseUser | None = None,
+    user: User | None = None,
 ) -> SuppressResult:
     """Suppress the addresses and domains in the first column of a CSV file.
 

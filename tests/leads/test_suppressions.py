@@ -186,3 +186,15 @@ def test_an_opt_out_status_sent_with_an_edit_becomes_a_suppression(api, workspac
     assert response.status_code == 200
     assert suppressed_emails(workspace=workspace, emails=[lead.email]) == {lead.email}
     assert response.json()["status"] == "new"  # the stage is the product's to set
+
+
+def test_bulk_add_takes_the_same_queries_for_ten_values_or_a_thousand(
+    workspace, django_assert_max_num_queries
+):
+    from leads.contactability import suppressions_add
+
+    SuppressionFactory(workspace=workspace, value="known0@acme.example")
+    values = [f"known{n}@acme.example" for n in range(1000)]
+    with django_assert_max_num_queries(12):
+        result = suppressions_add(workspace=workspace, values=values, source="api")
+    assert (len(result.created), len(result.existing)) == (999, 1)
