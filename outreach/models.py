@@ -71,6 +71,14 @@ class Mailbox(TenantModel):
     dkim_selector = models.CharField(max_length=63, blank=True)
     dkim_domain = models.CharField(max_length=253, blank=True)
     dkim_private_key = EncryptedTextField(blank=True)
+    # IMAP polling state (outreach/replies/imap.py): a message is read once per
+    # UIDVALIDITY; when the server changes UIDVALIDITY the folder is read again and the
+    # raw-message hash keeps what was already stored from being stored twice.
+    imap_folder = models.CharField(max_length=200, blank=True, default="INBOX")
+    imap_uidvalidity = models.BigIntegerField(null=True, blank=True, editable=False)
+    imap_last_uid = models.BigIntegerField(default=0, editable=False)
+    imap_polled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    imap_last_error = models.TextField(blank=True, editable=False)
 
     class Meta:
         ordering = ["from_email"]
@@ -343,3 +351,168 @@ class Outcome(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.lead_id})"
+
+
+class InboundEmail(TenantModel, Leased):
+    """A raw message as it arrived, stored before anything parses it.
+
+    Parsing reads `raw` and may be run again (a parser fix replays what failed). A message
+    that cannot be parsed stays here, flagged UNPARSEABLE with the error, never dropped.
+    """
+
+    class Source(models.TextChoices):
+        IMAP = "imap", "IMAP"
+        WEBHOOK = "webhook", "Inbound webhook"
+        FILE = "file", "File (ingest_eml)"
+        DEMO = "demo", "Demo"
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PROCESSING = "processing", "Processing"
+        PROCESSED = "processed", "Processed"
+        UNPARSEABLE = "unparseable", "Could not be parsed"
+        UNMATCHED = "unmatched", "Not a reply to us"
+
+    source = models.CharField(max_length=10, choices=Source.choices)
+    mailbox = models.ForeignKey(
+        Mailbox, null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound"
+    )
+    raw = models.BinaryField()
+    raw_sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    imap_uidvalidity = models.BigIntegerField(null=True, blank=True)
+    imap_uid = models.BigIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RECEIVED)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # The same bytes twice (a webhook retried, a folder read again after a
+            # UIDVALIDITY change) are one message.
+            models.UniqueConstraint(fields=["workspace", "raw_sha256"], name="inbound_once"),
+        ]
+        indexes = [models.Index(fields=["workspace", "status"])]
+
+    def __str__(self) -> str:
+        return f"Inbound {self.source} {self.raw_sha256[:12]}"
+
+
+class Reply(TenantModel):
+    """An inbound message understood: who wrote, to which of our messages, what it says,
+    what it means, and what was done about it."""
+
+    class Category(models.TextChoices):
+        INTERESTED = "interested", "Interested"
+        MEETING_REQUEST = "meeting_request", "Meeting request"
+        QUESTION = "question", "Question"
+        NOT_NOW = "not_now", "Not now"
+        NOT_INTERESTED = "not_interested", "Not interested"
+        WRONG_PERSON = "wrong_person", "Wrong person / referral"
+        UNSUBSCRIBE = "unsubscribe", "Unsubscribe request"
+        AUTO_REPLY = "auto_reply", "Auto-reply"
+        BOUNCE = "bounce", "Bounce"
+        OTHER = "other", "Other"
+
+    class Classifier(models.TextChoices):
+        RULES = "rules", "Rules"
+        LLM = "llm", "Model"
+        PERSON = "person", "A person"
+
+    class ThreadMatch(models.TextChoices):
+        IN_REPLY_TO = "in_reply_to", "In-Reply-To header"
+        REFERENCES = "references", "References header"
+        ADDRESS_SUBJECT = "address_subject", "Sender and subject"
+        ADDRESS = "address", "Sender address"
+        COLLEAGUE = "colleague", "A colleague of the lead"
+        BOUNCED_ADDRESS = "bounced_address", "Address in a bounce"
+        NONE = "none", "No thread found"
+
+    class SuggestionStatus(models.TextChoices):
+        NONE = "none", "None"
+        DRAFTING = "drafting", "Drafting"
+        READY = "ready", "Ready"
+        HELD = "held", "Held for a person"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    inbound = models.OneToOneField(InboundEmail, on_delete=models.CASCADE, related_name="reply")
+    lead = models.ForeignKey(
+        "leads.Lead", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
+    )
+    enrollment = models.ForeignKey(
+        Enrollment, null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
+    )
+    # Our message it answers (or the last one sent to the thread's lead).
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
+    )
+    thread_match = models.CharField(
+        max_length=16, choices=ThreadMatch.choices, default=ThreadMatch.NONE
+    )
+    # As parsed (untrusted text: escaped when shown, quoted as data in prompts).
+    from_email = models.CharField(max_length=254, blank=True)
+    from_name = models.CharField(max_length=200, blank=True)
+    subject = models.CharField(max_length=500, blank=True)
+    message_id_header = models.CharField(max_length=998, blank=True)
+    in_reply_to = models.CharField(max_length=998, blank=True)
+    references = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True, help_text="The Date header")
+    received_at = models.DateTimeField()
+    text = models.TextField(blank=True, help_text="The whole body as text")
+    visible_text = models.TextField(blank=True, help_text="The new part, without quotes")
+    language = models.CharField(max_length=10, blank=True)
+    is_auto_reply = models.BooleanField(default=False)
+    out_of_office_until = models.DateField(null=True, blank=True)
+    is_bounce = models.BooleanField(default=False)
+    bounced = models.JSONField(default=list, blank=True, help_text="[{address, permanent}]")
+    category = models.CharField(max_length=16, choices=Category.choices, default=Category.OTHER)
+    confidence = models.FloatField(default=0.0)
+    classifier = models.CharField(
+        max_length=8, choices=Classifier.choices, default=Classifier.RULES
+    )
+    classification_reason = models.CharField(max_length=500, blank=True)
+    # A wrong-person reply that names who to write to instead: {name, email, title}.
+    referral = models.JSONField(default=dict, blank=True)
+    # What was done: [{action, detail}], for the timeline and the inbox.
+    actions = models.JSONField(default=list, blank=True)
+    handled_at = models.DateTimeField(null=True, blank=True)
+    # A suggested answer for a person to edit and send in the same thread.
+    suggestion_status = models.CharField(
+        max_length=10, choices=SuggestionStatus.choices, default=SuggestionStatus.NONE
+    )
+    suggested_subject = models.CharField(max_length=300, blank=True)
+    suggested_body = models.TextField(blank=True)
+    suggestion_checks = models.JSONField(default=list, blank=True)
+    answer = models.OneToOneField(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="answers_reply"
+    )
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [
+            models.Index(fields=["workspace", "category"]),
+            models.Index(fields=["workspace", "received_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject or f"Reply {self.pk}"
+
+
+class ReplyLabel(TenantModel):
+    """A person's correction of a reply's category: kept as a label to learn from."""
+
+    reply = models.ForeignKey(Reply, on_delete=models.CASCADE, related_name="labels")
+    category_before = models.CharField(max_length=16, choices=Reply.Category.choices)
+    category_after = models.CharField(max_length=16, choices=Reply.Category.choices)
+    classifier_before = models.CharField(max_length=8, choices=Reply.Classifier.choices)
+    confidence_before = models.FloatField(default=0.0)
+    note = models.TextField(blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]

@@ -30,6 +30,9 @@ class Workspace(models.Model):
     # Sending: the last fallback for a recipient's local time, and days nobody is mailed.
     timezone = models.CharField(max_length=64, default="UTC", help_text="IANA name")
     holidays = models.JSONField(default=list, blank=True, help_text='["2026-12-25", ...]')
+    # Signs raw MIME posted to the inbound-email webhook (HMAC-SHA256 over timestamp and
+    # body); empty means the webhook is off for this workspace.
+    inbound_webhook_secret = EncryptedTextField(blank=True)
 
     class Meta:
         ordering = ["name"]
