@@ -1,59 +1,67 @@
 """Raw MIME to what it says: pure functions, no database (`manage.py parse_email` uses them).
 
-Interface shared by ingest and handling; see the dataclasses below.
+Interface shared by ingest and handling; the dataclasses live in `types` and are re-exported
+here. The steps live beside it: `decode` (MIME, headers, charsets), `visible` (quoted
+history, signatures, language), `autoreply`, `bounces` and `rules` (the classifier).
 """
 
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
+from email.message import EmailMessage
 
+from outreach.replies import autoreply, bounces, decode, rules, visible
+from outreach.replies.types import Bounced, Classification, ParsedEmail, UnparseableEmail
 
-class UnparseableEmail(ValueError):
-    """The bytes are not a message we can read; the reason says why, in plain words."""
-
-
-@dataclass(frozen=True)
-class Bounced:
-    address: str
-    permanent: bool
-    status: str = ""  # the DSN status code, e.g. "5.1.1", when there is one
-    diagnostic: str = ""
-
-
-@dataclass
-class ParsedEmail:
-    message_id: str = ""  # without angle brackets
-    in_reply_to: str = ""  # the first id, without angle brackets
-    references: list[str] = field(default_factory=list)
-    from_email: str = ""  # lower-cased, checked address, or "" when none is usable
-    from_name: str = ""
-    to: list[str] = field(default_factory=list)
-    subject: str = ""  # decoded, CR/LF/NUL removed
-    date: datetime.datetime | None = None  # aware
-    text: str = ""  # the whole body as text (HTML-only bodies converted)
-    visible_text: str = ""  # the new part, without quoted history or signature
-    language: str = ""  # ISO 639-1 when known
-    is_auto_reply: bool = False
-    out_of_office_until: datetime.date | None = None
-    is_bounce: bool = False
-    bounced: list[Bounced] = field(default_factory=list)
-    defects: list[str] = field(default_factory=list)  # what was broken but read anyway
-
-
-@dataclass(frozen=True)
-class Classification:
-    category: str  # one of outreach.models.Reply.Category values
-    confidence: float  # 0..1
-    reason: str = ""
-    referral: dict[str, str] = field(default_factory=dict)  # {name, email, title}
+__all__ = [
+    "Bounced",
+    "Classification",
+    "ParsedEmail",
+    "UnparseableEmail",
+    "classify_rules",
+    "parse_raw",
+]
 
 
 def parse_raw(raw: bytes, *, received_at: datetime.datetime | None = None) -> ParsedEmail:
     """Parse one raw message. Raises UnparseableEmail when nothing can be read."""
-    raise NotImplementedError  # parsing helper
+    msg, defects = decode.message_from_bytes(raw)
+    parsed = ParsedEmail(defects=defects)
+    _read_headers(parsed, msg)
+    body = decode.body(msg)
+    defects += body.defects
+    parsed.text = body.text
+    parsed.visible_text, header_language = visible.visible_text(body.visible_source)
+    parsed.language = visible.detect_language(parsed.visible_text, header_language)
+    ours = set(parsed.to)
+    parsed.is_bounce = bounces.looks_like_bounce(msg, parsed.from_email, parsed.subject)
+    if parsed.is_bounce:
+        parsed.bounced = bounces.bounced_recipients(msg, raw, ours=ours, text=body.text)
+        return parsed
+    parsed.is_auto_reply = autoreply.is_auto_reply(msg, parsed.subject, defects)
+    if parsed.is_auto_reply:
+        sent = (parsed.date or received_at or datetime.datetime.now(datetime.UTC)).date()
+        parsed.out_of_office_until = autoreply.return_date(
+            parsed.visible_text or parsed.text, sent=sent, language=parsed.language
+        )
+    return parsed
+
+
+def _read_headers(parsed: ParsedEmail, msg: EmailMessage) -> None:
+    defects = parsed.defects
+    parsed.message_id = next(
+        iter(decode.message_ids(decode.header(msg, "message-id", defects))), ""
+    )
+    parsed.in_reply_to = next(
+        iter(decode.message_ids(decode.header(msg, "in-reply-to", defects))), ""
+    )
+    parsed.references = decode.message_ids(decode.header(msg, "references", defects))[:100]
+    parsed.from_name, parsed.from_email = decode.sender(msg, defects)
+    parsed.to = decode.recipients(msg, defects)
+    parsed.subject = decode.header(msg, "subject", defects)[:998]
+    parsed.date = decode.sent_at(msg, defects)
 
 
 def classify_rules(parsed: ParsedEmail) -> Classification:
     """The rules-based classifier: used when no model is configured, and as the fallback."""
-    raise NotImplementedError  # parsing helper
+    return rules.classify(parsed)
