@@ -11,7 +11,7 @@ class OutreachConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from outreach.models import Message
+        from outreach.models import InboundEmail, Message
         from sdr.states import Expiry, StateMachine, register
 
         # One machine for a message's whole life (a model has one). DRAFTING is both the
@@ -43,6 +43,26 @@ class OutreachConfig(AppConfig):
                 start=messages_start,
             )
         )
+        # A stored raw message waits in RECEIVED and is read under a lease in PROCESSING.
+        # Reading is repeatable (the Reply is brought up to date, not made twice), so a
+        # worker that vanished is retried; after three tries the message is kept, flagged,
+        # for a replay once whatever stopped it is fixed.
+        register(
+            StateMachine(
+                model=InboundEmail,
+                object_type="inbound_email",
+                reason_field="error",
+                running={
+                    InboundEmail.Status.PROCESSING: Expiry(
+                        retry=InboundEmail.Status.RECEIVED,
+                        give_up=InboundEmail.Status.UNPARSEABLE,
+                        reason="Reading this message stopped before it finished.",
+                    ),
+                },
+                queued=(InboundEmail.Status.RECEIVED,),
+                start=inbound_start,
+            )
+        )
 
 
 def messages_start(ids: Iterable[Any]) -> None:
@@ -59,3 +79,11 @@ def messages_start(ids: Iterable[Any]) -> None:
         by_status.setdefault(status, []).append(pk)
     hint_each(draft_message_task, by_status.get(Message.Status.DRAFTING, []))
     hint_each(send_message_task, by_status.get(Message.Status.QUEUED, []))
+
+
+def inbound_start(ids: Iterable[Any]) -> None:
+    """Hint the processing task for stored messages still waiting to be read."""
+    from outreach.tasks import process_inbound_task
+    from sdr.queue import hint_each
+
+    hint_each(process_inbound_task, ids)

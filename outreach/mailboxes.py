@@ -10,12 +10,8 @@ line or an error message. An update that does not mention a password keeps it.
 
 from __future__ import annotations
 
-import contextlib
-import imaplib
 import ipaddress
 import logging
-import socket
-import ssl
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,6 +22,7 @@ from django.utils import timezone
 
 from leads.normalize import InvalidValue, email_normalize, timezone_validate
 from outreach.models import Mailbox
+from outreach.replies.imap import ImapError, imap_check
 from outreach.smtp import SmtpError, smtp_check, vet_mail_host
 from sdr.activity import activity_record
 from sdr.errors import AppError, ErrorCode
@@ -147,82 +144,6 @@ def mailbox_test(*, mailbox: Mailbox, now: datetime | None = None) -> MailboxTes
     mailbox.last_tested_at, mailbox.last_test_result = result.tested_at, result.summary
     logger.info("mailbox %s tested: %s", mailbox.pk, "ok" if result.ok else "failed")
     return result
-
-
-# --- IMAP -------------------------------------------------------------------------------
-
-
-class ImapError(Exception):
-    """An IMAP connection test that failed; the message says what, in plain words."""
-
-
-def imap_check(*, mailbox: Mailbox) -> None:
-    """Connect to the IMAP server (at its vetted address, the host name checked in TLS) and
-    sign in, or raise ImapError saying what failed."""
-    host = mailbox.imap_host
-    port = mailbox.imap_port or (993 if mailbox.imap_security == Mailbox.Security.TLS else 143)
-    try:
-        address = vet_mail_host(host, port)
-    except SmtpError as error:
-        raise ImapError(_plain_vetting(host, str(error))) from None
-    timeout = settings.SMTP_TIMEOUT
-    context = ssl.create_default_context()
-    client: imaplib.IMAP4 | None = None
-    try:
-        if mailbox.imap_security == Mailbox.Security.TLS:
-            client = _VettedIMAP4SSL(address, port, name=host, context=context, timeout=timeout)
-        else:
-            client = imaplib.IMAP4(address, port, timeout=timeout)
-            if mailbox.imap_security == Mailbox.Security.STARTTLS:
-                # starttls() checks the certificate against `host`, which is the address we
-                # dialled: the name is what the certificate must carry.
-                client.host = host
-                client.starttls(ssl_context=context)
-        client.login(mailbox.imap_username or mailbox.from_email, str(mailbox.imap_password or ""))
-    except ConnectionRefusedError:
-        raise ImapError(f"{host} refused the connection on port {port}.") from None
-    except TimeoutError:
-        raise ImapError(f"{host}:{port} did not answer in {timeout:g} s.") from None
-    except ssl.SSLError as error:
-        raise ImapError(
-            f"TLS with {host} failed ({error.reason}); check the port and the security setting."
-        ) from None
-    except imaplib.IMAP4.abort:
-        raise ImapError(f"{host} closed the connection; check the port and security.") from None
-    except imaplib.IMAP4.error as error:
-        # Raised for a refused LOGIN (the server's words may echo the username, never the
-        # password) and for a server without STARTTLS.
-        if "STARTTLS" in str(error) or "TLS" in str(error):
-            raise ImapError(f"{host} does not offer STARTTLS on port {port}.") from None
-        raise ImapError(f"{host} refused the username or password.") from None
-    except OSError as error:
-        raise ImapError(f"Could not connect to {host}:{port}: {error.strerror or error}.") from None
-    finally:
-        if client is not None:
-            _imap_close(client)
-
-
-class _VettedIMAP4SSL(imaplib.IMAP4_SSL):
-    """IMAP over TLS to a vetted address, checking the certificate against the host name
-    (imaplib would check it against the address it was told to dial)."""
-
-    def __init__(
-        self, address: str, port: int, *, name: str, context: ssl.SSLContext, timeout: float
-    ) -> None:
-        self._tls_name = name
-        super().__init__(address, port, ssl_context=context, timeout=timeout)
-
-    def _create_socket(self, timeout: float | None) -> socket.socket:
-        sock = socket.create_connection((self.host, self.port), timeout)
-        return self.ssl_context.wrap_socket(sock, server_hostname=self._tls_name)
-
-
-def _imap_close(client: imaplib.IMAP4) -> None:
-    try:
-        client.logout()
-    except (imaplib.IMAP4.error, OSError):
-        with contextlib.suppress(OSError):
-            client.shutdown()
 
 
 # --- rules --------------------------------------------------------------------------------

@@ -27,3 +27,17 @@ def send_message_task(message_id: str) -> None:
     from outreach.sending import message_send
 
     message_send(message_id=message_id)
+
+
+@shared_task(name="ingest.process_inbound")
+def process_inbound_task(inbound_id: str) -> None:
+    from outreach.replies.ingest import inbound_process
+
+    inbound_process(inbound_id=inbound_id)
+
+
+@shared_task(name="ingest.poll_imap")
+def poll_imap_task() -> None:
+    from outreach.replies.imap import mailboxes_poll
+
+    mailboxes_poll()
