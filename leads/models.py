@@ -81,6 +81,7 @@ class Lead(TenantModel):
         API = "api", "API"
         WEB = "web", "Web UI"
         ENRICHMENT = "enrichment", "Found while enriching"
+        REFERRAL = "referral", "Referred in a reply"
 
     company = models.ForeignKey(
         Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"

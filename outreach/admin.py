@@ -3,10 +3,13 @@ from django.contrib import admin
 from outreach.models import (
     Campaign,
     Enrollment,
+    InboundEmail,
     Mailbox,
     Message,
     MessageFeedback,
     Outcome,
+    Reply,
+    ReplyLabel,
     SequenceStep,
 )
 
@@ -69,3 +72,27 @@ class MailboxAdmin(admin.ModelAdmin):
     list_filter = ["workspace", "status"]
     search_fields = ["from_email", "from_name"]
     exclude = ["smtp_password", "imap_password", "dkim_private_key"]  # secrets: set in the product
+
+
+@admin.register(InboundEmail)
+class InboundEmailAdmin(admin.ModelAdmin):
+    list_display = ["raw_sha256", "source", "status", "size", "mailbox", "created_at"]
+    list_filter = ["workspace", "source", "status"]
+    raw_id_fields = ["mailbox"]
+    # The raw bytes are the evidence a replay reads: never edited by hand.
+    exclude = ["raw"]
+
+
+@admin.register(Reply)
+class ReplyAdmin(admin.ModelAdmin):
+    list_display = ["subject", "from_email", "category", "confidence", "classifier", "received_at"]
+    list_filter = ["workspace", "category", "classifier", "thread_match"]
+    search_fields = ["from_email", "subject"]
+    raw_id_fields = ["inbound", "lead", "enrollment", "message", "answer"]
+
+
+@admin.register(ReplyLabel)
+class ReplyLabelAdmin(admin.ModelAdmin):
+    list_display = ["reply", "category_before", "category_after", "user", "created_at"]
+    list_filter = ["workspace", "category_after"]
+    raw_id_fields = ["reply", "user"]

@@ -227,7 +227,14 @@ class Message(TenantModel, Leased):
         LLM = "llm", "LLM"
         OFFLINE = "offline", "Offline drafter (no model)"
 
+    class Kind(models.TextChoices):
+        SEQUENCE = "sequence", "Sequence step"
+        # A person's answer to a reply, in the same thread: it goes after the sequence
+        # stopped (the reply stopped it), and is not one per step.
+        ANSWER = "answer", "Answer to a reply"
+
     enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.SEQUENCE)
     step = models.ForeignKey(SequenceStep, on_delete=models.PROTECT, related_name="messages")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFTING)
     subject = models.CharField(max_length=300, blank=True)
@@ -271,7 +278,11 @@ class Message(TenantModel, Leased):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["enrollment", "step"], name="message_once_per_step"),
+            models.UniqueConstraint(
+                fields=["enrollment", "step"],
+                condition=Q(kind="sequence"),
+                name="message_once_per_step",
+            ),
             models.UniqueConstraint(
                 fields=["message_id_header"],
                 condition=~Q(message_id_header=""),

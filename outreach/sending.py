@@ -183,9 +183,11 @@ def _prepare(message: Message, held: Claim, now: datetime) -> Outgoing | None:
 def _hold_reason(message: Message, mailbox: Mailbox | None) -> str:
     """Why the message must wait after all, in the dispatcher's words, or ""."""
     campaign, enrollment = message.enrollment.campaign, message.enrollment
-    if campaign.status != Campaign.Status.ACTIVE:
+    # A person's answer to a reply goes although the reply stopped the sequence.
+    sequence = message.kind != Message.Kind.ANSWER
+    if sequence and campaign.status != Campaign.Status.ACTIVE:
         return f"campaign {campaign.get_status_display().lower()}"
-    if enrollment.status != Enrollment.Status.ACTIVE:
+    if sequence and enrollment.status != Enrollment.Status.ACTIVE:
         return f"sequence {enrollment.get_status_display().lower()} for this lead"
     if mailbox is None:
         return "no mailbox: add one to the campaign"
@@ -338,7 +340,10 @@ def _sent(
 def _after_sent(message: Message) -> None:
     """What follows a sent step (the next step, or the end of the sequence) belongs to
     outreach/sequences.py; it runs after the send is committed, so a failure there never
-    undoes the record of an email that went."""
+    undoes the record of an email that went. An answer to a reply is no step: nothing
+    follows it."""
+    if message.kind == Message.Kind.ANSWER:
+        return
     try:
         from outreach.sequences import after_sent
     except ImportError:  # pragma: no cover - sequences not installed

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from outreach import views
+from outreach.replies import views as reply_views
 
 urlpatterns: list = [
     path("campaigns/", views.campaign_list, name="campaign-list"),
@@ -20,4 +21,8 @@ urlpatterns: list = [
     path("review/<uuid:pk>/", views.message_review, name="message-review"),
     path("review/<uuid:pk>/act/", views.message_act, name="message-act"),
     path("review/<uuid:pk>/undo/", views.message_undo, name="message-undo"),
+    path("replies/", reply_views.reply_inbox, name="reply-inbox"),
+    path("replies/<uuid:pk>/", reply_views.reply_detail, name="reply-detail"),
+    path("replies/<uuid:pk>/category/", reply_views.reply_category, name="reply-category"),
+    path("replies/<uuid:pk>/answer/", reply_views.reply_answer, name="reply-answer"),
 ]

@@ -22,10 +22,11 @@ class Command(BaseCommand):
         with transaction.atomic():
             workspace = seed_demo_workspace()
         from leads.demo import seed_demo_leads
-        from outreach.demo import seed_demo_campaign
+        from outreach.demo import seed_demo_campaign, seed_demo_replies
 
         seed_demo_leads(workspace=workspace)
         seed_demo_campaign(workspace=workspace)
+        seed_demo_replies(workspace=workspace)
         self.stdout.write(
             f"Demo workspace '{workspace.slug}' is ready.\n"
             f"Sign in at http://127.0.0.1:8000/ as {DEMO_USERNAME} / {DEMO_PASSWORD}"
