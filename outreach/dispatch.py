@@ -46,6 +46,7 @@ from django.db.models import Count, Max, Q, Value
 from django.db.models.functions import Coalesce, Lower, StrIndex, Substr
 from django.utils import timezone
 
+from billing.spend import sending_holds
 from leads.contactability import suppressed_emails, suppression_hash
 from leads.models import Suppression
 from leads.normalize import registrable_domain
@@ -118,6 +119,9 @@ def dispatch_due(
     rng = rng or random.Random()  # noqa: S311 - jitter, not crypto
     report = DispatchReport()
     _hold_inactive(now, report)
+    # One query per pass: workspaces whose billing pauses sending (a payment failed past
+    # its grace period, or the month's spend cap reached).
+    billing_holds = sending_holds(now=now)
     after: tuple[datetime, Any] | None = None
     while True:
         with transaction.atomic():
@@ -126,7 +130,7 @@ def dispatch_due(
                 break
             last = batch[-1]
             after = (last.approval_key, last.pk)  # type: ignore[attr-defined]
-            _dispatch_batch(batch, now, rng, report)
+            _dispatch_batch(batch, now, rng, report, billing_holds)
     if report.queued:
         logger.info("dispatch: %s", report.summary().replace("\n", "; "))
     return report
@@ -150,8 +154,12 @@ def _claim_batch(now: datetime, after: tuple[datetime, Any] | None, size: int) -
     rows = (
         Message.unscoped_objects.filter(
             _ready(now),
-            enrollment__campaign__status=Campaign.Status.ACTIVE,
-            enrollment__status=Enrollment.Status.ACTIVE,
+            # A person's answer to a reply goes although the reply stopped the sequence.
+            Q(
+                enrollment__campaign__status=Campaign.Status.ACTIVE,
+                enrollment__status=Enrollment.Status.ACTIVE,
+            )
+            | Q(kind=Message.Kind.ANSWER),
         )
         .annotate(approval_key=Coalesce("approved_at", "updated_at"))
         .select_related(
@@ -187,7 +195,11 @@ class _Box:
 
 
 def _dispatch_batch(
-    batch: list[Message], now: datetime, rng: random.Random, report: DispatchReport
+    batch: list[Message],
+    now: datetime,
+    rng: random.Random,
+    report: DispatchReport,
+    billing_holds: dict[Any, str] | None = None,
 ) -> None:
     by_workspace: dict[Any, list[Message]] = {}
     for message in batch:
@@ -212,6 +224,11 @@ def _dispatch_batch(
     for message in batch:
         enrollment, lead = message.enrollment, message.enrollment.lead
         email = lead.email
+        # Billing pauses new outreach; a person's answer to a reply still goes.
+        billed_out = (billing_holds or {}).get(message.workspace_id)
+        if billed_out and message.kind != Message.Kind.ANSWER:
+            holds.setdefault(billed_out, []).append(message)
+            continue
         if not email:
             holds.setdefault(HOLD_NO_EMAIL, []).append(message)
             continue
@@ -359,7 +376,7 @@ def _hold(messages: list[Message], reason: str) -> None:
 def _hold_inactive(now: datetime, report: DispatchReport) -> None:
     """Approved messages of campaigns or enrollments that are not active: say so. One
     UPDATE per reason, touching only rows whose reason changes."""
-    ready = Message.unscoped_objects.filter(_ready(now))
+    ready = Message.unscoped_objects.filter(_ready(now)).exclude(kind=Message.Kind.ANSWER)
     for campaign_status, reason in _CAMPAIGN_HOLD.items():
         rows = ready.filter(enrollment__campaign__status=campaign_status)
         report.held[reason] += rows.count()

@@ -17,6 +17,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from billing.ledger import billable_event_for_outcome
 from leads.contactability import suppression_add
 from leads.models import Lead, Suppression
 from outreach.models import Enrollment, Outcome
@@ -107,6 +108,9 @@ def outcome_record(
                 payload={"lead": str(lead.pk), "kind": kind, "source": source},
             )
             _follow_up(lead, outcome)
+            # The charge commits with the outcome or not at all; billing's unique
+            # constraint (workspace, lead, kind) keeps it to one.
+            billable_event_for_outcome(outcome)
     except IntegrityError:
         # Recorded by another request between our read and our insert.
         existing = _existing(lead, kind)
