@@ -24,6 +24,7 @@ from sdr.api_base import (
     validated,
 )
 from sdr.api_base import person as _person
+from sdr.edge import query_uuid
 from sdr.errors import AppError, ErrorCode
 from sdr.http import ApiRequest
 from sdr.tenancy import TenantQuerySet
@@ -276,7 +277,7 @@ class LeadViewSet(
             status=params.get("status", ""),
             seniority=params.get("seniority", ""),
             department=params.get("department", ""),
-            company_id=params.get("company", ""),
+            company_id=query_uuid(params, "company"),
         )
 
     def create(self, request: ApiRequest) -> Response:
@@ -327,8 +328,8 @@ class FactViewSet(
     def scope_queryset(self, queryset: TenantQuerySet) -> TenantQuerySet:
         params = self.request.query_params
         filters = {
-            "company_id": params.get("company"),
-            "lead_id": params.get("lead"),
+            "company_id": query_uuid(params, "company"),
+            "lead_id": query_uuid(params, "lead"),
             "field": params.get("field"),
         }
         return queryset.filter(**{key: value for key, value in filters.items() if value})
@@ -347,7 +348,7 @@ class SignalViewSet(
 
     def scope_queryset(self, queryset: TenantQuerySet) -> TenantQuerySet:
         params = self.request.query_params
-        filters = {"company_id": params.get("company"), "kind": params.get("kind")}
+        filters = {"company_id": query_uuid(params, "company"), "kind": params.get("kind")}
         return queryset.filter(**{key: value for key, value in filters.items() if value})
 
 

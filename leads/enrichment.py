@@ -24,6 +24,7 @@ from django.utils import timezone
 from leads.extraction import ExtractedPerson, PageExtraction, extract_page, sitemap_urls
 from leads.extraction.links import kind_for_url
 from leads.models import Company, Fact, Lead, Signal, WebPage
+from leads.normalize import InvalidValue, linkedin_url_normalize
 from leads.waterfall import SCALAR_FIELDS, company_fields_apply
 from sdr.activity import Event, activities_record, activity_record
 from sdr.errors import AppError, ErrorCode
@@ -486,6 +487,15 @@ def _signal_value(signal: Signal) -> dict:
     return value
 
 
+def _profile_url(raw: str) -> str:
+    """A scraped profile link checked as one from a CSV or the API is: a team page or a
+    JSON-LD `sameAs` of `javascript:...//linkedin.com/in/x` is dropped, never stored."""
+    try:
+        return linkedin_url_normalize(raw)[:500]
+    except InvalidValue:
+        return ""
+
+
 def people_record(*, company: Company, extractions: list[PageExtraction]) -> list[Lead]:
     """People on team pages become leads of the company (without email until one is found)."""
     from leads.normalize import email_normalize, split_name
@@ -515,7 +525,7 @@ def people_record(*, company: Company, extractions: list[PageExtraction]) -> lis
             seniority=seniority,
             department=department,
             email=email,
-            linkedin_url=person.linkedin_url[:500],
+            linkedin_url=_profile_url(person.linkedin_url),
             source=Lead.Source.ENRICHMENT,
         )
         created.append(lead)

@@ -20,6 +20,7 @@ from leads.models import ImportJob, Lead
 from leads.upsert import leads_upsert
 from sdr.api_base import WorkspaceScoped, WorkspaceSerializer, person
 from sdr.errors import AppError, ErrorCode
+from sdr.headers import content_disposition
 from sdr.http import ApiRequest
 from sdr.parsers import JSONInputParser
 from sdr.tenancy import TenantQuerySet
@@ -87,8 +88,15 @@ class ImportViewSet(
             user=person(request),
         )
         mapping = data.validated_data.get("mapping")
-        if isinstance(mapping, str):
-            mapping = json.loads(mapping)
+        if isinstance(mapping, str):  # a multipart form sends it as JSON text
+            try:
+                mapping = json.loads(mapping)
+            except ValueError:
+                raise AppError(
+                    ErrorCode.INVALID,
+                    "The column mapping is not valid JSON.",
+                    details={"mapping": ["Send a JSON object of column name to lead field."]},
+                ) from None
         if data.validated_data["start"]:
             job = importing.import_job_start(job=job, mapping=mapping)
         elif mapping is not None:
@@ -110,7 +118,7 @@ class ImportViewSet(
         """The rejected rows as CSV: line, reason, and the row as it was uploaded."""
         job = self.get_object()
         response = HttpResponse(importing.import_errors_csv(job=job), content_type="text/csv")
-        response["Content-Disposition"] = f'attachment; filename="rejected-{job.pk}.csv"'
+        response["Content-Disposition"] = content_disposition(f"rejected-{job.pk}.csv")
         return response
 
 

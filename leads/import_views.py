@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from leads import importing
 from leads.models import ImportJob
 from sdr.errors import AppError
+from sdr.headers import content_disposition
 from sdr.http import MemberRequest
 from sdr.tenancy import member_required
 
@@ -81,5 +82,5 @@ def import_progress(request: MemberRequest, pk: ImportJob) -> HttpResponse:
 @member_required(pk=ImportJob)
 def import_errors(request: MemberRequest, pk: ImportJob) -> HttpResponse:
     response = HttpResponse(importing.import_errors_csv(job=pk), content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="rejected-rows-{pk.pk}.csv"'
+    response["Content-Disposition"] = content_disposition(f"rejected-rows-{pk.pk}.csv")
     return response

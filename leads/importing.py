@@ -37,6 +37,7 @@ from sdr.activity import activity_record
 from sdr.errors import AppError, ErrorCode
 from sdr.models import Workspace
 from sdr.queue import hint, hint_after_commit
+from sdr.spreadsheet import csv_text
 from sdr.states import Claim, claim, lease_renew, machine_for, transition
 
 if TYPE_CHECKING:
@@ -105,8 +106,9 @@ def import_job_create(
     if len(content) > MAX_BYTES:
         raise AppError(ErrorCode.INVALID, f"The file is larger than {MAX_BYTES // 2**20} MB.")
     text, _ = decode_csv(content)
-    header, rows = _reader(text)
-    data_rows = sum(1 for row in rows if any(cell.strip() for cell in row))
+    header, reader = _reader(text)
+    # An unreadable row (a cell over the size limit) is a row: it is reported by line.
+    data_rows = sum(1 for row, _ in _rows(reader) if row is None or any(c.strip() for c in row))
     if data_rows == 0:
         raise AppError(ErrorCode.INVALID, "The file has a header but no rows.")
     if data_rows > MAX_ROWS:
@@ -158,6 +160,25 @@ def _reader(text: str) -> tuple[list[str], _csv.Reader]:
     return _unique([cell.strip() or f"column {i + 1}" for i, cell in enumerate(header)]), reader
 
 
+def _rows(reader: _csv.Reader) -> Iterator[tuple[list[str] | None, str]]:
+    """Each row's cells, or None and why it could not be read. The csv module refuses a
+    cell over `csv.field_size_limit()` (128 KB) with an error that would end the whole
+    file; it resumes at the next line, so one such row is reported and the rest read."""
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            if "field limit" in str(error):
+                limit = csv.field_size_limit() // 1024
+                yield None, f"A cell in this row is too large (over {limit} KB)."
+            else:
+                yield None, f"This row cannot be read as CSV: {error}."
+            continue
+        yield cells, ""
+
+
 def _unique(names: list[str]) -> list[str]:
     seen: dict[str, int] = {}
     out = []
@@ -181,7 +202,17 @@ def mapping_guess(columns: list[str]) -> dict[str, str]:
     return mapping
 
 
-def import_job_set_mapping(*, job: ImportJob, mapping: dict[str, str]) -> ImportJob:
+def import_job_set_mapping(*, job: ImportJob, mapping: object) -> ImportJob:
+    # The mapping comes from a client: anything but {column: field} is refused here, once,
+    # for the API and the web form alike.
+    if not isinstance(mapping, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()
+    ):
+        raise AppError(
+            ErrorCode.INVALID,
+            "The column mapping must be an object of column name to lead field.",
+            details={"mapping": ['Send an object such as {"Email": "email"}.']},
+        )
     problems = {}
     unknown_columns = set(mapping) - set(job.columns)
     if unknown_columns:
@@ -202,7 +233,7 @@ def import_job_set_mapping(*, job: ImportJob, mapping: dict[str, str]) -> Import
     return job
 
 
-def import_job_start(*, job: ImportJob, mapping: dict[str, str] | None = None) -> ImportJob:
+def import_job_start(*, job: ImportJob, mapping: object = None) -> ImportJob:
     from leads.tasks import import_leads_task
 
     import_job_set_mapping(job=job, mapping=mapping if mapping is not None else job.mapping)
@@ -325,14 +356,16 @@ def _batches(job: ImportJob) -> Iterator[list[tuple[int, dict[str, str], str]]]:
     header, reader = _reader(text)
     batch: list[tuple[int, dict[str, str], str]] = []
     line = reader.line_num + 1
-    for cells in reader:
+    for cells, problem in _rows(reader):
         start, line = line, reader.line_num + 1
-        if not any(cell.strip() for cell in cells):
+        if cells is None:
+            batch.append((start, {}, problem))
+        elif not any(cell.strip() for cell in cells):
             continue
-        problem = ""
-        if len(cells) > len(header):
-            problem = f"The row has {len(cells)} cells but the header has {len(header)}."
-        batch.append((start, dict(zip(header, cells, strict=False)), problem))
+        else:
+            if len(cells) > len(header):
+                problem = f"The row has {len(cells)} cells but the header has {len(header)}."
+            batch.append((start, dict(zip(header, cells, strict=False)), problem))
         if len(batch) >= BATCH_SIZE:
             yield batch
             batch = []
@@ -405,13 +438,14 @@ def _mapped(mapping: dict[str, str], raw: dict[str, str]) -> dict[str, str | dic
 
 
 def import_errors_csv(*, job: ImportJob) -> str:
-    """The rejected rows: line, reason, then the row as it was in the file."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["line", "reason", *job.columns])
-    for error in job.row_errors.order_by("line"):
-        writer.writerow([error.line, error.reason, *[error.raw.get(c, "") for c in job.columns]])
-    return out.getvalue()
+    """The rejected rows: line, reason, then the row as it was in the file (formulas
+    neutralised: the customer opens this in a spreadsheet)."""
+    header: list[object] = ["line", "reason", *job.columns]
+    rows = (
+        [error.line, error.reason, *[error.raw.get(c, "") for c in job.columns]]
+        for error in job.row_errors.order_by("line")
+    )
+    return csv_text([header, *rows])
 
 
 def import_preview(*, job: ImportJob, rows: int = 5) -> list[list[str]]:
@@ -419,8 +453,8 @@ def import_preview(*, job: ImportJob, rows: int = 5) -> list[list[str]]:
     text, _ = decode_csv(bytes(job.content))
     _, reader = _reader(text)
     preview = []
-    for cells in reader:
-        if any(cell.strip() for cell in cells):
+    for cells, _ in _rows(reader):
+        if cells is not None and any(cell.strip() for cell in cells):
             preview.append(cells[: len(job.columns)])
         if len(preview) >= rows:
             break

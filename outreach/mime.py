@@ -28,6 +28,7 @@ from email.utils import format_datetime
 
 from outreach.models import Mailbox, Message
 from outreach.unsubscribe import unsubscribe_url
+from sdr.headers import UnsafeHeader, header_value
 
 # CRLF on the wire, no 8-bit data (the body is quoted-printable when it is not ASCII), so
 # any server can take it as it is. Lines up to RFC 5322's hard limit of 998: at the usual
@@ -50,9 +51,6 @@ DKIM_HEADERS = [
     b"Content-Type",
     b"Content-Transfer-Encoding",
 ]
-# Unicode line and paragraph separators are not control characters, but some mail
-# software breaks lines on them.
-_BREAKS = {"Zl", "Zp"}
 
 
 class UnsafeMessage(ValueError):
@@ -79,6 +77,12 @@ def outgoing_build(
     message_id = message.message_id_header or message_id_new(mailbox=mailbox)
     earlier = [m.message_id_header for m in thread]
     subject = _subject(message, thread)
+    if message.kind == Message.Kind.ANSWER:
+        # An answer continues the lead's reply, not our last step: its threading headers
+        # and subject were set from the reply when it was created.
+        earlier = message.references.split() or [message.in_reply_to]
+        earlier = [*[i for i in earlier if i != message.in_reply_to], message.in_reply_to]
+        subject = message.subject.strip()
     url = unsubscribe_url(message=message)
 
     email = EmailMessage(policy=WIRE)
@@ -88,8 +92,8 @@ def outgoing_build(
     email["Subject"] = header_text(subject, what="The subject")
     email["Message-ID"] = header_text(message_id, what="The Message-ID")
     if earlier:
-        email["In-Reply-To"] = earlier[-1]
-        email["References"] = " ".join(earlier)
+        email["In-Reply-To"] = header_text(earlier[-1], what="The In-Reply-To id")
+        email["References"] = header_text(" ".join(earlier), what="The References")
     mailto = (
         f"mailto:{header_text(mailbox.from_email, what='The From address')}?subject=unsubscribe"
     )
@@ -162,15 +166,12 @@ def body_text(*, message: Message, mailbox: Mailbox, unsubscribe: str) -> str:
 
 
 def header_text(value: str, *, what: str) -> str:
-    """`value` for a header, or UnsafeMessage if it holds a line break, a NUL or another
-    control character."""
-    for char in value:
-        if unicodedata.category(char) == "Cc" or unicodedata.category(char) in _BREAKS:
-            raise UnsafeMessage(
-                f"{what} contains a line break or control character ({char!r}); it cannot "
-                "go into an email header. Edit it and approve again."
-            )
-    return value.strip()
+    """`value` for a header (through sdr.headers, the one rule for every header we write),
+    or UnsafeMessage if it holds a line break, a NUL or another control character."""
+    try:
+        return header_value(value, what=what)
+    except UnsafeHeader as error:
+        raise UnsafeMessage(f"{error} Edit it and approve again.") from None
 
 
 def _address(name: str, address: str, *, what: str) -> Address:

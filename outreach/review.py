@@ -24,6 +24,7 @@ from outreach import selectors
 from outreach.models import Message, MessageFeedback
 from sdr.activity import activity_record
 from sdr.errors import AppError, ErrorCode
+from sdr.headers import header_problem
 from sdr.models import Workspace
 from sdr.states import transition
 
@@ -90,6 +91,13 @@ def _plain(text: str) -> str:
 def _edit(message: Message, subject: str | None, body: str | None) -> tuple[str, str, bool]:
     """The subject and body after a person's edit, and whether they changed anything."""
     new_subject = message.subject if subject is None else _plain(subject)[:300]
+    # Checked edited or not: approval stores the subject for sending, and a held draft's
+    # subject may be the very one the checks refused.
+    problem = header_problem(new_subject, what="The subject")
+    if problem:
+        raise AppError(
+            ErrorCode.INVALID, problem + " Edit the subject.", details={"subject": [problem]}
+        )
     new_body = message.body if body is None else _plain(body)
     edited = (new_subject, new_body) != (_plain(message.subject), _plain(message.body))
     return new_subject, new_body, edited

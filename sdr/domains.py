@@ -23,7 +23,10 @@ def registrable_domain(value: str) -> str:
         value = value.rsplit("@", 1)[1]
     if "://" not in value:
         value = "http://" + value
-    host = urlsplit(value).hostname or ""
+    try:
+        host = urlsplit(value).hostname or ""
+    except ValueError:  # "http://[::1": an unclosed IPv6 bracket, a bad port
+        return ""
     parts = _extractor()(host)
     if parts.suffix and parts.domain:
         return f"{parts.domain}.{parts.suffix}"

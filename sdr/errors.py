@@ -10,6 +10,7 @@ import logging
 from enum import StrEnum
 from typing import Any
 
+from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -36,6 +37,7 @@ class ErrorCode(StrEnum):
     NOT_ACCEPTABLE = "not_acceptable"
     THROTTLED = "throttled"
     CONFLICT = "conflict"
+    TOO_LARGE = "too_large"
     SERVER_ERROR = "server_error"
 
 
@@ -60,6 +62,16 @@ class AppError(Exception):
             self.status_code = status_code
 
 
+class InvalidQuery(BadRequest):
+    """A query parameter that cannot be used (a malformed id). Django answers it with its
+    400 page on the web; the API handler below gives the error shape, naming the parameter."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
+        self.message = message
+
+
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
 
@@ -80,6 +92,14 @@ _DRF_CODES: dict[type[exceptions.APIException], ErrorCode] = {
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, AppError):
         return Response(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
+    if isinstance(exc, InvalidQuery):
+        return Response(
+            error_body(ErrorCode.INVALID, exc.message, {exc.name: [exc.message]}), status=400
+        )
+    if isinstance(exc, SuspiciousOperation | BadRequest):
+        # Django's request limits (too many fields, a body too big) raised while DRF read
+        # the request: the client's fault, a 400 as on the web, never a 500.
+        return Response(error_body(ErrorCode.INVALID, str(exc) or "Bad request."), status=400)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

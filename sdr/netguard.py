@@ -15,6 +15,49 @@ from collections.abc import Iterable
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+# The IANA special-purpose registries (IPv4 and IPv6), written out: `ipaddress`'s
+# is_global follows the registry of the Python release, and 3.11's misses several of
+# these (192.0.0.8, 192.88.99.0/24, 3fff::/20, ...). Some are marked globally reachable
+# there (anycast relays, AS112, PCP/TURN anycast), but none is a host a customer's
+# website, mail server or webhook lives on, so all are refused.
+SPECIAL_USE: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.0.0.0/24",  # IETF protocol assignments: 192.0.0.8 dummy, PCP/TURN anycast
+        "192.0.2.0/24",
+        "192.31.196.0/24",  # AS112
+        "192.52.193.0/24",  # AMT
+        "192.88.99.0/24",  # deprecated 6to4 relay anycast
+        "192.168.0.0/16",
+        "192.175.48.0/24",  # AS112 direct delegation
+        "198.18.0.0/15",
+        "198.51.100.0/24",
+        "203.0.113.0/24",
+        "224.0.0.0/4",
+        "240.0.0.0/4",
+        "::/128",
+        "::1/128",
+        "::ffff:0:0/96",
+        "64:ff9b:1::/48",  # local-use translation
+        "100::/64",  # discard-only
+        "100:0:0:1::/64",  # dummy prefix
+        "2001::/23",  # IETF protocol assignments (Teredo's inner address is checked apart)
+        "2001:db8::/32",
+        "2620:4f:8000::/48",  # AS112
+        "3fff::/20",  # documentation
+        "5f00::/16",  # SRv6 SIDs
+        "fc00::/7",
+        "fe80::/10",
+        "fec0::/10",  # deprecated site-local
+        "ff00::/8",
+    )
+)
 
 
 class AddressRefused(Exception):
@@ -87,7 +130,9 @@ def embedded_addresses(address: IPAddress) -> list[IPAddress]:
 
 def is_public(address: IPAddress) -> bool:
     """Globally routable and not special: no loopback, private, link-local, CGNAT,
-    multicast, reserved or unspecified address."""
+    multicast, reserved or unspecified address, nor any on the special-use list."""
+    if any(address in network for network in SPECIAL_USE):
+        return False
     # is_global alone is not enough on Python 3.11: it is True for multicast and for the
     # deprecated IPv6 site-local range.
     site_local = isinstance(address, ipaddress.IPv6Address) and address.is_site_local

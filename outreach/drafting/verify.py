@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 
 from outreach.drafting.briefs import CampaignBrief, Check, Draft, LeadBrief, StepBrief
+from sdr.headers import header_problem
 
 URL_RE = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>()\"']+")
 EMAIL_RE = re.compile(r"(?i)\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
@@ -80,6 +81,7 @@ def draft_verify(
         ),
         _no_placeholders(text),
         _length(draft, campaign, step),
+        _subject_is_a_header(draft),
         _spam_words(text),
         _one_ask(draft.body),
         _not_near_duplicate(draft.body, other_bodies),
@@ -189,6 +191,14 @@ def _length(draft: Draft, campaign: CampaignBrief, step: StepBrief) -> Check:
             f"the subject has {len(draft.subject)} characters, at most {MAX_SUBJECT_CHARS}"
         )
     return Check("length", not problems, "; ".join(problems))
+
+
+def _subject_is_a_header(draft: Draft) -> Check:
+    # The subject goes into an email header: a line break in it (a scraped company name
+    # with CR/LF) would add headers of its own. Held here, refused again at approval
+    # (outreach/review.py) and at build time (outreach/mime.py).
+    problem = header_problem(draft.subject, what="The subject")
+    return Check("subject_is_a_header", not problem, problem)
 
 
 def _spam_words(text: str) -> Check:

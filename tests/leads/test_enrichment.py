@@ -364,3 +364,31 @@ def test_the_page_says_why_a_live_run_is_not_started_twice(web, northwind):
     assert response.status_code == 200
     assert "being researched right now" in response.content.decode()
     assert Company.unscoped_objects.get(pk=northwind.pk).enrich_status == "running"
+
+
+def test_research_never_overwrites_what_the_crm_owns_on_a_lead(northwind):
+    """Field ownership (docs/sync.md): a person the CRM sent keeps the CRM's name, title,
+    phone and custom fields when the team page says otherwise."""
+    crm_lead = Lead.objects.for_workspace(northwind.workspace).create(
+        workspace=northwind.workspace,
+        company=northwind,
+        first_name="Priya",
+        last_name="Nair",
+        title="Chief Revenue Officer",
+        phone="+1 555 0100",
+        custom_fields={"owner": "sam@pickwell.example"},
+        external_id="crm-42",
+        source=Lead.Source.API,
+    )
+    company_enrich(company=northwind)
+    crm_lead.refresh_from_db()
+    assert (crm_lead.title, crm_lead.phone, crm_lead.external_id) == (
+        "Chief Revenue Officer",
+        "+1 555 0100",
+        "crm-42",
+    )
+    assert crm_lead.custom_fields == {"owner": "sam@pickwell.example"}
+    people = Lead.objects.for_workspace(northwind.workspace).filter(
+        first_name="Priya", last_name="Nair"
+    )
+    assert people.count() == 1  # not a second Priya from the team page

@@ -151,7 +151,7 @@ def test_delete_on_a_lead_erases_it_and_answers_204(api, workspace, person):
 def test_the_lead_page_erases_with_a_confirmed_button(web, workspace, person):
     lead = person["lead"]
     page = web.get(f"/leads/{lead.pk}/").content.decode()
-    assert f'action="/leads/{lead.pk}/erase/"' in page and "confirm(" in page
+    assert f'action="/leads/{lead.pk}/erase/"' in page and "data-confirm=" in page
     assert web.get(f"/leads/{lead.pk}/erase/").status_code == 405
     response = web.post(f"/leads/{lead.pk}/erase/")
     assert response.status_code == 302 and response["Location"] == "/leads/"

@@ -342,7 +342,7 @@ def test_draft_paused_and_active_campaigns_take_leads(api, workspace, campaign, 
 
 def test_the_campaign_page_archives_with_a_button(web, workspace, campaign):
     page = web.get(f"/campaigns/{campaign.pk}/").content.decode()
-    assert f'action="/campaigns/{campaign.pk}/archive/"' in page and "confirm(" in page
+    assert f'action="/campaigns/{campaign.pk}/archive/"' in page and "data-confirm=" in page
     assert web.get(f"/campaigns/{campaign.pk}/archive/").status_code == 405
     response = web.post(f"/campaigns/{campaign.pk}/archive/", follow=True)
     assert b"is archived" in response.content

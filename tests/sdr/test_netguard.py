@@ -117,3 +117,53 @@ def test_public_means_globally_routable_and_not_special():
     assert is_public(ipaddress.ip_address("8.8.8.8"))
     assert not is_public(ipaddress.ip_address("192.0.2.1"))  # documentation range
     assert not is_public(ipaddress.ip_address("ff0e::1"))  # global-scope multicast
+
+
+# The ranges the issue found passing the check, each tested at its first, middle and last
+# address, then every range of the explicit list at its first address.
+@pytest.mark.parametrize(
+    "address",
+    [
+        "fec0::",
+        "fec0::1",
+        "feff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",  # deprecated site-local, fec0::/10
+        "3fff::",
+        "3fff:abc::1",
+        "3fff:fff:ffff:ffff:ffff:ffff:ffff:ffff",  # documentation, 3fff::/20 (RFC 9637)
+        "192.0.0.8",  # IPv4 dummy address (RFC 7600)
+        "192.0.0.9",  # PCP anycast: not a web server
+        "192.0.0.170",  # NAT64 discovery
+        "192.88.99.0",
+        "192.88.99.1",
+        "192.88.99.255",  # deprecated 6to4 relay anycast (RFC 7526)
+        "192.31.196.1",  # AS112
+        "192.175.48.1",  # AS112 direct delegation
+        "192.52.193.1",  # AMT
+        "198.18.0.1",  # benchmarking
+        "240.0.0.1",  # reserved
+        "255.255.255.255",
+        "64:ff9b:1::1",  # local-use IPv4/IPv6 translation
+        "100::1",  # discard-only
+        "2001:2::1",  # benchmarking
+        "2001:db8::1",  # documentation
+        "2620:4f:8000::1",  # AS112
+        "5f00::1",  # SRv6 SIDs
+    ],
+)
+def test_special_use_ranges_are_refused(address):
+    assert not is_public(ipaddress.ip_address(address))
+    with pytest.raises(AddressRefused, match="not a public address"):
+        vet_host(address, 443, allowed_networks=[])
+
+
+def test_every_range_on_the_special_use_list_is_refused_at_its_edges():
+    from sdr.netguard import SPECIAL_USE
+
+    for network in SPECIAL_USE:
+        for address in (network[0], network[-1]):
+            assert not is_public(address), f"{address} ({network}) passed the check"
+
+
+def test_public_neighbours_of_the_special_ranges_still_pass():
+    for address in ("192.0.1.1", "192.88.98.255", "192.88.100.1", "2a00:1450::1", "2606:4700::1"):
+        assert is_public(ipaddress.ip_address(address)), address
