@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -17,6 +16,9 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from billing.api import BillableEventOutput
+from billing.disputes import event_dispute
+from billing.models import BillableEvent
 from leads.api import FactOutput
 from outreach import campaigns, enrollment, mailboxes, messages, outcomes, review, selectors
 from outreach.campaigns import CAMPAIGN_FIELDS, MAX_DELAY_BUSINESS_DAYS
@@ -24,9 +26,12 @@ from outreach.models import Campaign, Enrollment, Mailbox, Message, Outcome, Seq
 from sdr.api_base import (
     WorkspaceScoped,
     WorkspaceSerializer,
+    can_manage,
     person,
     validated,
 )
+from sdr.edge import query_uuid
+from sdr.errors import AppError, ErrorCode
 from sdr.http import ApiRequest
 from sdr.tenancy import TenantQuerySet
 
@@ -137,6 +142,14 @@ class EnrollOutput(serializers.Serializer):
     skipped = serializers.DictField(child=serializers.IntegerField())
 
 
+class UnenrollInput(serializers.Serializer):
+    lead_ids = serializers.ListField(child=serializers.UUIDField(), min_length=1, max_length=1000)
+
+
+class UnenrollOutput(serializers.Serializer):
+    stopped = serializers.IntegerField(help_text="Active or paused enrollments stopped")
+
+
 class EnrollmentOutput(WorkspaceSerializer):
     class Meta:
         model = Enrollment
@@ -168,6 +181,7 @@ class MessageOutput(WorkspaceSerializer):
             "enrollment",
             "step",
             "step_order",
+            "kind",
             "status",
             "subject",
             "body",
@@ -216,13 +230,17 @@ class CampaignViewSet(
 
     model = Campaign
     serializer_class = CampaignOutput
+    # Starting and stopping email is more than editing (sdr/auth.py, API key scopes).
+    action_scopes = {"pause": "send", "resume": "send"}
 
     def scope_queryset(self, queryset: TenantQuerySet) -> TenantQuerySet:
         return queryset.prefetch_related("steps", "mailboxes")
 
     def create(self, request: ApiRequest) -> Response:
         data = validated(CampaignInput, request.data, context=self.get_serializer_context())
-        campaign = campaigns.campaign_create(workspace=request.workspace, **data)
+        campaign = campaigns.campaign_create(
+            workspace=request.workspace, may_auto_send=can_manage(request), **data
+        )
         return Response(CampaignOutput(campaign).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: ApiRequest, pk: str | None = None) -> Response:
@@ -232,7 +250,9 @@ class CampaignViewSet(
         data = validated(
             CampaignInput, request.data, partial=True, context=self.get_serializer_context()
         )
-        campaign = campaigns.campaign_update(campaign=campaign, **data)
+        campaign = campaigns.campaign_update(
+            campaign=campaign, may_auto_send=can_manage(request), **data
+        )
         return Response(CampaignOutput(campaign).data)
 
     @extend_schema(request=None, responses=CampaignOutput)
@@ -242,6 +262,29 @@ class CampaignViewSet(
         into it again. Archiving an archived campaign changes nothing."""
         campaign = campaigns.campaign_archive(campaign=self.get_object())
         return Response(CampaignOutput(campaign).data)
+
+    @extend_schema(request=None, responses=CampaignOutput)
+    @action(detail=True, methods=["post"])
+    def pause(self, request: ApiRequest, pk: str | None = None) -> Response:
+        """Stop sending for the whole campaign (drafting and review go on)."""
+        return Response(CampaignOutput(campaigns.campaign_pause(campaign=self.get_object())).data)
+
+    @extend_schema(request=None, responses=CampaignOutput)
+    @action(detail=True, methods=["post"])
+    def resume(self, request: ApiRequest, pk: str | None = None) -> Response:
+        """Start or restart sending; needs an active mailbox (409 otherwise)."""
+        campaign = campaigns.campaign_resume(campaign=self.get_object())
+        return Response(CampaignOutput(campaign).data)
+
+    @extend_schema(request=UnenrollInput, responses=UnenrollOutput)
+    @action(detail=True, methods=["post"])
+    def unenroll(self, request: ApiRequest, pk: str | None = None) -> Response:
+        """Take leads out of the campaign: their active or paused enrollments stop, and
+        nothing more is sent to them from it. Leads not enrolled are ignored."""
+        campaign = self.get_object()
+        data = validated(UnenrollInput, request.data)
+        stopped = enrollment.campaign_unenroll(campaign=campaign, lead_ids=data["lead_ids"])
+        return Response({"stopped": stopped})
 
     @extend_schema(request=EnrollInput, responses=EnrollOutput)
     @action(detail=True, methods=["post"])
@@ -272,14 +315,31 @@ class CampaignViewSet(
 class EnrollmentViewSet(
     WorkspaceScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
-    """Read-only: enrollments are made by `POST /campaigns/{id}/enroll/`."""
+    """Enrollments are made by `POST /campaigns/{id}/enroll/` and ended by
+    `/campaigns/{id}/unenroll/`; here they are read, paused and resumed."""
 
     model = Enrollment
+    action_scopes = {"pause": "send", "resume": "send"}
     serializer_class = EnrollmentOutput
+
+    @extend_schema(request=None, responses=EnrollmentOutput)
+    @action(detail=True, methods=["post"])
+    def pause(self, request: ApiRequest, pk: str | None = None) -> Response:
+        """Hold an active enrollment: nothing more is sent until it is resumed."""
+        paused = enrollment.enrollment_pause(enrollment=self.get_object())
+        return Response(EnrollmentOutput(paused).data)
+
+    @extend_schema(request=None, responses=EnrollmentOutput)
+    @action(detail=True, methods=["post"])
+    def resume(self, request: ApiRequest, pk: str | None = None) -> Response:
+        """Resume a paused enrollment, including one paused because a colleague at the
+        same company answered. 409 if the lead is active in another campaign now."""
+        resumed = enrollment.enrollment_resume(enrollment=self.get_object())
+        return Response(EnrollmentOutput(resumed).data)
 
     def scope_queryset(self, queryset: TenantQuerySet) -> TenantQuerySet:
         params = self.request.query_params
-        filters = {"campaign_id": params.get("campaign"), "status": params.get("status")}
+        filters = {"campaign_id": query_uuid(params, "campaign"), "status": params.get("status")}
         return queryset.filter(**{k: v for k, v in filters.items() if v})
 
 
@@ -300,6 +360,8 @@ class MessageViewSet(
     undo window), reject, redraft."""
 
     model = Message
+    # Approving releases email; the other review acts go with it (API key scopes).
+    action_scopes = {"approve": "send", "unapprove": "send", "reject": "send", "redraft": "send"}
     serializer_class = MessageOutput
 
     def scope_queryset(self, queryset: TenantQuerySet) -> QuerySet[Message]:
@@ -307,7 +369,7 @@ class MessageViewSet(
         return selectors.message_list(
             workspace=self.request.workspace,
             status=params.get("status", ""),
-            campaign_id=params.get("campaign", ""),
+            campaign_id=query_uuid(params, "campaign"),
         ).prefetch_related("cited_facts")
 
     @extend_schema(request=ApproveInput, responses=MessageOutput)
@@ -381,6 +443,10 @@ class OutcomeInput(WorkspaceSerializer):
         validators: list = []
 
 
+class OutcomeDisputeInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=5000, help_text="Why the charge is wrong")
+
+
 @extend_schema_view(
     list=extend_schema(
         parameters=[
@@ -399,11 +465,8 @@ class OutcomeViewSet(
 
     def scope_queryset(self, queryset: TenantQuerySet) -> TenantQuerySet:
         params = self.request.query_params
-        filters = {"lead_id": params.get("lead"), "kind": params.get("kind")}
-        try:
-            return queryset.filter(**{k: v for k, v in filters.items() if v})
-        except DjangoValidationError:
-            return queryset.none()
+        filters = {"lead_id": query_uuid(params, "lead"), "kind": params.get("kind")}
+        return queryset.filter(**{k: v for k, v in filters.items() if v})
 
     @extend_schema(request=OutcomeInput, responses={201: OutcomeOutput, 200: OutcomeOutput})
     def create(self, request: ApiRequest) -> Response:
@@ -422,6 +485,24 @@ class OutcomeViewSet(
             OutcomeOutput(outcome).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
+
+    @extend_schema(request=OutcomeDisputeInput, responses=BillableEventOutput)
+    @action(detail=True, methods=["post"])
+    def dispute(self, request: ApiRequest, pk: str | None = None) -> Response:
+        """Dispute the charge for this outcome (the same as disputing its billing event):
+        within the plan's window, with a reason. 409 when the outcome was not billed."""
+        outcome = self.get_object()
+        data = validated(OutcomeDisputeInput, request.data)
+        event = BillableEvent.objects.for_workspace(request.workspace).filter(outcome=outcome)
+        billed = event.first()
+        if billed is None:
+            raise AppError(
+                ErrorCode.CONFLICT,
+                "This outcome was not billed: there is nothing to dispute.",
+                status_code=409,
+            )
+        billed = event_dispute(event=billed, reason=data["reason"], user=person(request))
+        return Response(BillableEventOutput(billed).data)
 
 
 class MailboxOutput(WorkspaceSerializer):
@@ -522,6 +603,8 @@ class MailboxViewSet(
     Passwords are write-only."""
 
     model = Mailbox
+    # Mailbox credentials are the keys to the customer's email (API key scopes).
+    action_scopes = {"create": "admin", "partial_update": "admin"}
     serializer_class = MailboxOutput
 
     def create(self, request: ApiRequest) -> Response:

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from leads.models import Lead
 from leads.normalize import InvalidValue, timezone_validate
+from outreach.enrollment_status import enrollments_move
 from outreach.models import Campaign, Enrollment, Mailbox, SequenceStep
-from sdr.activity import Event, activities_record, activity_record
+from sdr.activity import activity_record
 from sdr.errors import AppError, ErrorCode
 from sdr.models import Workspace
 
@@ -59,10 +61,14 @@ def campaign_create(
     workspace: Workspace,
     steps: list[dict[str, Any]] | None = None,
     mailboxes: Iterable[Mailbox] | None = None,
+    may_auto_send: bool = False,
     **fields: Any,
 ) -> Campaign:
+    """Create a campaign. `may_auto_send`: the caller is an owner or admin (or an API key
+    with the admin scope), the only ones who may let drafts go out unreviewed."""
     campaign = Campaign(workspace=workspace)
     _apply(campaign, fields)
+    _autonomy_rules(campaign, previous=Campaign.Autonomy.APPROVE, may_auto_send=may_auto_send)
     campaign.save()
     if mailboxes is not None:
         _mailboxes_set(campaign, mailboxes)
@@ -78,17 +84,27 @@ def campaign_update(
     campaign: Campaign,
     steps: list[dict[str, Any]] | None = None,
     mailboxes: Iterable[Mailbox] | None = None,
+    may_auto_send: bool = False,
     **fields: Any,
 ) -> Campaign:
     """Edit a campaign. An active campaign must keep an active mailbox to send from: making
-    it active, or taking its last active mailbox away, without one is a 409."""
+    it active, or taking its last active mailbox away, without one is a 409. Turning on
+    auto-send needs `may_auto_send` (see campaign_create)."""
     _editable(campaign)
+    # From the database: a ModelForm has already set its values on the instance.
+    previous_autonomy = (
+        Campaign.objects.for_workspace(campaign.workspace)
+        .filter(pk=campaign.pk)
+        .values_list("autonomy", flat=True)
+        .get()
+    )
     # Archiving has consequences (enrollments stop, it is logged): one path for it,
     # whether it comes as the archive action or as a status in an edit.
     archive = fields.get("status") == Campaign.Status.ARCHIVED
     if archive:
         fields = {**fields, "status": campaign.status}
     _apply(campaign, fields)
+    _autonomy_rules(campaign, previous=previous_autonomy, may_auto_send=may_auto_send)
     campaign.save()
     if mailboxes is not None:
         _mailboxes_set(campaign, mailboxes)
@@ -100,6 +116,72 @@ def campaign_update(
     if archive:
         campaign = campaign_archive(campaign=campaign)
     return campaign
+
+
+@transaction.atomic
+def campaign_pause(*, campaign: Campaign) -> Campaign:
+    """Stop sending for the whole campaign; drafting and review go on. Pausing a paused
+    campaign changes nothing."""
+    return _status_move(campaign, Campaign.Status.PAUSED, "campaign.paused")
+
+
+@transaction.atomic
+def campaign_resume(*, campaign: Campaign) -> Campaign:
+    """Start (or restart) sending: needs an active mailbox (409 otherwise)."""
+    return _status_move(campaign, Campaign.Status.ACTIVE, "campaign.resumed")
+
+
+def _status_move(campaign: Campaign, to: str, activity: str) -> Campaign:
+    campaign = (
+        Campaign.objects.for_workspace(campaign.workspace).select_for_update().get(pk=campaign.pk)
+    )
+    previous = campaign.status
+    if previous == to:
+        return campaign
+    campaign = campaign_update(campaign=campaign, status=to)
+    activity_record(
+        workspace=campaign.workspace,
+        type=activity,
+        object_type="campaign",
+        object_id=campaign.pk,
+        payload={"from": previous, "status": to},
+    )
+    return campaign
+
+
+def _autonomy_rules(campaign: Campaign, *, previous: str, may_auto_send: bool) -> None:
+    """Auto-send lets drafts go out with only a sample reviewed: only owners and admins
+    turn it on, never with a sample under AUTO_SEND_MIN_REVIEW_SHARE, and it is logged."""
+    if campaign.autonomy != Campaign.Autonomy.AUTO_SEND:
+        if previous == Campaign.Autonomy.AUTO_SEND:
+            _autonomy_logged(campaign, previous)
+        return
+    floor = settings.AUTO_SEND_MIN_REVIEW_SHARE
+    if campaign.review_sample_share < floor:
+        message = f"With auto-send, a person reviews at least {floor:.0%} of the drafts."
+        raise AppError(ErrorCode.INVALID, message, details={"review_sample_share": [message]})
+    if previous != Campaign.Autonomy.AUTO_SEND:
+        if not may_auto_send:
+            raise AppError(
+                ErrorCode.PERMISSION_DENIED,
+                "Only an owner or admin of the workspace can turn on auto-send.",
+                status_code=403,
+            )
+        _autonomy_logged(campaign, previous)
+
+
+def _autonomy_logged(campaign: Campaign, previous: str) -> None:
+    activity_record(
+        workspace=campaign.workspace,
+        type="campaign.autonomy_changed",
+        object_type="campaign",
+        object_id=campaign.pk,
+        payload={
+            "from": previous,
+            "to": campaign.autonomy,
+            "review_sample_share": campaign.review_sample_share,
+        },
+    )
 
 
 def _mailboxes_set(campaign: Campaign, mailboxes: Iterable[Mailbox]) -> None:
@@ -141,37 +223,25 @@ def campaign_archive(*, campaign: Campaign) -> Campaign:
     previous = campaign.status
     campaign.status = Campaign.Status.ARCHIVED
     campaign.save(update_fields=["status", "updated_at"])
-    active = list(
-        Enrollment.objects.for_workspace(campaign.workspace)
-        .filter(campaign=campaign, status=Enrollment.Status.ACTIVE)
-        .values_list("pk", "lead_id")
+    stopped = enrollments_move(
+        Enrollment.objects.for_workspace(campaign.workspace).filter(
+            campaign=campaign, status=Enrollment.Status.ACTIVE
+        ),
+        status=Enrollment.Status.STOPPED,
+        reason="Campaign archived",
+        activity="enrollment.stopped",
+        payload={"reason": "archived"},
     )
-    now = timezone.now()
-    Enrollment.objects.for_workspace(campaign.workspace).filter(
-        pk__in=[pk for pk, _ in active]
-    ).update(status=Enrollment.Status.STOPPED, stop_reason="Campaign archived", updated_at=now)
     # Their stage was "in a campaign"; they are free to be enrolled elsewhere again.
     Lead.objects.for_workspace(campaign.workspace).filter(
-        pk__in=[lead_id for _, lead_id in active], status=Lead.Status.ACTIVE
-    ).update(status=Lead.Status.NEW, updated_at=now)
+        pk__in=[lead_id for _, lead_id in stopped], status=Lead.Status.ACTIVE
+    ).update(status=Lead.Status.NEW, updated_at=timezone.now())
     activity_record(
         workspace=campaign.workspace,
         type="campaign.archived",
         object_type="campaign",
         object_id=campaign.pk,
-        payload={"from": previous, "stopped_enrollments": len(active)},
-    )
-    activities_record(
-        workspace=campaign.workspace,
-        events=[
-            Event(
-                "enrollment.stopped",
-                "enrollment",
-                pk,
-                {"lead": str(lead_id), "status": Enrollment.Status.STOPPED, "reason": "archived"},
-            )
-            for pk, lead_id in active
-        ],
+        payload={"from": previous, "stopped_enrollments": len(stopped)},
     )
     return campaign
 

@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
 
 from leads.contactability import suppressed_emails
 from leads.models import Lead
+from outreach.enrollment_status import enrollments_move
 from outreach.messages import messages_enqueue_drafting
 from outreach.models import Campaign, Enrollment, Message, Outcome, SequenceStep
 from outreach.outcomes import FINAL
-from sdr.activity import Event, activities_record
+from sdr.activity import Event, activities_record, activity_record
 from sdr.errors import AppError, ErrorCode
 
 
@@ -153,3 +155,83 @@ def _refuse_archived(campaign: Campaign, *, lock: bool = False) -> None:
             "This campaign is archived: no one can be enrolled into it.",
             status_code=409,
         )
+
+
+def campaign_unenroll(*, campaign: Campaign, lead_ids: Iterable) -> int:
+    """Stop the named leads' active or paused enrollments in the campaign (a person or the
+    CRM took them out); returns how many stopped. Their unsent messages stay unsent: the
+    dispatcher and the sender send only for active enrollments."""
+    with transaction.atomic():
+        stopping = enrollments_move(
+            Enrollment.objects.for_workspace(campaign.workspace).filter(
+                campaign=campaign,
+                lead_id__in=[str(i) for i in lead_ids],
+                status__in=[Enrollment.Status.ACTIVE, Enrollment.Status.PAUSED],
+            ),
+            status=Enrollment.Status.STOPPED,
+            reason="Unenrolled",
+            activity="enrollment.stopped",
+            payload={"reason": "unenrolled"},
+        )
+        # Free to be enrolled elsewhere again.
+        Lead.objects.for_workspace(campaign.workspace).filter(
+            pk__in=[lead_id for _, lead_id in stopping], status=Lead.Status.ACTIVE
+        ).update(status=Lead.Status.NEW, updated_at=timezone.now())
+    return len(stopping)
+
+
+def enrollment_pause(*, enrollment: Enrollment, reason: str = "Paused by a person") -> Enrollment:
+    """Hold an active enrollment: nothing more is sent until it is resumed."""
+    return _enrollment_move(
+        enrollment, Enrollment.Status.ACTIVE, Enrollment.Status.PAUSED, reason, "enrollment.paused"
+    )
+
+
+def enrollment_resume(*, enrollment: Enrollment) -> Enrollment:
+    """Resume a paused enrollment (paused by a person, or because a colleague answered).
+    A lead who became active in another campaign meanwhile cannot be resumed here (409)."""
+    try:
+        with transaction.atomic():
+            return _enrollment_move(
+                enrollment,
+                Enrollment.Status.PAUSED,
+                Enrollment.Status.ACTIVE,
+                "",
+                "enrollment.resumed",
+            )
+    except IntegrityError:  # the one-active-enrollment-per-lead index
+        raise AppError(
+            ErrorCode.CONFLICT,
+            "This lead is active in another campaign now; stop that first.",
+            status_code=409,
+        ) from None
+
+
+def _enrollment_move(
+    enrollment: Enrollment, expected: str, to: str, reason: str, activity: str
+) -> Enrollment:
+    with transaction.atomic():
+        locked = (
+            Enrollment.objects.for_workspace(enrollment.workspace)
+            .select_for_update()
+            .get(pk=enrollment.pk)
+        )
+        if locked.status != expected:
+            verb = "paused" if to == Enrollment.Status.PAUSED else "resumed"
+            raise AppError(
+                ErrorCode.CONFLICT,
+                f"Only {'an active' if verb == 'paused' else 'a paused'} enrollment can be "
+                f"{verb}; this one is {locked.get_status_display().lower()}.",
+                status_code=409,
+            )
+        locked.status = to
+        locked.stop_reason = reason[:300]
+        locked.save(update_fields=["status", "stop_reason", "updated_at"])
+        activity_record(
+            workspace=locked.workspace,
+            type=activity,
+            object_type="enrollment",
+            object_id=locked.pk,
+            payload={"lead": str(locked.lead_id), "status": to},
+        )
+    return locked

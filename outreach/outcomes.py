@@ -20,6 +20,7 @@ from django.utils import timezone
 from billing.ledger import billable_event_for_outcome
 from leads.contactability import suppression_add
 from leads.models import Lead, Suppression
+from outreach.enrollment_status import enrollments_move
 from outreach.models import Enrollment, Outcome
 from sdr.activity import activity_record
 from sdr.errors import AppError, ErrorCode
@@ -134,20 +135,15 @@ def _follow_up(lead: Lead, outcome: Outcome) -> None:
             source=_SUPPRESS[kind],
         )
     if kind in _ENROLLMENT_END:
-        active = Enrollment.objects.for_workspace(lead.workspace).filter(
-            lead=lead, status=Enrollment.Status.ACTIVE
+        enrollments_move(
+            Enrollment.objects.for_workspace(lead.workspace).filter(
+                lead=lead, status=Enrollment.Status.ACTIVE
+            ),
+            status=_ENROLLMENT_END[kind],
+            reason=outcome.get_kind_display(),
+            activity="enrollment.stopped",
+            payload={"outcome": kind},
         )
-        for enrollment in active:
-            enrollment.status = _ENROLLMENT_END[kind]
-            enrollment.stop_reason = outcome.get_kind_display()
-            enrollment.save(update_fields=["status", "stop_reason", "updated_at"])
-            activity_record(
-                workspace=lead.workspace,
-                type="enrollment.stopped",
-                object_type="enrollment",
-                object_id=enrollment.pk,
-                payload={"lead": str(lead.pk), "status": enrollment.status, "outcome": kind},
-            )
     if kind in _COLLEAGUES_PAUSE:
         _pause_colleagues(lead, outcome)
     if kind in _STAGE:
@@ -167,25 +163,15 @@ def _pause_colleagues(lead: Lead, outcome: Outcome) -> None:
             campaign__pause_colleagues_on_reply=True,
         )
         .exclude(lead=lead)
-        .select_related("lead")
     )
     # No name in the reason: it outlives an erasure of the colleague; the activity links them.
     reason = (
         f"paused: a colleague at the same company answered ({outcome.get_kind_display().lower()})"
     )
-    for enrollment in colleagues.select_for_update(of=("self",)):
-        enrollment.status = Enrollment.Status.PAUSED
-        enrollment.stop_reason = reason[:300]
-        enrollment.save(update_fields=["status", "stop_reason", "updated_at"])
-        activity_record(
-            workspace=lead.workspace,
-            type="enrollment.paused",
-            object_type="enrollment",
-            object_id=enrollment.pk,
-            payload={
-                "lead": str(enrollment.lead_id),
-                "status": enrollment.status,
-                "because_of": str(lead.pk),
-                "outcome": outcome.kind,
-            },
-        )
+    enrollments_move(
+        colleagues,
+        status=Enrollment.Status.PAUSED,
+        reason=reason,
+        activity="enrollment.paused",
+        payload={"because_of": str(lead.pk), "outcome": outcome.kind},
+    )

@@ -16,6 +16,7 @@ from outreach.forms import CampaignForm, MailboxForm
 from outreach.mailboxes import mailbox_create, mailbox_test, mailbox_update
 from outreach.messages import message_redraft
 from outreach.models import Campaign, Mailbox, Message, SequenceStep
+from sdr.edge import query_uuid
 from sdr.errors import AppError
 from sdr.http import MemberRequest
 from sdr.tenancy import member_required
@@ -35,7 +36,11 @@ def campaign_new(request: MemberRequest) -> HttpResponse:
     form = CampaignForm(request.POST or None, workspace=request.workspace)
     if request.method == "POST" and form.is_valid():
         try:
-            campaign = campaigns.campaign_create(workspace=request.workspace, **form.cleaned_data)
+            campaign = campaigns.campaign_create(
+                workspace=request.workspace,
+                may_auto_send=request.membership.can_manage,
+                **form.cleaned_data,
+            )
         except AppError as error:
             _form_errors(form, error)
         else:
@@ -49,7 +54,9 @@ def campaign_edit(request: MemberRequest, pk: Campaign) -> HttpResponse:
     form = CampaignForm(request.POST or None, instance=pk, workspace=request.workspace)
     if request.method == "POST" and form.is_valid():
         try:
-            campaigns.campaign_update(campaign=pk, **form.cleaned_data)
+            campaigns.campaign_update(
+                campaign=pk, may_auto_send=request.membership.can_manage, **form.cleaned_data
+            )
         except AppError as error:
             if error.status_code == 409 and error.details is None:
                 flash.error(request, error.message)  # archived: nothing to fix on the form
@@ -202,7 +209,7 @@ def campaign_enroll(request: MemberRequest, pk: Campaign) -> HttpResponse:
 @member_required
 def review_queue(request: MemberRequest) -> HttpResponse:
     first = review.review_queue(
-        workspace=request.workspace, campaign_id=request.GET.get("campaign", "")
+        workspace=request.workspace, campaign_id=query_uuid(request.GET, "campaign")
     ).first()
     if first is None:
         return render(

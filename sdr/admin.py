@@ -2,7 +2,17 @@ from django.contrib import admin
 from django.http import HttpRequest
 from rest_framework_api_key.admin import APIKeyModelAdmin
 
-from sdr.models import Activity, LLMCall, Membership, Workspace, WorkspaceAPIKey
+from sdr.models import (
+    Activity,
+    IdempotencyRecord,
+    LLMCall,
+    Membership,
+    RateBucket,
+    WebhookDelivery,
+    WebhookEndpoint,
+    Workspace,
+    WorkspaceAPIKey,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -16,7 +26,8 @@ class WorkspaceAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
-    exclude = ["llm_api_key"]  # a secret: set through the product, never shown
+    # Secrets: set through the product, never shown.
+    exclude = ["llm_api_key", "inbound_webhook_secret"]
     inlines = [MembershipInline]
 
 
@@ -73,4 +84,50 @@ class ActivityAdmin(admin.ModelAdmin):
         return False  # the log is written only with the change it describes
 
     def has_change_permission(self, request: HttpRequest, obj: Activity | None = None) -> bool:
+        return False
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    list_display = ["url", "workspace", "status", "failing_since", "cursor"]
+    list_filter = ["status", "workspace"]
+    list_select_related = ["workspace"]
+    exclude = ["secret"]  # shown to the customer once; never here
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "endpoint", "event_type", "status", "attempts", "last_error"]
+    list_filter = ["status", "workspace"]
+    list_select_related = ["endpoint"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # cut from the activity log, never by hand
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "key", "response_status"]
+    exclude = ["response_body"]  # a copy of an API answer: personal data, not for browsing
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: IdempotencyRecord | None = None
+    ) -> bool:
+        return False
+
+
+@admin.register(RateBucket)
+class RateBucketAdmin(admin.ModelAdmin):
+    """Rate-limit buckets; deleting one lifts a lockout at once."""
+
+    list_display = ["key", "tokens", "allowed"]
+    search_fields = ["key"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: RateBucket | None = None) -> bool:
         return False

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -11,6 +14,9 @@ from sdr.activity import FEED_MAX_LIMIT, activity_feed
 from sdr.api_base import validated
 from sdr.http import ApiRequest
 from sdr.models import Activity, Workspace
+from sdr.usage import usage_summary
+
+MAX_USAGE_DAYS = 366
 
 
 class WorkspaceOutput(serializers.ModelSerializer):
@@ -86,3 +92,82 @@ class ActivityFeedApi(APIView):
                 "has_more": len(rows) > limit,
             }
         )
+
+
+class UsageInput(serializers.Serializer):
+    start = serializers.DateTimeField(
+        required=False, help_text="Start of the period (default: the start of this month, UTC)"
+    )
+    end = serializers.DateTimeField(
+        required=False, help_text="End, exclusive (default: the start of next month, UTC)"
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        month = timezone.now().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        attrs.setdefault("start", month)
+        attrs.setdefault("end", (month + timedelta(days=32)).replace(day=1))
+        if attrs["end"] <= attrs["start"]:
+            raise serializers.ValidationError({"end": ["Must be after start."]})
+        if attrs["end"] - attrs["start"] > timedelta(days=MAX_USAGE_DAYS):
+            raise serializers.ValidationError(
+                {"end": [f"A period is at most {MAX_USAGE_DAYS} days."]}
+            )
+        return attrs
+
+
+class _Period(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+
+
+class _Totals(serializers.Serializer):
+    total = serializers.IntegerField()
+    added = serializers.IntegerField()
+
+
+class _Companies(_Totals):
+    researched = serializers.IntegerField()
+    research_failed = serializers.IntegerField(help_text="Now, not in the period")
+
+
+class _Sent(serializers.Serializer):
+    sent = serializers.IntegerField()
+
+
+class _Replies(serializers.Serializer):
+    total = serializers.IntegerField()
+    by_category = serializers.DictField(child=serializers.IntegerField())
+
+
+class _Outcomes(serializers.Serializer):
+    total = serializers.IntegerField()
+    by_kind = serializers.DictField(child=serializers.IntegerField())
+
+
+class _Model(serializers.Serializer):
+    calls = serializers.IntegerField()
+    cost_usd = serializers.DecimalField(max_digits=14, decimal_places=6, coerce_to_string=True)
+
+
+class UsageOutput(serializers.Serializer):
+    period = _Period()
+    leads = _Totals()
+    companies = _Companies()
+    messages = _Sent()
+    replies = _Replies()
+    outcomes = _Outcomes()
+    model = _Model()
+
+
+class UsageApi(APIView):
+    """What the workspace has and what happened in a period (default: this calendar month):
+    leads and companies, research, messages sent, replies by category, outcomes by kind,
+    and model calls with their cost."""
+
+    tenant_kwargs: dict = {}
+
+    @extend_schema(parameters=[UsageInput], responses=UsageOutput)
+    def get(self, request: ApiRequest) -> Response:
+        params = validated(UsageInput, request.query_params)
+        summary = usage_summary(workspace=request.workspace, **params)
+        return Response(UsageOutput(summary).data)

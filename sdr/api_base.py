@@ -152,11 +152,11 @@ def person(request: Request) -> User | None:
 
 
 def can_manage(request: ApiRequest) -> bool:
-    """Owners and admins, and API keys (created by them, acting for the workspace)."""
+    """Owners and admins, and API keys with the `admin` scope."""
     from sdr.models import Membership, WorkspaceAPIKey
 
     if isinstance(request.auth, WorkspaceAPIKey):
-        return True
+        return WorkspaceAPIKey.Scope.ADMIN in (request.auth.scopes or [])
     user = person(request)
     return (
         user is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, cast
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 from rest_framework import exceptions
@@ -16,6 +17,7 @@ from sdr.activity import Actor, actor_set
 from sdr.errors import ErrorCode
 from sdr.http import ApiRequest
 from sdr.models import Workspace, WorkspaceAPIKey
+from sdr.ratelimit import Limit, blocked, client_address, take
 
 # Recording every use would turn each read request into a write; a minute is plenty for
 # "last used" in the key list.
@@ -52,7 +54,22 @@ class WorkspaceAPIKeyAuthentication(BaseAuthentication):
             return None
         if scheme.lower() != self.keyword:
             return None
-        api_key = self._lookup(key.strip())
+        failures = f"apiauth:{client_address(request)}"
+        limit = Limit.per_minute(
+            settings.API_AUTH_FAILURES_PER_MINUTE, burst=settings.API_AUTH_FAILURES_BURST
+        )
+        # Checked before the key, so that guessing gets no answer at all while locked out.
+        lockout = blocked(failures, limit)
+        if not lockout.allowed:
+            raise exceptions.Throttled(
+                wait=lockout.retry_after,
+                detail="Too many requests with invalid API keys from your address.",
+            )
+        try:
+            api_key = self._lookup(key.strip())
+        except exceptions.AuthenticationFailed:
+            take(failures, limit)
+            raise
         self._touch(api_key)
         return APIKeyPrincipal(api_key), api_key
 
@@ -90,6 +107,26 @@ class WorkspaceAPIKeyAuthentication(BaseAuthentication):
         ).update(last_used_at=now)
 
 
+def required_scope(request: Request, view: Any) -> str:
+    """The scope an API key needs for this request: `read` to look, `write` to change,
+    unless the view names another for the action (`action_scopes = {"approve": "send"}`)."""
+    declared = getattr(view, "action_scopes", {}).get(getattr(view, "action", None))
+    if declared:
+        return str(declared)
+    safe = request.method in {"GET", "HEAD", "OPTIONS"}
+    return WorkspaceAPIKey.Scope.READ if safe else WorkspaceAPIKey.Scope.WRITE
+
+
+def scope_check(api_key: WorkspaceAPIKey, scope: str) -> None:
+    if scope not in (api_key.scopes or []):
+        raise exceptions.PermissionDenied(
+            f"This API key does not have the '{scope}' scope "
+            f"({WorkspaceAPIKey.Scope(scope).label.lower()}). An owner can create a key "
+            "with it in Settings, API keys.",
+            code=ErrorCode.PERMISSION_DENIED,
+        )
+
+
 def request_workspace(request: Request) -> Workspace | None:
     if isinstance(request.auth, WorkspaceAPIKey):
         return request.auth.workspace
@@ -109,6 +146,8 @@ class HasWorkspace(BasePermission):
             raise exceptions.PermissionDenied(
                 "Your account is not a member of any workspace.", code=ErrorCode.NO_WORKSPACE
             )
+        if isinstance(request.auth, WorkspaceAPIKey):
+            scope_check(request.auth, required_scope(request, view))
         # This is what makes the request an ApiRequest for the view (sdr.http).
         cast(ApiRequest, request).workspace = workspace
         # Reset with the request by CurrentWorkspaceMiddleware's acting_as.

@@ -11,7 +11,18 @@ from rest_framework_api_key.models import AbstractAPIKey
 from sdr.fields import EncryptedTextField
 from sdr.tenancy import TenantModel
 
-__all__ = ["Activity", "LLMCall", "Membership", "TenantModel", "Workspace", "WorkspaceAPIKey"]
+__all__ = [
+    "Activity",
+    "IdempotencyRecord",
+    "LLMCall",
+    "Membership",
+    "RateBucket",
+    "TenantModel",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "Workspace",
+    "WorkspaceAPIKey",
+]
 
 
 class Workspace(models.Model):
@@ -68,6 +79,10 @@ class Membership(models.Model):
         return self.role in {self.Role.OWNER, self.Role.ADMIN}
 
 
+def _default_scopes() -> list[str]:
+    return ["read", "write"]
+
+
 class WorkspaceAPIKey(AbstractAPIKey):
     """A CRM sync key: shown once at creation, stored as a SHA-512 hash, revocable.
 
@@ -75,11 +90,22 @@ class WorkspaceAPIKey(AbstractAPIKey):
     manager; its scoping is done the same explicit way through `for_workspace`.
     """
 
+    class Scope(models.TextChoices):
+        READ = "read", "Read everything"
+        WRITE = "write", "Create and change leads, companies, campaigns, suppressions"
+        SEND = "send", "Release email: approve drafts, pause and resume sending"
+        ADMIN = "admin", "Erase people, lift suppressions, manage mailboxes and webhooks"
+
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # What the key may do (sdr/auth.py). A sync key needs read and write; releasing email
+    # and the admin acts are asked for separately.
+    scopes = models.JSONField(default=_default_scopes)
+    # Web URLs name a key by its prefix: the library's primary key embeds the key's hash.
+    url_lookup = "prefix"
 
     class Meta(AbstractAPIKey.Meta):
         abstract = False
@@ -164,3 +190,113 @@ class Activity(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.type} {self.object_type}:{self.object_id}"
+
+
+class WebhookEndpoint(TenantModel):
+    """A URL of the customer's (their CRM, their glue code) that hears about activities.
+
+    Deliveries are cut from the activity log in feed order (`cursor` is the last `seq`
+    looked at) and sent one at a time, in that order: a receiver sees the events of an
+    object in the order they happened. A failing delivery holds the ones after it; after
+    `WEBHOOK_GIVE_UP_SECONDS` of failures the endpoint is disabled and its owners told, and
+    enabling it again resumes where it stopped, so nothing is lost.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        DISABLED = "disabled", "Disabled"
+
+    url = models.URLField(max_length=2000)
+    description = models.CharField(max_length=200, blank=True)
+    # Activity types ("reply.classified"), prefixes ("reply.*"), or ["*"] for everything.
+    event_types = models.JSONField(default=list)
+    secret = EncryptedTextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    disabled_reason = models.CharField(max_length=300, blank=True)
+    cursor = models.BigIntegerField(default=0, editable=False)
+    # The delivery lease: one worker sends an endpoint's deliveries at a time (in order).
+    sending_until = models.DateTimeField(null=True, blank=True, editable=False)
+    failing_since = models.DateTimeField(null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class WebhookDelivery(TenantModel):
+    """One activity for one endpoint: sent until the receiver answers 2xx, with a log of
+    each attempt (status, a bit of the answer, how long it took)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="+")
+    seq = models.BigIntegerField(help_text="The activity's feed position: the sending order")
+    event_type = models.CharField(max_length=60)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    # [{at, status_code, error, response, ms}], the newest last, at most 20.
+    log = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["endpoint", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["endpoint", "activity"], name="delivery_once"),
+        ]
+        indexes = [models.Index(fields=["endpoint", "status", "seq"], name="delivery_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} to {self.endpoint_id}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a POST sent with an `Idempotency-Key`, replayed for repeats.
+
+    Keyed by who sent it (a hash of the API key or the signed-in user, never the key
+    itself) and the client's key; `request_hash` tells a true repeat from a reused key.
+    Not a tenant row: the credentials, which belong to one workspace, scope it.
+    """
+
+    principal = models.CharField(max_length=64)
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    # Null while the first request is still running.
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.BinaryField(null=True, blank=True)
+    response_content_type = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["principal", "key"], name="idempotency_key_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.response_status or 'running'})"
+
+
+class RateBucket(models.Model):
+    """A token bucket (sdr/ratelimit.py): `tokens` left as of `updated` (Unix seconds)."""
+
+    key = models.CharField(max_length=200, primary_key=True)
+    tokens = models.FloatField()
+    updated = models.FloatField()
+    # Whether the last request took a token: what the one statement returns.
+    allowed = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.tokens:.1f}"

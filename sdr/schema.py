@@ -43,7 +43,18 @@ _ERRORS = {
     404: "No such row in this workspace (another workspace's ids are 404 too), or a stale "
     "page cursor.",
     409: "Conflicts with the current state: a duplicate, an archived campaign, a draft "
-    "that is no longer reviewable.",
+    "that is no longer reviewable; or a request with the same `Idempotency-Key` still running.",
+    422: "This `Idempotency-Key` was used with another request.",
+    429: "Too many requests for this API key (or invalid keys from this address): wait the "
+    "`Retry-After` seconds.",
+}
+IDEMPOTENCY_KEY = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "schema": {"type": "string", "pattern": "^[ -~]{1,255}$"},
+    "description": "Send the same key again (with the same body) to get the first answer "
+    "instead of doing the work twice; keys are kept for 24 hours at least.",
 }
 
 
@@ -60,13 +71,16 @@ class ApiSchema(AutoSchema):
         codes = set()
         security = operation.get("security", [])
         if security and {} not in security:
-            codes |= {401, 403}
+            codes |= {401, 403, 429}
         if "requestBody" in operation or any(p["in"] == "query" for p in parameters):
             codes.add(400)
         if any(p["in"] == "path" or p["name"] == "cursor" for p in parameters):
             codes.add(404)
         if self.method in {"POST", "PUT", "PATCH", "DELETE"}:
             codes.add(409)
+        if self.method == "POST" and security and {} not in security:
+            operation["parameters"] = [*parameters, IDEMPOTENCY_KEY]
+            codes |= {400, 422}
         error = self.resolve_serializer(ApiErrorOutput, "response").ref
         for code in sorted(codes):
             operation["responses"].setdefault(

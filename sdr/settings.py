@@ -70,14 +70,21 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Response headers first, so every response carries them, refusals and static files
+    # included.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "sdr.security_headers.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # NUL bytes, lone surrogates, oversized JSON: refused before anything reads them.
+    "sdr.edge.BadInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "sdr.tenancy.CurrentWorkspaceMiddleware",
+    # After authentication: a repeated key is matched to who sent it.
+    "sdr.idempotency.IdempotencyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "sdr.urls"
@@ -128,6 +135,8 @@ if env_bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
 X_FRAME_OPTIONS = "DENY"
+# Links out of the product (a lead's LinkedIn, a company's website) carry no path of ours.
+SECURE_REFERRER_POLICY = "same-origin"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -153,6 +162,8 @@ REST_FRAMEWORK = {
     # as server errors. Uploads (CSV imports) add multipart where they need it.
     "DEFAULT_PARSER_CLASSES": ["sdr.parsers.JSONInputParser"],
     "EXCEPTION_HANDLER": "sdr.errors.api_exception_handler",
+    # Per API key, a token bucket (sdr/throttling.py); 429 with Retry-After past it.
+    "DEFAULT_THROTTLE_CLASSES": ["sdr.throttling.ApiKeyRate"],
     "DEFAULT_THROTTLE_RATES": {},
 }
 SPECTACULAR_SETTINGS = {
@@ -180,7 +191,15 @@ SPECTACULAR_SETTINGS = {
         "StepKindEnum": "outreach.models.SequenceStep.Kind",
         "MailboxStatusEnum": "outreach.models.Mailbox.Status",  # s2: mailboxes
         "MailboxSecurityEnum": "outreach.models.Mailbox.Security",  # s2: mailboxes
+        "WebhookStatusEnum": "sdr.models.WebhookEndpoint.Status",
+        "WebhookDeliveryStatusEnum": "sdr.models.WebhookDelivery.Status",
     },
+    # What a registered endpoint receives (docs/sync.md), as `x-webhooks`.
+    "WEBHOOKS": ["sdr.webhooks_api.activity_webhook"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "sdr.webhooks_api.webhooks_in_schema",
+    ],
     # The docs page's scripts come from our static files, not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -323,6 +342,49 @@ if _BAD_PRICES:
 HEALTHZ_BROKER_TIMEOUT = env_float("HEALTHZ_BROKER_TIMEOUT", 2.0, minimum=0.1)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# The product's own notices to workspace owners (sdr/notify.py), not campaign email.
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "notifications@localhost")
+
+# Outbound webhooks (sdr/webhooks.py). Endpoint hosts are vetted like research URLs;
+# loopback is allowed in development only. HTTPS is required unless DEBUG.
+WEBHOOK_ALLOWED_NETWORKS = env_networks(
+    "WEBHOOK_ALLOWED_NETWORKS", ["127.0.0.1/32", "::1/128"] if DEBUG else []
+)
+WEBHOOK_REQUIRE_HTTPS = env_bool("WEBHOOK_REQUIRE_HTTPS", not DEBUG)
+WEBHOOK_TIMEOUT = env_float("WEBHOOK_TIMEOUT", 10.0, minimum=0.1)
+# After this long of failed attempts an endpoint is disabled and its owners told.
+WEBHOOK_GIVE_UP_SECONDS = env_int("WEBHOOK_GIVE_UP_SECONDS", 24 * 60 * 60, minimum=60)
+# How long one task sends an endpoint's deliveries before handing over to the next pass.
+WEBHOOK_DELIVER_BUDGET_SECONDS = env_float("WEBHOOK_DELIVER_BUDGET_SECONDS", 20.0, minimum=0.1)
+WEBHOOK_USER_AGENT = "SDR-Webhooks/1.0"
+
+# Rate limits (sdr/ratelimit.py). API requests per key: a sustained rate and a burst.
+API_RATE_PER_MINUTE = env_int("API_RATE_PER_MINUTE", 600, minimum=1)
+API_RATE_BURST = env_int("API_RATE_BURST", 120, minimum=1)
+# Failed API authentications per client address: past it, 429 before the key is checked.
+API_AUTH_FAILURES_PER_MINUTE = env_int("API_AUTH_FAILURES_PER_MINUTE", 10, minimum=1)
+API_AUTH_FAILURES_BURST = env_int("API_AUTH_FAILURES_BURST", 20, minimum=1)
+# Failed sign-ins: per account and per address, with a lockout that says when to retry.
+SIGN_IN_FAILURES_PER_ACCOUNT = env_int("SIGN_IN_FAILURES_PER_ACCOUNT", 5, minimum=1)
+SIGN_IN_FAILURES_PER_ADDRESS = env_int("SIGN_IN_FAILURES_PER_ADDRESS", 20, minimum=1)
+# A failure is forgiven after this long (the bucket refills one token per window/limit).
+SIGN_IN_FAILURE_WINDOW_SECONDS = env_int("SIGN_IN_FAILURE_WINDOW_SECONDS", 15 * 60, minimum=1)
+
+# Idempotency-Key on API POSTs (sdr/idempotency.py): answers are kept this long (the
+# contract says at least a day), and a request still "running" after STALE seconds (its
+# worker died) may be run again.
+IDEMPOTENCY_TTL_HOURS = env_int("IDEMPOTENCY_TTL_HOURS", 48, minimum=24)
+IDEMPOTENCY_STALE_SECONDS = env_int("IDEMPOTENCY_STALE_SECONDS", 120, minimum=10)
+CELERY_BEAT_SCHEDULE["sdr.expire-idempotency-records"] = {
+    "task": "sdr.expire_idempotency_records",
+    "schedule": 60 * 60,
+}
+CELERY_BEAT_SCHEDULE["webhooks.pump"] = {
+    "task": "webhooks.pump",
+    "schedule": 5,
+    # A pump not started within its period is dropped: the next one does its job.
+    "options": {"expires": 4},
+}
 
 LOGGING = {
     "version": 1,
@@ -346,6 +408,9 @@ SMTP_TIMEOUT = env_float("SMTP_TIMEOUT", 20.0, minimum=0.1)
 MAILBOX_ALLOWED_NETWORKS = env_networks(
     "MAILBOX_ALLOWED_NETWORKS", ["127.0.0.1/32", "::1/128"] if DEBUG else []
 )
+
+# Auto-send (outreach/campaigns.py): the smallest share of drafts a person still reviews.
+AUTO_SEND_MIN_REVIEW_SHARE = env_float("AUTO_SEND_MIN_REVIEW_SHARE", 0.05, minimum=0.0)
 
 # Review (outreach/review.py): an approved message waits this long before the dispatcher
 # may send it, so that "Undo" can take it back. 0 turns the window off.
@@ -410,3 +475,61 @@ if LEASE_SEND_SECONDS <= CELERY_TASK_TIME_LIMIT:
         f"LEASE_SEND_SECONDS ({LEASE_SEND_SECONDS}) must be longer than CELERY_TASK_TIME_LIMIT "
         f"({CELERY_TASK_TIME_LIMIT}): a send still running would be marked unknown."
     )
+
+# Replies in (outreach/replies/ingest.py, imap.py, webhook.py).
+# A raw message over this size is kept only in part (its first bytes: the headers), flagged
+# unparseable with the reason, never dropped; the webhook answers 413 to one.
+INBOUND_MAX_BYTES = env_int("INBOUND_MAX_BYTES", 25 * 1024 * 1024, minimum=1024)
+# Parsing and handling one message run in one task that never renews its lease.
+LEASE_INGEST_SECONDS = env_int("LEASE_INGEST_SECONDS", CELERY_TASK_TIME_LIMIT + 60, minimum=1)
+if LEASE_INGEST_SECONDS <= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        f"LEASE_INGEST_SECONDS ({LEASE_INGEST_SECONDS}) must be longer than "
+        f"CELERY_TASK_TIME_LIMIT ({CELERY_TASK_TIME_LIMIT}): a message still being read "
+        "would be taken back and read twice."
+    )
+# A signed webhook request whose timestamp is further than this from our clock is refused:
+# a captured request cannot be replayed later.
+INBOUND_WEBHOOK_MAX_SKEW_SECONDS = env_int("INBOUND_WEBHOOK_MAX_SKEW_SECONDS", 300, minimum=1)
+IMAP_TIMEOUT = env_float("IMAP_TIMEOUT", 30.0, minimum=0.1)
+# Messages fetched per IMAP round trip; the mailbox's last UID advances after each batch.
+IMAP_BATCH = env_int("IMAP_BATCH", 50, minimum=1)
+# A mailbox's folder is first read from this many days before the mailbox was added, not
+# from its first message years ago (outreach/replies/imap.py).
+IMAP_FIRST_READ_DAYS = env_int("IMAP_FIRST_READ_DAYS", 14, minimum=0)
+CELERY_BEAT_SCHEDULE["ingest.poll_imap"] = {
+    "task": "ingest.poll_imap",
+    "schedule": 60,
+    # A poll not started within the minute is dropped: the next one does its job.
+    "options": {"expires": 55},
+}
+
+# Billing (billing/): Stripe through its SDK. Without a secret key billing is off: the
+# ledger still records billable outcomes, nothing is sent to Stripe, the UI says so.
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY") or ""
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET") or ""
+if STRIPE_SECRET_KEY and not STRIPE_WEBHOOK_SECRET and not DEBUG:
+    raise ImproperlyConfigured(
+        "STRIPE_WEBHOOK_SECRET is required when STRIPE_SECRET_KEY is set: subscription "
+        "state and payment failures arrive only through signed webhooks."
+    )
+# Tests point the real SDK at a loopback server (tests/stripe_server.py) through this.
+STRIPE_API_BASE = (env_str("STRIPE_API_BASE") or "https://api.stripe.com").rstrip("/")
+STRIPE_CONNECT_TIMEOUT = env_float("STRIPE_CONNECT_TIMEOUT", 5.0, minimum=0.1)
+STRIPE_TIMEOUT = env_float("STRIPE_TIMEOUT", 20.0, minimum=0.1)
+# The SDK's own retries (same idempotency key) for connection errors, 409 and 5xx; the
+# outbox retries further with backoff across task runs.
+STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 2, minimum=0)
+# A signed webhook older than this is refused (replay protection; Stripe's own default).
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = env_int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", 300, minimum=1)
+# A meter event that failed this many times is marked failed for a person to look at.
+BILLING_REPORT_MAX_ATTEMPTS = env_int("BILLING_REPORT_MAX_ATTEMPTS", 8, minimum=1)
+CELERY_BEAT_SCHEDULE["billing.report_pending"] = {
+    "task": "billing.report_pending",
+    "schedule": 60,
+    "options": {"expires": 55},
+}
+CELERY_BEAT_SCHEDULE["billing.reconcile"] = {
+    "task": "billing.reconcile",
+    "schedule": 60 * 60 * 24,
+}

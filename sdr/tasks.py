@@ -13,3 +13,28 @@ def clear_expired_sessions_task() -> int:
 def sweep_task() -> dict[str, dict[str, int]]:
     report = sweep()
     return {"expired": report.expired, "requeued": report.requeued}
+
+
+@shared_task(name="webhooks.pump")
+def webhooks_pump_task() -> dict[str, int]:
+    """Cut new deliveries, then start a sender for each endpoint with one due."""
+    from sdr.queue import hint_each
+    from sdr.webhooks import endpoints_due, webhooks_fanout
+
+    cut = webhooks_fanout()
+    started = hint_each(webhook_deliver_task, endpoints_due())
+    return {"cut": cut, "endpoints": started}
+
+
+@shared_task(name="webhooks.deliver")
+def webhook_deliver_task(endpoint_id: str) -> int:
+    from sdr.webhooks import endpoint_deliver
+
+    return endpoint_deliver(endpoint_id)
+
+
+@shared_task(name="sdr.expire_idempotency_records")
+def expire_idempotency_records_task() -> int:
+    from sdr.idempotency import idempotency_records_expire
+
+    return idempotency_records_expire()

@@ -184,8 +184,11 @@ def _get_in_workspace(model: type[models.Model], workspace: Workspace, value: st
         queryset = model.objects.for_workspace(workspace)
     else:
         queryset = model.for_workspace(workspace)  # type: ignore[attr-defined]
+    # A model whose key must not be in URLs names another unique field (API keys: the
+    # prefix, since the library's key embeds the hash).
+    lookup = getattr(model, "url_lookup", "pk")
     try:
-        return queryset.get(pk=value)
+        return queryset.get(**{lookup: value})
     except (ObjectDoesNotExist, ValidationError, ValueError) as error:
         # A malformed id is as unknown as another workspace's id: both are 404.
         raise Http404(f"No {model._meta.verbose_name} with that id in this workspace.") from error

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
@@ -16,14 +17,37 @@ from sdr import services
 from sdr.errors import AppError
 from sdr.http import MemberRequest
 from sdr.models import Workspace, WorkspaceAPIKey
+from sdr.ratelimit import Limit, blocked, client_address, reset, take
 from sdr.tenancy import SESSION_WORKSPACE_KEY, SIGNED_IN_COOKIE, member_required
 
 
 class LoginView(auth_views.LoginView):
+    """Sign-in, with failures limited per account and per address: past the limit the
+    form says when to try again (429), and the password is not even checked."""
+
     template_name = "registration/login.html"
     redirect_authenticated_user = True
 
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        buckets = _sign_in_buckets(request)
+        waits = [blocked(key, limit).retry_after for key, limit in buckets]
+        if any(waits):
+            # An unbound form: a bound one would check the password to list its errors.
+            context = self.get_context_data(
+                form=self.get_form_class()(request),
+                locked_out_minutes=max(1, -(-max(waits) // 60)),
+            )
+            return self.render_to_response(context, status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
+        for key, limit in _sign_in_buckets(self.request):
+            take(key, limit)
+        return super().form_invalid(form)
+
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        account_key, _ = _sign_in_buckets(self.request)[0]
+        reset(account_key)
         response = super().form_valid(form)
         response.set_cookie(
             SIGNED_IN_COOKIE,
@@ -34,6 +58,17 @@ class LoginView(auth_views.LoginView):
             secure=self.request.is_secure(),
         )
         return response
+
+
+def _sign_in_buckets(request: HttpRequest) -> list[tuple[str, Limit]]:
+    window = settings.SIGN_IN_FAILURE_WINDOW_SECONDS
+    per_account = settings.SIGN_IN_FAILURES_PER_ACCOUNT
+    per_address = settings.SIGN_IN_FAILURES_PER_ADDRESS
+    account = str(request.POST.get("username", "")).strip().lower()[:150]
+    return [
+        (f"signin:account:{account}", Limit(per_account, per_account / window)),
+        (f"signin:address:{client_address(request)}", Limit(per_address, per_address / window)),
+    ]
 
 
 class LogoutView(auth_views.LogoutView):
@@ -85,6 +120,7 @@ def api_keys(request: MemberRequest) -> HttpResponse:
                 workspace=request.workspace,
                 name=request.POST.get("name", ""),
                 created_by=request.user,
+                scopes=request.POST.getlist("scopes"),
             )
         except AppError as error:
             messages.error(request, error.message)
@@ -94,15 +130,19 @@ def api_keys(request: MemberRequest) -> HttpResponse:
                 f"Created the key {api_key.name!r}. Copy it now: it will not be shown again.",
             )
     keys = WorkspaceAPIKey.for_workspace(request.workspace).select_related("created_by")
-    return render(request, "sdr/api_keys.html", {"keys": keys, "new_key": new_key})
+    return render(
+        request,
+        "sdr/api_keys.html",
+        {"keys": keys, "new_key": new_key, "scopes": WorkspaceAPIKey.Scope.choices},
+    )
 
 
 @require_POST
-@member_required(pk=WorkspaceAPIKey)
-def api_key_revoke(request: MemberRequest, pk: WorkspaceAPIKey) -> HttpResponse:
+@member_required(prefix=WorkspaceAPIKey)
+def api_key_revoke(request: MemberRequest, prefix: WorkspaceAPIKey) -> HttpResponse:
     _require_manager(request)
-    services.api_key_revoke(api_key=pk)
-    messages.success(request, f"Revoked the key {pk.name!r}.")
+    services.api_key_revoke(api_key=prefix)
+    messages.success(request, f"Revoked the key {prefix.name!r}.")
     return redirect("api-keys")
 
 

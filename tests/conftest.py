@@ -89,6 +89,14 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _api_rate_out_of_the_way(settings):
+    """One key makes hundreds of requests in a test (the isolation walk, schemathesis);
+    the rate limit has tests of its own (tests/sdr/test_rate_limits.py), which lower it."""
+    settings.API_RATE_PER_MINUTE = 1_000_000
+    settings.API_RATE_BURST = 1_000_000
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item):
     # After the test body, before its fixtures are torn down: the test's rows are still
@@ -139,7 +147,11 @@ def web(client, member):
 
 @pytest.fixture
 def api_key(workspace):
-    _, key = services.api_key_create(workspace=workspace, name="CRM")
+    # Every scope: the integration the tests drive may do anything a key may do; scopes
+    # have tests of their own (tests/sdr/test_api_key_scopes.py).
+    _, key = services.api_key_create(
+        workspace=workspace, name="CRM", scopes=["read", "write", "send", "admin"]
+    )
     return key
 
 

@@ -26,13 +26,24 @@ from leads.models import (
 from outreach.models import (
     Campaign,
     Enrollment,
+    InboundEmail,
     Mailbox,
     Message,
     MessageFeedback,
     Outcome,
+    Reply,
+    ReplyLabel,
     SequenceStep,
 )
-from sdr.models import Activity, LLMCall, Membership, Workspace, WorkspaceAPIKey
+from sdr.models import (
+    Activity,
+    LLMCall,
+    Membership,
+    WebhookDelivery,
+    WebhookEndpoint,
+    Workspace,
+    WorkspaceAPIKey,
+)
 
 
 class WorkspaceFactory(factory.django.DjangoModelFactory):
@@ -296,6 +307,73 @@ class MailboxFactory(TenantFactory):
     postal_address = "Pickwell Ltd, 1 Dock Road, Leeds LS1 1AA, UK"
 
 
+class WebhookEndpointFactory(TenantFactory):
+    class Meta:
+        model = WebhookEndpoint
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    url = factory.Sequence(lambda n: f"https://crm{n}.example/hooks/sdr")
+    event_types = factory.LazyFunction(lambda: ["*"])
+    secret = "whsec_test"
+
+
+class WebhookDeliveryFactory(TenantFactory):
+    class Meta:
+        model = WebhookDelivery
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    endpoint = factory.SubFactory(
+        WebhookEndpointFactory, workspace=factory.SelfAttribute("..workspace")
+    )
+    activity = factory.SubFactory(ActivityFactory, workspace=factory.SelfAttribute("..workspace"))
+    seq = factory.Sequence(lambda n: n + 1)
+    event_type = "lead.updated"
+
+
+class InboundEmailFactory(TenantFactory):
+    class Meta:
+        model = InboundEmail
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    source = InboundEmail.Source.FILE
+    raw = factory.Sequence(
+        lambda n: f"From: dana@northwind.example\r\nSubject: Re: hello\r\n\r\nYes {n}".encode()
+    )
+    raw_sha256 = factory.LazyAttribute(lambda o: hashlib.sha256(o.raw).hexdigest())
+    size = factory.LazyAttribute(lambda o: len(o.raw))
+    status = InboundEmail.Status.PROCESSED
+
+
+class ReplyFactory(TenantFactory):
+    class Meta:
+        model = Reply
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    inbound = factory.SubFactory(
+        InboundEmailFactory, workspace=factory.SelfAttribute("..workspace")
+    )
+    from_email = "dana@northwind.example"
+    from_name = "Dana Reyes"
+    subject = "Re: hello"
+    message_id_header = factory.Sequence(lambda n: f"reply-{n}@northwind.example")
+    received_at = factory.LazyFunction(timezone.now)
+    text = "Sounds good, tell me more."
+    visible_text = "Sounds good, tell me more."
+    category = Reply.Category.INTERESTED
+    confidence = 0.9
+
+
+class ReplyLabelFactory(TenantFactory):
+    class Meta:
+        model = ReplyLabel
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    reply = factory.SubFactory(ReplyFactory, workspace=factory.SelfAttribute("..workspace"))
+    category_before = Reply.Category.OTHER
+    category_after = Reply.Category.INTERESTED
+    classifier_before = Reply.Classifier.RULES
+
+
 # Model -> callable(workspace=...) making one row of it in that workspace.
 TENANT_FACTORIES: dict[type, object] = {
     WorkspaceAPIKey: api_key_factory,
@@ -316,7 +394,18 @@ TENANT_FACTORIES: dict[type, object] = {
     Outcome: OutcomeFactory,
     Activity: ActivityFactory,
     Mailbox: MailboxFactory,
+    InboundEmail: InboundEmailFactory,
+    Reply: ReplyFactory,
+    ReplyLabel: ReplyLabelFactory,
+    WebhookEndpoint: WebhookEndpointFactory,
+    WebhookDelivery: WebhookDeliveryFactory,
 }
+
+
+# Billing's factories live with its tests; imported here, below every factory they use.
+from tests.billing.factories import BILLING_FACTORIES  # noqa: E402
+
+TENANT_FACTORIES.update(BILLING_FACTORIES)
 
 
 def workspace_populate(

@@ -50,6 +50,8 @@ class Seen:
     path: str
     headers: dict[str, str]  # names lowercased
     sni: str | None = None  # the name the TLS client asked for, on HTTPS
+    method: str = "GET"
+    body: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,16 @@ def _handler_class(server: LoopbackServer, *, keep_alive: bool) -> type[BaseHTTP
             route = server.find(seen)
             time.sleep(route.delay)
             # The client may hang up at any point: byte cap, deadline, timeout.
+            with contextlib.suppress(ConnectionError, ssl.SSLError):
+                self._answer(route)
+
+        def do_POST(self) -> None:
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            seen = Seen(self.path, headers, getattr(self.connection, "sni", None), "POST", body)
+            server.requests.append(seen)
+            route = server.find(seen)
+            time.sleep(route.delay)
             with contextlib.suppress(ConnectionError, ssl.SSLError):
                 self._answer(route)
 

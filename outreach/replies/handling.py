@@ -40,6 +40,7 @@ from leads.models import Lead, Suppression
 from leads.normalize import InvalidValue, email_normalize
 from leads.services import lead_create
 from outreach.dispatch import holiday_dates, zone_first
+from outreach.enrollment_status import enrollments_move
 from outreach.models import Enrollment, Message, Outcome, Reply, ReplyLabel
 from outreach.outcomes import outcome_record
 from outreach.replies.answer import answer_suggest
@@ -260,22 +261,15 @@ def _sequences_stop(reply: Reply) -> None:
     active = Enrollment.objects.for_workspace(reply.workspace).filter(
         Q(lead_id=reply.lead_id) | Q(pk=reply.enrollment_id), status=Enrollment.Status.ACTIVE
     )
-    for enrollment in active.select_for_update(of=("self",)):
-        enrollment.status = Enrollment.Status.REPLIED
-        enrollment.stop_reason = reason
-        enrollment.save(update_fields=["status", "stop_reason", "updated_at"])
-        activity_record(
-            workspace=reply.workspace,
-            type="enrollment.stopped",
-            object_type="enrollment",
-            object_id=enrollment.pk,
-            payload={
-                "lead": str(reply.lead_id),
-                "status": enrollment.status,
-                "reply": str(reply.pk),
-            },
-        )
-        _record(reply, "sequence_stopped", reason, key=str(enrollment.pk))
+    stopped = enrollments_move(
+        active,
+        status=Enrollment.Status.REPLIED,
+        reason=reason,
+        activity="enrollment.stopped",
+        payload={"reply": str(reply.pk)},
+    )
+    for enrollment_id, _ in stopped:
+        _record(reply, "sequence_stopped", reason, key=str(enrollment_id))
 
 
 def _colleagues_pause(reply: Reply) -> None:
@@ -295,23 +289,15 @@ def _colleagues_pause(reply: Reply) -> None:
     )
     # No name in the reason: it outlives an erasure of the colleague.
     reason = "paused: a colleague at the same company replied"
-    for enrollment in colleagues.select_for_update(of=("self",)):
-        enrollment.status = Enrollment.Status.PAUSED
-        enrollment.stop_reason = reason
-        enrollment.save(update_fields=["status", "stop_reason", "updated_at"])
-        activity_record(
-            workspace=reply.workspace,
-            type="enrollment.paused",
-            object_type="enrollment",
-            object_id=enrollment.pk,
-            payload={
-                "lead": str(enrollment.lead_id),
-                "status": enrollment.status,
-                "because_of": str(lead.pk),
-                "reply": str(reply.pk),
-            },
-        )
-        _record(reply, "colleague_paused", reason, key=str(enrollment.pk))
+    paused = enrollments_move(
+        colleagues,
+        status=Enrollment.Status.PAUSED,
+        reason=reason,
+        activity="enrollment.paused",
+        payload={"because_of": str(lead.pk), "reply": str(reply.pk)},
+    )
+    for enrollment_id, _ in paused:
+        _record(reply, "colleague_paused", reason, key=str(enrollment_id))
 
 
 def _bounce(reply: Reply) -> None:

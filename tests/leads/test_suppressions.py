@@ -176,7 +176,7 @@ def test_an_erasure_entry_cannot_be_lifted(api, workspace):
 
 def test_adding_a_suppression_is_in_the_activity_log(api, workspace):
     api.post("/api/v1/suppressions/", {"value": "acme.example"}, format="json")
-    feed = api.get("/api/v1/activities/").json()["results"]
+    feed = api.get("/api/v1/activities/", {"type": "suppression.added"}).json()["results"]
     assert [(i["type"], i["payload"]["kind"]) for i in feed] == [("suppression.added", "domain")]
 
 

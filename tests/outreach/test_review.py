@@ -52,8 +52,9 @@ def test_approving_through_the_api_records_when(api, workspace):
 
 
 def test_an_auto_sent_draft_is_approved_with_the_time_too(
-    api, workspace, django_capture_on_commit_callbacks
+    api, workspace, django_capture_on_commit_callbacks, settings
 ):
+    settings.AUTO_SEND_MIN_REVIEW_SHARE = 0  # no sample: this draft must not be picked
     lead = LeadFactory(workspace=workspace)
     FactFactory(
         workspace=workspace,

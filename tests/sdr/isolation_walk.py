@@ -30,7 +30,7 @@ from rest_framework.test import APIClient
 
 from leads.models import Company, Lead, Suppression
 from sdr import services
-from sdr.models import Membership, Workspace
+from sdr.models import Membership, Workspace, WorkspaceAPIKey
 from tests.factories import WorkspaceFactory, workspace_populate
 from tests.sdr.isolation_check import cross_workspace_references, owned_models
 
@@ -42,6 +42,11 @@ PUBLIC_ROUTES = {
     "api-schema": "the OpenAPI document",
     "api-docs": "the API docs page",
     "unsubscribe": "a recipient's unsubscribe link: a signed token, no session, no tenant",
+    "stripe-webhook": "Stripe's calls: the signature is the authentication, no session",
+    "inbound-email-webhook": (
+        "raw email posted by a mail provider: the workspace's HMAC signature over the body "
+        "is the only credential, no session; unsigned requests get 400/401/404"
+    ),
 }
 MUTATING = ("post", "put", "patch")
 EVERY_METHOD = ("get", "post", "put", "patch", "delete")
@@ -158,7 +163,7 @@ class World:
             if model is Workspace:
                 values[name] = workspace.slug if name == "slug" else str(workspace.pk)
             else:
-                values[name] = str(rows[model].pk)
+                values[name] = str(getattr(rows[model], getattr(model, "url_lookup", "pk")))
         return values
 
     def url(self, route: Route, side: str) -> str:
@@ -192,7 +197,9 @@ def world_build() -> World:
     b = WorkspaceFactory(name="Bravo", slug="bravo")
     a_rows = workspace_populate(a, tag="alpha")
     b_rows = workspace_populate(b, tag="bravo")
-    _, key_a = services.api_key_create(workspace=a, name="A's CRM")
+    _, key_a = services.api_key_create(
+        workspace=a, name="A's CRM", scopes=WorkspaceAPIKey.Scope.values
+    )
     world = World(
         a=a, b=b, a_rows=a_rows, b_rows=b_rows, member_a=a_rows[Membership].user, key_a=key_a
     )

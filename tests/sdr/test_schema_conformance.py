@@ -24,9 +24,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from billing.models import BillableEvent
 from leads.models import Company, Fact, ImportJob, Lead, Signal, Suppression
-from outreach.models import Campaign, Enrollment, Mailbox, Message, Outcome
+from outreach.models import Campaign, Enrollment, Mailbox, Message, Outcome, Reply
 from sdr import services
+from sdr.models import WebhookEndpoint, WorkspaceAPIKey
 from sdr.wsgi import application
 from tests.factories import workspace_populate
 
@@ -51,6 +53,9 @@ RESOURCES = {
     "messages": Message,
     "outcomes": Outcome,
     "mailboxes": Mailbox,
+    "billing": BillableEvent,  # /api/v1/billing/events/{id}/
+    "replies": Reply,
+    "webhooks": WebhookEndpoint,
 }
 
 
@@ -70,7 +75,9 @@ def _connection_kept_across_requests():
 def keyed_workspace(workspace, _connection_kept_across_requests):
     """The workspace the key acts for, full of related rows; {resource: id} and headers."""
     rows = workspace_populate(workspace, tag="acme")
-    _, key = services.api_key_create(workspace=workspace, name="schemathesis")
+    _, key = services.api_key_create(
+        workspace=workspace, name="schemathesis", scopes=WorkspaceAPIKey.Scope.values
+    )
     ids = {name: str(rows[model].pk) for name, model in RESOURCES.items() if model in rows}
     return {"ids": ids, "headers": {"Authorization": f"Api-Key {key}"}}
 

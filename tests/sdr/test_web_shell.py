@@ -57,7 +57,7 @@ def test_the_switcher_refuses_a_workspace_i_do_not_belong_to(web, other_workspac
 
 
 def test_a_new_api_key_is_shown_once(web):
-    response = web.post("/settings/api-keys/", {"name": "HubSpot"})
+    response = web.post("/settings/api-keys/", {"name": "HubSpot", "scopes": ["read", "write"]})
     key = response.context["new_key"]
     assert key and key.encode() in response.content
     again = web.get("/settings/api-keys/")
@@ -70,14 +70,22 @@ def test_a_plain_member_cannot_create_or_revoke_keys(client, workspace):
     client.force_login(plain)
     assert client.post("/settings/api-keys/", {"name": "x"}).status_code == 403
     api_key, _ = WorkspaceAPIKey.objects.create_key(workspace=workspace, name="k")
-    assert client.post(f"/settings/api-keys/{api_key.pk}/revoke/").status_code == 403
+    assert client.post(f"/settings/api-keys/{api_key.prefix}/revoke/").status_code == 403
     assert not WorkspaceAPIKey.objects.get().revoked
 
 
 def test_revoking_a_key_from_settings(web, workspace):
     api_key, _ = WorkspaceAPIKey.objects.create_key(workspace=workspace, name="k")
-    web.post(f"/settings/api-keys/{api_key.pk}/revoke/")
+    web.post(f"/settings/api-keys/{api_key.prefix}/revoke/")
     assert WorkspaceAPIKey.objects.get().revoked
+
+
+def test_key_urls_carry_the_prefix_never_the_hash(web, workspace):
+    api_key, _ = WorkspaceAPIKey.objects.create_key(workspace=workspace, name="k")
+    page = web.get("/settings/api-keys/").content.decode()
+    assert f"/settings/api-keys/{api_key.prefix}/revoke/" in page
+    assert api_key.hashed_key not in page
+    assert api_key.pk not in page
 
 
 def test_static_files_are_served_locally_not_from_a_cdn(web):
