@@ -122,22 +122,64 @@ class ImportViewSet(
         return response
 
 
+class BulkUpsertRow(serializers.Serializer):
+    """One lead as the upsert reads it: these fields, and any other key becomes a custom
+    field. Matched by `external_id`, then `email`; an empty value never erases one."""
+
+    email = serializers.EmailField(required=False)
+    external_id = serializers.CharField(required=False, max_length=200)
+    first_name = serializers.CharField(required=False, max_length=100)
+    last_name = serializers.CharField(required=False, max_length=100)
+    full_name = serializers.CharField(required=False)
+    title = serializers.CharField(required=False, help_text="Cut to 200 characters")
+    linkedin_url = serializers.URLField(required=False)
+    phone = serializers.CharField(required=False, max_length=40)
+    timezone = serializers.CharField(required=False, help_text="IANA name")
+    status = serializers.CharField(
+        required=False, help_text="Only an opt-out is read: it adds a suppression"
+    )
+    company_name = serializers.CharField(required=False, max_length=200)
+    company_domain = serializers.CharField(required=False)
+    website = serializers.CharField(required=False)
+    custom_fields = serializers.DictField(required=False)
+
+
+class BulkUpsertInput(serializers.Serializer):
+    leads = BulkUpsertRow(many=True, help_text=f"1 to {MAX_BULK} leads (a bare list works too)")
+
+
+# Built with inline_serializer: a declared field named `errors` would shadow
+# Serializer.errors.
+BulkUpsertItem = inline_serializer(
+    "BulkUpsertItem",
+    {
+        "index": serializers.IntegerField(help_text="The row's position in `leads`"),
+        "status": serializers.ChoiceField(["created", "updated", "unchanged", "error"]),
+        "lead_id": serializers.UUIDField(allow_null=True),
+        "errors": serializers.ListField(child=serializers.CharField()),
+    },
+)
+BulkUpsertOutput = inline_serializer(
+    "BulkUpsertOutput",
+    {
+        "created": serializers.IntegerField(),
+        "updated": serializers.IntegerField(),
+        "lead_ids": serializers.ListField(
+            child=serializers.UUIDField(allow_null=True), help_text="Per row; null when refused"
+        ),
+        "errors": serializers.ListField(
+            child=serializers.DictField(), help_text="{index, reasons}"
+        ),
+        "results": serializers.ListField(child=BulkUpsertItem, help_text="One per row, in order"),
+    },
+)
+
+
 class BulkUpsertApi(APIView):
     """Create or update up to 1,000 leads, matched by external_id, then email; the new
     companies among them are queued for research."""
 
-    @extend_schema(
-        request=OpenApiTypes.OBJECT,
-        responses=inline_serializer(
-            "BulkUpsertOutput",
-            {
-                "created": serializers.IntegerField(),
-                "updated": serializers.IntegerField(),
-                "lead_ids": serializers.ListField(child=serializers.UUIDField(allow_null=True)),
-                "errors": serializers.ListField(child=serializers.DictField()),
-            },
-        ),
-    )
+    @extend_schema(request=BulkUpsertInput, responses=BulkUpsertOutput)
     def post(self, request: ApiRequest) -> Response:
         # A JSON body may be a list; these stubs type Request.data as a dict only.
         data: Any = request.data
@@ -153,11 +195,23 @@ class BulkUpsertApi(APIView):
         companies_enqueue_enrichment(
             workspace=request.workspace, company_ids=result.new_company_ids
         )
+        reasons = {error["index"]: error["reasons"] for error in result.errors}
         return Response(
             {
                 "created": result.created,
                 "updated": result.updated,
                 "lead_ids": result.lead_ids,
                 "errors": result.errors,
+                "results": [
+                    {
+                        "index": index,
+                        "status": status,
+                        "lead_id": lead_id,
+                        "errors": reasons.get(index, []),
+                    }
+                    for index, (status, lead_id) in enumerate(
+                        zip(result.statuses, result.lead_ids, strict=True)
+                    )
+                ],
             }
         )

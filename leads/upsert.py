@@ -81,6 +81,8 @@ class UpsertResult:
     created: int = 0
     updated: int = 0
     lead_ids: list[Any] = field(default_factory=list)  # per input row; None if refused
+    # Per input row: created, updated, unchanged, or error.
+    statuses: list[str] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)  # {index, reasons}
     new_company_ids: list[Any] = field(default_factory=list)
 
@@ -123,10 +125,12 @@ def leads_upsert(*, workspace: Workspace, rows: list[dict[str, Any]], source: st
             _write(workspace, merged, source, result)
     refused = {error["index"] for error in result.errors}
     result.lead_ids = [None] * len(rows)
+    result.statuses = ["error"] * len(rows)
     for row in clean:
         target = merged_for[row.index]
         if target.index not in refused:
             result.lead_ids[row.index] = target.data.get("_lead_id")
+            result.statuses[row.index] = target.data.get("_status", "unchanged")
     return result
 
 
@@ -252,11 +256,13 @@ def _write(workspace: Workspace, rows: list[_Row], source: str, result: UpsertRe
                 custom_fields=data["custom_fields"],
             )
             to_create.append(lead)
+            data["_status"] = "created"
         else:
             changed = _apply(lead, data, company)
             if changed:
                 to_update.append((lead, changed))
             result.updated += 1
+            data["_status"] = "updated" if changed else "unchanged"
         data["_lead_id"] = lead.pk
     Lead.unscoped_objects.bulk_create(to_create, batch_size=1000)
     Lead.unscoped_objects.bulk_update([lead for lead, _ in to_update], UPDATABLE, batch_size=1000)

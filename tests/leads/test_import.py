@@ -262,6 +262,31 @@ def test_bulk_upsert_saves_the_good_and_reports_the_bad_by_index(api, workspace)
     assert [e["index"] for e in body["errors"]] == [1, 2]
     assert body["lead_ids"][0] and body["lead_ids"][1] is None
     assert leads_of(workspace).get().custom_fields == {"crm_owner": "Kim"}
+    assert [(r["index"], r["status"], r["lead_id"]) for r in body["results"]] == [
+        (0, "created", body["lead_ids"][0]),
+        (1, "error", None),
+        (2, "error", None),
+    ]
+    assert body["results"][1]["errors"] and body["results"][0]["errors"] == []
+
+
+def test_bulk_upsert_says_per_row_what_happened(api, workspace):
+    first = {"email": "dana@acme.example", "first_name": "Dana"}
+    api.post("/api/v1/leads/bulk-upsert/", {"leads": [first]}, format="json")
+    body = api.post(
+        "/api/v1/leads/bulk-upsert/",
+        {
+            "leads": [
+                first,
+                {"email": "dana@acme.example", "title": "CFO"},
+                {"email": "x@y.example"},
+            ]
+        },
+        format="json",
+    ).json()
+    # The two rows for Dana are merged into one update; the new address is created.
+    assert [r["status"] for r in body["results"]] == ["updated", "updated", "created"]
+    assert body["results"][0]["lead_id"] == body["results"][1]["lead_id"]
 
 
 def test_bulk_upsert_refuses_more_than_1000(api):
