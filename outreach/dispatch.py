@@ -70,6 +70,7 @@ _DAY_NAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 HOLD_NO_MAILBOX = "no mailbox: add one to the campaign"
 HOLD_MAILBOX_CAP = "mailbox daily cap reached"
 HOLD_NO_EMAIL = "the lead has no email address"
+HOLD_NO_POSTAL_ADDRESS = "no mailbox with a postal address for the footer: add one to a mailbox"
 _CAMPAIGN_HOLD = {
     Campaign.Status.PAUSED: "campaign paused",
     Campaign.Status.DRAFT: "campaign not active yet: activate it to send",
@@ -528,6 +529,12 @@ def mailbox_cap_today(*, mailbox: Mailbox, now: datetime) -> int:
     return min(mailbox.daily_cap, mailbox.warmup_start + mailbox.warmup_increment * days)
 
 
+def _has_postal_address(mailbox: Mailbox) -> bool:
+    # Every email carries the sender's postal address (CAN-SPAM); without one the send
+    # would fail, so the message waits here with the reason instead.
+    return bool(mailbox.postal_address.strip())
+
+
 def _pick_mailbox(
     message: Message, boxes: dict[Any, _Box], now: datetime
 ) -> tuple[_Box | None, str]:
@@ -541,6 +548,8 @@ def _pick_mailbox(
                 f"the thread's mailbox {box.mailbox.from_email} is "
                 f"{box.mailbox.get_status_display().lower()}"
             )
+        if not _has_postal_address(box.mailbox):
+            return None, f"the thread's mailbox {box.mailbox.from_email} has no postal address"
         if not box.has_room():
             return None, HOLD_MAILBOX_CAP
         return box, ""
@@ -550,6 +559,9 @@ def _pick_mailbox(
     active = [b for b in campaign_boxes if b.mailbox.status == Mailbox.Status.ACTIVE]
     if not active:
         return None, "no active mailbox: the campaign's mailboxes are paused or failing"
+    active = [b for b in active if _has_postal_address(b.mailbox)]
+    if not active:
+        return None, HOLD_NO_POSTAL_ADDRESS
     with_room = [b for b in active if b.has_room()]
     if not with_room:
         return None, HOLD_MAILBOX_CAP

@@ -138,10 +138,17 @@ def mailbox_test(*, mailbox: Mailbox, now: datetime | None = None) -> MailboxTes
         imap=imap_words,
         tested_at=now or timezone.now(),
     )
-    Mailbox.objects.for_workspace(mailbox.workspace).filter(pk=mailbox.pk).update(
+    rows = Mailbox.objects.for_workspace(mailbox.workspace).filter(pk=mailbox.pk)
+    rows.update(
         last_tested_at=result.tested_at, last_test_result=result.summary, updated_at=timezone.now()
     )
-    mailbox.last_tested_at, mailbox.last_test_result = result.tested_at, result.summary
+    # A failing mailbox is not sent from (the dispatcher says why); a person's pause is
+    # theirs to lift, whatever a test says.
+    if result.ok:
+        rows.filter(status=Mailbox.Status.FAILING).update(status=Mailbox.Status.ACTIVE)
+    else:
+        rows.filter(status=Mailbox.Status.ACTIVE).update(status=Mailbox.Status.FAILING)
+    mailbox.refresh_from_db(fields=["status", "last_tested_at", "last_test_result"])
     logger.info("mailbox %s tested: %s", mailbox.pk, "ok" if result.ok else "failed")
     return result
 

@@ -558,3 +558,35 @@ def test_the_reason_a_message_waits_is_on_the_campaign_page_and_in_the_api(web, 
     assert "Waiting: outside the sending window until 08:00 Europe/Berlin" in page
     listed = api.get("/api/v1/messages/", {"status": "approved"}).json()["results"]
     assert listed[0]["hold_reason"] == "outside the sending window until 08:00 Europe/Berlin"
+
+
+# --- a mailbox that cannot send lawful mail -------------------------------------------
+
+
+def test_a_mailbox_without_a_postal_address_is_not_used_and_the_message_says_why(
+    workspace, campaign, mailbox
+):
+    Mailbox.objects.for_workspace(workspace).filter(pk=mailbox.pk).update(postal_address=" ")
+    message = approved(campaign)
+    dispatch_due(now=MONDAY)
+    assert status(message) == Message.Status.APPROVED
+    assert "postal address" in hold(message)
+    # Another mailbox of the campaign that has one takes over.
+    other = MailboxFactory(workspace=workspace, min_interval_seconds=0)
+    campaign.mailboxes.add(other)
+    dispatch_due(now=MONDAY)
+    assert status(message) == Message.Status.QUEUED
+    assert fresh(message).mailbox_id == other.pk
+
+
+def test_a_thread_whose_mailbox_lost_its_postal_address_waits_with_the_reason(
+    workspace, campaign, mailbox
+):
+    message = approved(campaign)
+    Enrollment.objects.for_workspace(workspace).filter(pk=message.enrollment_id).update(
+        mailbox=mailbox
+    )
+    Mailbox.objects.for_workspace(workspace).filter(pk=mailbox.pk).update(postal_address="")
+    dispatch_due(now=MONDAY)
+    assert status(message) == Message.Status.APPROVED
+    assert hold(message) == f"the thread's mailbox {mailbox.from_email} has no postal address"

@@ -219,6 +219,26 @@ def test_a_refused_port_is_named_as_such(workspace):
     assert mailbox.last_test_result == f"SMTP: {result.smtp}"
 
 
+def test_a_failed_test_marks_the_mailbox_failing_and_a_passing_one_makes_it_active_again(
+    api, mailbox
+):
+    Mailbox.unscoped_objects.filter(pk=mailbox.pk).update(smtp_password="wrong")
+    api.post(f"/api/v1/mailboxes/{mailbox.pk}/test/")
+    mailbox.refresh_from_db()
+    assert mailbox.status == Mailbox.Status.FAILING
+    Mailbox.unscoped_objects.filter(pk=mailbox.pk).update(smtp_password=SECRET)
+    api.post(f"/api/v1/mailboxes/{mailbox.pk}/test/")
+    mailbox.refresh_from_db()
+    assert mailbox.status == Mailbox.Status.ACTIVE
+
+
+def test_a_paused_mailbox_stays_paused_whatever_its_test_says(api, mailbox):
+    Mailbox.unscoped_objects.filter(pk=mailbox.pk).update(status=Mailbox.Status.PAUSED)
+    assert api.post(f"/api/v1/mailboxes/{mailbox.pk}/test/").json()["ok"] is True
+    mailbox.refresh_from_db()
+    assert mailbox.status == Mailbox.Status.PAUSED
+
+
 def test_a_host_no_longer_allowed_is_refused_before_any_connection(mailbox, settings):
     settings.MAILBOX_ALLOWED_NETWORKS = []
     result = mailboxes.mailbox_test(mailbox=mailbox)
