@@ -237,6 +237,25 @@ def suppression_lift(*, suppression: Suppression, can_manage: bool) -> None:
 def suppressed_emails(*, workspace: Workspace, emails: Iterable[str]) -> set[str]:
     """The given addresses that must not be written to: suppressed themselves, or their
     domain is."""
+    return set(suppression_reasons(workspace=workspace, emails=emails))
+
+
+# Why an address is not written to, in the words the UI and the message states use.
+SOURCE_WORDS: dict[str, str] = {
+    Suppression.Source.UNSUBSCRIBE: "unsubscribed",
+    Suppression.Source.BOUNCE: "bounced",
+    Suppression.Source.REPLY: "asked in a reply",
+    Suppression.Source.IMPORT: "on an imported do-not-contact list",
+    Suppression.Source.API: "added through the API",
+    Suppression.Source.UI: "added by a person",
+    Suppression.Source.ERASURE: "erased at the person's request",
+}
+
+
+def suppression_reasons(*, workspace: Workspace, emails: Iterable[str]) -> dict[str, str]:
+    """{address: why} for the given addresses that must not be written to ("bounced",
+    "domain unsubscribed"), in one query; an address's own suppression is named before
+    its domain's."""
     keys: dict[str, set[str]] = {}
     for email in {e for e in emails if e}:
         for kind, value in (
@@ -247,11 +266,17 @@ def suppressed_emails(*, workspace: Workspace, emails: Iterable[str]) -> set[str
                 digest = suppression_hash(workspace=workspace, kind=kind, value=value)
                 keys.setdefault(digest, set()).add(email)
     if not keys:
-        return set()
+        return {}
+    reasons: dict[str, str] = {}
     found = Suppression.objects.for_workspace(workspace).filter(value_hash__in=list(keys))
-    return {
-        email for digest in found.values_list("value_hash", flat=True) for email in keys[digest]
-    }
+    for digest, kind, source in found.values_list("value_hash", "kind", "source"):
+        words = SOURCE_WORDS.get(source, str(source))
+        for email in keys[digest]:
+            if kind == Suppression.Kind.ADDRESS:
+                reasons[email] = words
+            else:
+                reasons.setdefault(email, f"domain {words}")
+    return reasons
 
 
 def is_suppressed(*, workspace: Workspace, email: str) -> bool:

@@ -47,9 +47,7 @@ from django.db.models.functions import Coalesce, Lower, StrIndex, Substr
 from django.utils import timezone
 
 from billing.spend import sending_holds
-from leads.contactability import suppressed_emails, suppression_hash
-from leads.models import Suppression
-from leads.normalize import registrable_domain
+from leads.contactability import suppression_reasons
 from outreach.models import Campaign, Enrollment, Mailbox, Message
 from sdr.activity import SYSTEM, Event, activities_record
 from sdr.models import Workspace
@@ -209,9 +207,7 @@ def _dispatch_batch(
     for messages in by_workspace.values():
         workspace = messages[0].workspace
         emails = [m.enrollment.lead.email for m in messages if m.enrollment.lead.email]
-        blocked.update(
-            _suppression_sources(workspace, suppressed_emails(workspace=workspace, emails=emails))
-        )
+        blocked.update(suppression_reasons(workspace=workspace, emails=emails))
 
     boxes = _lock_mailboxes(batch, now)
     domains = _lock_domains(batch, now)
@@ -424,47 +420,6 @@ def _fail_suppressed(message: Message, reason: str, events: dict[Any, list[Event
                 {**payload, "status": Enrollment.Status.STOPPED, "reason": reason},
             )
         )
-
-
-def _suppression_sources(workspace: Workspace, emails: set[str]) -> dict[str, str]:
-    """email -> why, in words ("unsubscribed", "bounced"), for the suppressed addresses."""
-    if not emails:
-        return {}
-    keys: dict[str, str] = {}
-    for email in emails:
-        keys[suppression_hash(workspace=workspace, kind=Suppression.Kind.ADDRESS, value=email)] = (
-            email
-        )
-    by_domain: dict[str, list[str]] = {}
-    for email in emails:
-        by_domain.setdefault(registrable_domain(email) or "", []).append(email)
-    for domain, addresses in by_domain.items():
-        if domain:
-            digest = suppression_hash(
-                workspace=workspace, kind=Suppression.Kind.DOMAIN, value=domain
-            )
-            keys[digest] = addresses[0]
-    sources: dict[str, str] = {}
-    rows = Suppression.objects.for_workspace(workspace).filter(value_hash__in=list(keys))
-    for row in rows:
-        words = _SOURCE_WORDS.get(row.source, row.get_source_display().lower())
-        if row.kind == Suppression.Kind.DOMAIN:
-            for email in by_domain.get(row.value or "", []) or [keys[row.value_hash]]:
-                sources.setdefault(email, f"domain {words}")
-        else:
-            sources[keys[row.value_hash]] = words
-    return {email: sources.get(email, "on the suppression list") for email in emails}
-
-
-_SOURCE_WORDS = {
-    Suppression.Source.UNSUBSCRIBE: "unsubscribed",
-    Suppression.Source.BOUNCE: "bounced",
-    Suppression.Source.REPLY: "asked in a reply",
-    Suppression.Source.IMPORT: "on an imported do-not-contact list",
-    Suppression.Source.API: "added through the API",
-    Suppression.Source.UI: "added by a person",
-    Suppression.Source.ERASURE: "erased at the person's request",
-}
 
 
 def _domain(email: str) -> str:

@@ -29,9 +29,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from leads.contactability import suppression_add, suppression_hash
+from leads.contactability import suppression_add, suppression_reasons
 from leads.models import Suppression
-from leads.normalize import registrable_domain
 from outreach.mime import Outgoing, UnsafeMessage, outgoing_build
 from outreach.models import Campaign, Enrollment, Mailbox, Message, Outcome
 from outreach.outcomes import outcome_record
@@ -200,28 +199,8 @@ def _hold_reason(message: Message, mailbox: Mailbox | None) -> str:
 
 def _suppressed(message: Message, recipient: str) -> str:
     """Why the address may not be written to ("suppressed: unsubscribed"), or ""."""
-    workspace = message.workspace
-    keys = {suppression_hash(workspace=workspace, kind=Suppression.Kind.ADDRESS, value=recipient)}
-    domain = registrable_domain(recipient)
-    if domain:
-        keys.add(suppression_hash(workspace=workspace, kind=Suppression.Kind.DOMAIN, value=domain))
-    row = Suppression.objects.for_workspace(workspace).filter(value_hash__in=keys).first()
-    if row is None:
-        return ""
-    how = _SOURCE_WORDS.get(row.source, row.get_source_display().lower())
-    return f"suppressed: {'domain ' if row.kind == Suppression.Kind.DOMAIN else ''}{how}"
-
-
-# The dispatcher's words (outreach/dispatch.py), so the UI says the same either way.
-_SOURCE_WORDS = {
-    Suppression.Source.UNSUBSCRIBE: "unsubscribed",
-    Suppression.Source.BOUNCE: "bounced",
-    Suppression.Source.REPLY: "asked in a reply",
-    Suppression.Source.IMPORT: "on an imported do-not-contact list",
-    Suppression.Source.API: "added through the API",
-    Suppression.Source.UI: "added by a person",
-    Suppression.Source.ERASURE: "erased at the person's request",
-}
+    why = suppression_reasons(workspace=message.workspace, emails=[recipient]).get(recipient)
+    return f"suppressed: {why}" if why else ""
 
 
 def _failed(message: Message, held: Claim, error: SmtpError, now: datetime) -> None:
