@@ -8,7 +8,14 @@ import threading
 import pytest
 from django.db import close_old_connections, connection, transaction
 
-from sdr.activity import Actor, Event, acting_as, activities_record, activity_feed
+from sdr.activity import (
+    _PUBLISH_LOCK,
+    Actor,
+    Event,
+    acting_as,
+    activities_record,
+    activity_feed,
+)
 from sdr.models import Activity
 from tests.factories import WorkspaceFactory
 
@@ -248,6 +255,39 @@ def test_the_feed_is_complete_and_never_repeats_under_concurrent_writers():
     assert len(objects) == len(set(objects)), "an event was seen twice"
     expected = {f"w{n}-{i}" for n in range(writers) for i in range(per_writer)}
     assert set(objects) == expected, f"missed {len(expected - set(objects))} events"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reader_with_nothing_to_publish_does_not_wait_for_the_publish_lock():
+    # Every feed read publishes first; with nothing pending it must not queue behind the
+    # one global lock, or concurrent readers are served one at a time.
+    if connection.vendor != "postgresql":
+        pytest.skip("the publish lock is PostgreSQL's advisory lock")
+    workspace = WorkspaceFactory()
+    activities_record(workspace=workspace, events=[Event("lead.updated", "lead", "a")])
+    assert [a.object_id for a in activity_feed(workspace=workspace)] == ["a"]
+    holding, release = threading.Event(), threading.Event()
+
+    def publisher() -> None:
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PUBLISH_LOCK])
+                holding.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=publisher)
+    thread.start()
+    try:
+        assert holding.wait(10)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = '2s'")
+            page = activity_feed(workspace=workspace)
+    finally:
+        release.set()
+        thread.join(10)
+    assert [a.object_id for a in page] == ["a"]
 
 
 def test_lead_payloads_carry_no_address(api, workspace):
