@@ -205,6 +205,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "sdr.webhooks_api.webhooks_in_schema",
+        "sdr.schema.links_in_schema",
     ],
     # The docs page's scripts come from our static files, not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -294,11 +295,10 @@ FETCH_MAX_BYTES = env_int("FETCH_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
 FETCH_MAX_PAGES_PER_DOMAIN = env_int("FETCH_MAX_PAGES_PER_DOMAIN", 25, minimum=1)
 FETCH_POLITENESS_DELAY = env_float("FETCH_POLITENESS_DELAY", 1.0, minimum=0)
 FETCH_MAX_REDIRECTS = env_int("FETCH_MAX_REDIRECTS", 5, minimum=0)
-# Non-public networks the fetcher may reach anyway. Development talks to loopback (the
-# demo's sample sites, the tests' servers); production reaches only public addresses.
-FETCH_ALLOWED_NETWORKS = env_networks(
-    "FETCH_ALLOWED_NETWORKS", ["127.0.0.1/32", "::1/128"] if DEBUG else []
-)
+# Non-public networks the fetcher may reach anyway: none unless set, DEBUG or not, so a
+# plain `runserver` or gunicorn refuses loopback like production. The demo commands allow
+# loopback in their own process (sdr/management/commands/seed_demo.py), the tests in theirs.
+FETCH_ALLOWED_NETWORKS = env_networks("FETCH_ALLOWED_NETWORKS", [])
 
 # The demo serves its sample company sites on loopback ports from here up.
 DEMO_SITES_PORT = env_int("DEMO_SITES_PORT", 8101, minimum=1024)
@@ -352,10 +352,9 @@ EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.Emai
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "notifications@localhost")
 
 # Outbound webhooks (sdr/webhooks.py). Endpoint hosts are vetted like research URLs;
-# loopback is allowed in development only. HTTPS is required unless DEBUG.
-WEBHOOK_ALLOWED_NETWORKS = env_networks(
-    "WEBHOOK_ALLOWED_NETWORKS", ["127.0.0.1/32", "::1/128"] if DEBUG else []
-)
+# non-public networks only as set (none by default; the demo allows loopback, as above).
+# HTTPS is required unless DEBUG.
+WEBHOOK_ALLOWED_NETWORKS = env_networks("WEBHOOK_ALLOWED_NETWORKS", [])
 WEBHOOK_REQUIRE_HTTPS = env_bool("WEBHOOK_REQUIRE_HTTPS", not DEBUG)
 WEBHOOK_TIMEOUT = env_float("WEBHOOK_TIMEOUT", 10.0, minimum=0.1)
 # After this long of failed attempts an endpoint is disabled and its owners told.
@@ -409,11 +408,9 @@ LOGGING = {
 
 # Sending (outreach/smtp.py, outreach/sending.py).
 SMTP_TIMEOUT = env_float("SMTP_TIMEOUT", 20.0, minimum=0.1)
-# Non-public networks a mailbox host may be on anyway: loopback in development (the demo's
-# and the tests' SMTP servers), none in production.
-MAILBOX_ALLOWED_NETWORKS = env_networks(
-    "MAILBOX_ALLOWED_NETWORKS", ["127.0.0.1/32", "::1/128"] if DEBUG else []
-)
+# Non-public networks a mailbox host may be on anyway: none unless set (the demo allows
+# loopback for its mailbox, as above).
+MAILBOX_ALLOWED_NETWORKS = env_networks("MAILBOX_ALLOWED_NETWORKS", [])
 
 # Auto-send (outreach/campaigns.py): the smallest share of drafts a person still reviews.
 AUTO_SEND_MIN_REVIEW_SHARE = env_float("AUTO_SEND_MIN_REVIEW_SHARE", 0.05, minimum=0.0)

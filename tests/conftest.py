@@ -28,6 +28,7 @@ from sdr import services
 from sdr.models import Workspace
 from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory, workspace_populate
 from tests.httpserver import http_server  # noqa: F401  (a fixture)
+from tests.loopback import LOOPBACK_NETWORKS, NETWORK_SETTINGS
 from tests.openai_server import openai_server  # noqa: F401  (a fixture)
 from tests.sdr.isolation_check import check_after_test, uses_database
 from tests.smtp_server import smtp_server  # noqa: F401  (a fixture)
@@ -87,6 +88,14 @@ class Neighbour:
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _loopback_allowed(settings):
+    """The tests' servers are on loopback, which a plain process refuses (the settings
+    default to no non-public network); tests of the refusal set these back to []."""
+    for name in NETWORK_SETTINGS:
+        setattr(settings, name, list(LOOPBACK_NETWORKS))
 
 
 @pytest.fixture(autouse=True)

@@ -28,6 +28,7 @@ from tests.factories import (
     MessageFactory,
     SequenceStepFactory,
 )
+from tests.loopback import LOOPBACK_ENV
 
 MESSAGES = 240
 BROKER = "redis://127.0.0.1:6379/13"
@@ -66,6 +67,7 @@ def worker(tmp_path: Path, prefix: str, name: str) -> tuple[subprocess.Popen, Pa
         f"{db['PORT'] or 5432}/{db['NAME']}",
         "CELERY_BROKER_URL": BROKER,
         "CELERY_TASK_ALWAYS_EAGER": "false",
+        **LOOPBACK_ENV,  # the worker dials the tests' servers on loopback
         "EMAIL_DELIVERY": "smtp",
         # Short limits, so that the killed worker's lease runs out within the test.
         "CELERY_TASK_SOFT_TIME_LIMIT": "4",

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import pytest
 from django.core.management import call_command
 
 from leads.models import Company, Fact, Lead
 from outreach.models import Campaign, Message
 from sdr.models import Workspace
+from tests.loopback import NETWORK_SETTINGS
+
+
+@pytest.fixture(autouse=True)
+def _networks_as_a_plain_process_has_them(settings):
+    """No loopback from the test session: the demo commands must allow it themselves
+    (the sample sites and the demo mailbox are on loopback)."""
+    for name in NETWORK_SETTINGS:
+        setattr(settings, name, [])
 
 
 def counts():

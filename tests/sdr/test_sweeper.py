@@ -22,6 +22,7 @@ from sdr.models import Activity
 from sdr.states import claim, machine_for, sweep
 from tests.celery_broker import isolated_redis_broker
 from tests.factories import CompanyFactory, ImportJobFactory, MessageFactory
+from tests.loopback import LOOPBACK_ENV
 
 LEASE = timedelta(minutes=5)
 QUEUED, RUNNING, FAILED = (
@@ -248,6 +249,7 @@ def worker_process(tmp_path, *, prefix: str, lease_seconds: int) -> tuple[subpro
         f"{db['PORT'] or 5432}/{db['NAME']}",
         "CELERY_BROKER_URL": WORKER_BROKER,
         "CELERY_TASK_ALWAYS_EAGER": "false",
+        **LOOPBACK_ENV,  # as this process has it (tests/conftest.py)
         "LEASE_IMPORT_SECONDS": str(lease_seconds),
     }
     log = tmp_path / "worker.log"

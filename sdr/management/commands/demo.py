@@ -15,7 +15,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, addrport: str, **options: Any) -> None:
         from leads.demo import demo_sites_start
+        from sdr.management.commands.seed_demo import demo_loopback_allow
 
+        # Before anything runs: "Enrich now" on a sample site, the demo mailbox and a
+        # webhook to a local receiver all dial loopback, from this process only (the
+        # server runs without the reloader and tasks eagerly, so no child needs it).
+        demo_loopback_allow()
         call_command("seed_demo")
         # The sample company sites stay up, so "Enrich now" works offline too.
         demo_sites_start()

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
@@ -12,12 +13,22 @@ from sdr.models import Membership, Workspace
 DEMO_SLUG = "demo"
 DEMO_USERNAME = "demo@example.com"
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - the demo's published login, never production
+# The demo's sample sites (leads/demo.py) and its mailbox live on loopback, which every
+# other process refuses like any non-public address (the *_ALLOWED_NETWORKS settings
+# default to none, DEBUG or not).
+LOOPBACK_NETWORKS = ("127.0.0.1/32", "::1/128")
+DEMO_NETWORK_SETTINGS = (
+    "FETCH_ALLOWED_NETWORKS",
+    "MAILBOX_ALLOWED_NETWORKS",
+    "WEBHOOK_ALLOWED_NETWORKS",
+)
 
 
 class Command(BaseCommand):
     help = "Migrate the database and create the demo workspace, its user and data (idempotent)."
 
     def handle(self, *args: Any, **options: Any) -> None:
+        demo_loopback_allow()  # seeding researches the sample sites
         call_command("migrate", interactive=False, verbosity=0)
         with transaction.atomic():
             workspace = seed_demo_workspace()
@@ -49,3 +60,13 @@ def seed_demo_workspace() -> Workspace:
         workspace=workspace, user=user, defaults={"role": Membership.Role.OWNER}
     )
     return workspace
+
+
+def demo_loopback_allow() -> None:
+    """Let this process reach loopback: research, mailboxes and webhooks. Only the demo
+    commands call it, and only for their own process: `demo` serves the product from this
+    same process (runserver without the reloader, tasks run eagerly), so nothing else
+    inherits it. Networks already allowed by the environment are kept."""
+    for name in DEMO_NETWORK_SETTINGS:
+        allowed = list(getattr(settings, name))
+        setattr(settings, name, allowed + [n for n in LOOPBACK_NETWORKS if n not in allowed])
