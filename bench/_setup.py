@@ -31,6 +31,10 @@ def django_on_scratch_postgres() -> None:
     # Tasks go to an in-memory broker and stay there: a benchmark measures its own work,
     # not the enrichment or drafting that work would queue.
     os.environ["CELERY_BROKER_URL"] = "memory://localhost/"
+    # The benchmarks' servers (SMTP sink, sites, receivers) are on loopback, which only
+    # the demo and the benchmarks may reach.
+    for name in ("FETCH_ALLOWED_NETWORKS", "MAILBOX_ALLOWED_NETWORKS", "WEBHOOK_ALLOWED_NETWORKS"):
+        os.environ.setdefault(name, "127.0.0.1/32,::1/128")
     sys.path.insert(0, str(ROOT))
     import django
     from django.core.management import call_command
