@@ -101,6 +101,13 @@ class Lead(TenantModel):
     source = models.CharField(max_length=12, choices=Source.choices, default=Source.WEB)
     external_id = models.CharField(max_length=200, blank=True, help_text="The CRM's id")
     custom_fields = models.JSONField(default=dict, blank=True)
+    # Written by the ranking (see the ranking app): the chance of a positive outcome, the
+    # features that moved it most, and whether it came from the learned model or only the
+    # ideal customer profile (cold start). Product-owned: the CRM sync never writes these.
+    score = models.FloatField(null=True, blank=True)
+    score_reasons = models.JSONField(default=list, blank=True)
+    score_basis = models.CharField(max_length=10, blank=True, help_text="profile or model")
+    scored_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
