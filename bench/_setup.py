@@ -8,7 +8,6 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCH_DB = "sdr_bench"
 
 
 def django_on_scratch_postgres() -> None:
@@ -18,14 +17,17 @@ def django_on_scratch_postgres() -> None:
     parts = urlsplit(base)
     if not parts.scheme.startswith("postgres"):
         sys.exit("The benchmarks need PostgreSQL: set DATABASE_URL to a postgres:// URL.")
+    # Named after DATABASE_URL's database (sdr -> sdr_bench), so benchmarks run side by side
+    # from checkouts with their own databases do not load into each other's tables.
+    bench_db = f"{parts.path.strip('/') or 'sdr'}_bench"
     admin = urlunsplit(parts._replace(path="/postgres"))
     with psycopg.connect(admin, autocommit=True) as connection:
         exists = connection.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]
+            "SELECT 1 FROM pg_database WHERE datname = %s", [bench_db]
         ).fetchone()
         if not exists:
-            connection.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
+            connection.execute(f'CREATE DATABASE "{bench_db}"')
+    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{bench_db}"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sdr.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     # Tasks go to an in-memory broker and stay there: a benchmark measures its own work,
