@@ -22,6 +22,7 @@ from leads.contactability import suppression_add
 from leads.models import Lead, Suppression
 from outreach.enrollment_status import enrollments_move
 from outreach.models import Enrollment, Outcome
+from ranking.tasks import outcome_rescore_task
 from sdr.activity import activity_record
 from sdr.errors import AppError, ErrorCode
 
@@ -112,6 +113,10 @@ def outcome_record(
             # The charge commits with the outcome or not at all; billing's unique
             # constraint (workspace, lead, kind) keeps it to one.
             billable_event_for_outcome(outcome)
+            # The ranking learns from it once committed (it re-scores many leads: a task).
+            transaction.on_commit(
+                lambda: outcome_rescore_task.delay(str(lead.workspace_id), str(lead.pk))
+            )
     except IntegrityError:
         # Recorded by another request between our read and our insert.
         existing = _existing(lead, kind)

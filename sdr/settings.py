@@ -12,6 +12,7 @@ import hashlib
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
@@ -66,6 +67,7 @@ INSTALLED_APPS = [
     "leads",
     "outreach",
     "billing",
+    "ranking",
 ]
 
 MIDDLEWARE = [
@@ -307,6 +309,11 @@ CELERY_BEAT_SCHEDULE["enrich.refresh-stale"] = {
     "task": "enrich.refresh_stale",
     "schedule": 60 * 60,
 }
+# The ranking re-scores every lead once a night (outcomes re-score as they arrive).
+CELERY_BEAT_SCHEDULE["ranking.nightly-rescore"] = {
+    "task": "ranking.nightly_rescore",
+    "schedule": crontab(hour=3, minute=15),
+}
 
 # The LLM (sdr/llm.py): any OpenAI-compatible endpoint. Without a base URL the product
 # drafts with the built-in offline drafter.
@@ -319,6 +326,8 @@ LLM_MODELS = {
 }
 LLM_TIMEOUT = env_float("LLM_TIMEOUT", 30.0, minimum=0.1)
 LLM_MAX_RETRIES = env_int("LLM_MAX_RETRIES", 2, minimum=0)
+LLM_TEMPERATURE = env_float("LLM_TEMPERATURE", 0.4, minimum=0.0)
+LLM_MAX_TOKENS = env_int("LLM_MAX_TOKENS", 1200, minimum=16)
 # USD per million tokens: input, cached input, output. A typed local table (not fetched),
 # overridable with LLM_PRICES_JSON for other providers and models.
 LLM_PRICES = env_json(

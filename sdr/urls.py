@@ -21,6 +21,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("leads.api_urls")),
     path("", include("outreach.api_urls")),
     path("", include("billing.api_urls")),
+    path("", include("ranking.api_urls")),
     path("", include(webhook_router.urls)),
 ]
 
@@ -34,6 +35,7 @@ urlpatterns = [
     path("leads/", include("leads.urls")),
     path("", include("outreach.urls")),
     path("billing/", include("billing.urls")),
+    path("ranking/", include("ranking.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("u/<str:token>/", public_views.unsubscribe_page, name="unsubscribe"),
     path(

@@ -16,6 +16,7 @@ from leads.contactability import suppression_hash
 from leads.models import (
     Company,
     Fact,
+    ImportFileChunk,
     ImportJob,
     ImportRowError,
     Lead,
@@ -166,6 +167,16 @@ class ImportJobFactory(TenantFactory):
     content = b"email,first_name\ndana@acme.example,Dana\n"
     columns = ["email", "first_name"]
     mapping = {"email": "email", "first_name": "first_name"}
+
+
+class ImportFileChunkFactory(TenantFactory):
+    class Meta:
+        model = ImportFileChunk
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    job = factory.SubFactory(ImportJobFactory, workspace=factory.SelfAttribute("..workspace"))
+    seq = factory.Sequence(int)
+    data = b"email,first_name\n"
 
 
 class ImportRowErrorFactory(TenantFactory):
@@ -399,6 +410,7 @@ TENANT_FACTORIES: dict[type, object] = {
     ReplyLabel: ReplyLabelFactory,
     WebhookEndpoint: WebhookEndpointFactory,
     WebhookDelivery: WebhookDeliveryFactory,
+    ImportFileChunk: ImportFileChunkFactory,
 }
 
 
@@ -406,6 +418,10 @@ TENANT_FACTORIES: dict[type, object] = {
 from tests.billing.factories import BILLING_FACTORIES  # noqa: E402
 
 TENANT_FACTORIES.update(BILLING_FACTORIES)
+
+from tests.ranking.factories import RANKING_FACTORIES  # noqa: E402
+
+TENANT_FACTORIES.update(RANKING_FACTORIES)
 
 
 def workspace_populate(

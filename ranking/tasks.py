@@ -1,0 +1,30 @@
+import uuid
+
+from celery import shared_task
+
+
+@shared_task(name="ranking.outcome_rescore")
+def outcome_rescore_task(workspace_id: str, lead_id: str) -> int:
+    from ranking.scoring import outcome_rescore
+    from sdr.models import Workspace
+
+    workspace = Workspace.objects.filter(pk=workspace_id).first()
+    if workspace is None:  # deleted since the outcome: nothing to learn for
+        return 0
+    return outcome_rescore(workspace=workspace, lead_id=uuid.UUID(lead_id))
+
+
+@shared_task(name="ranking.nightly_rescore")
+def nightly_rescore_task() -> int:
+    from ranking.scoring import workspaces_rescore
+
+    return workspaces_rescore()
+
+
+@shared_task(name="ranking.workspace_rescore")
+def workspace_rescore_task(workspace_id: str) -> int:
+    from ranking.scoring import nightly_rescore
+    from sdr.models import Workspace
+
+    workspace = Workspace.objects.filter(pk=workspace_id).first()
+    return nightly_rescore(workspace=workspace) if workspace is not None else 0
