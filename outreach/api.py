@@ -21,6 +21,7 @@ from billing.disputes import event_dispute
 from billing.models import BillableEvent
 from leads.api import FactOutput
 from outreach import campaigns, enrollment, mailboxes, messages, outcomes, review, selectors
+from outreach import variants as ab
 from outreach.campaigns import CAMPAIGN_FIELDS, MAX_DELAY_BUSINESS_DAYS
 from outreach.models import Campaign, Enrollment, Mailbox, Message, Outcome, SequenceStep
 from sdr.api_base import (
@@ -36,10 +37,28 @@ from sdr.http import ApiRequest
 from sdr.tenancy import TenantQuerySet
 
 
+class VariantSerializer(serializers.Serializer):
+    """One A/B variant of a step (outreach/variants.py): its instructions replace the
+    step's for the drafts that use it."""
+
+    key = serializers.RegexField(ab.KEY_PATTERN, help_text="Letters, digits, - or _")
+    # The metaclass takes declared fields off the class, so `label` does not shadow
+    # Field.label at run time; the stubs cannot know that.
+    label = serializers.CharField(  # type: ignore[assignment]
+        max_length=80, required=False, allow_blank=True
+    )
+    instructions = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
 class StepSerializer(serializers.ModelSerializer):
+    # ListSerializer takes max_length since DRF 3.15; the stubs predate it.
+    variants = VariantSerializer(  # type: ignore[call-arg]
+        many=True, required=False, max_length=ab.MAX_VARIANTS
+    )
+
     class Meta:
         model = SequenceStep
-        fields = ["id", "order", "kind", "delay_business_days", "instructions"]
+        fields = ["id", "order", "kind", "delay_business_days", "instructions", "variants"]
         read_only_fields = ["id", "order"]
         # The limit is enforced by campaigns.sequence_set; stated here for the schema.
         extra_kwargs = {
@@ -94,6 +113,12 @@ class CampaignInput(WorkspaceSerializer):
     example_emails = serializers.ListField(child=serializers.DictField(), required=False)
     language = serializers.CharField(max_length=10, required=False)
     allowed_links = serializers.ListField(child=serializers.URLField(), required=False)
+    competitors = serializers.ListField(
+        child=serializers.CharField(max_length=200),
+        required=False,
+        max_length=100,
+        help_text="Names a draft must never mention: the verifier holds a draft that does",
+    )
     sender_name = serializers.CharField(max_length=120, required=False, allow_blank=True)
     sender_title = serializers.CharField(max_length=120, required=False, allow_blank=True)
     sender_company = serializers.CharField(max_length=200, required=False, allow_blank=True)
@@ -129,6 +154,23 @@ class CampaignInput(WorkspaceSerializer):
     class Meta:
         model = Campaign
         fields = [*CAMPAIGN_FIELDS, "mailboxes", "steps"]
+
+
+class ArmOutput(serializers.Serializer):
+    name = serializers.CharField(help_text="In words, as on the campaign page")
+    key = serializers.CharField(help_text="The variant key or the angle kind")
+    step_order = serializers.IntegerField(allow_null=True)
+    sends = serializers.IntegerField()
+    replies = serializers.IntegerField()
+    positives = serializers.IntegerField(help_text="Positive replies and booked meetings")
+    positive_rate = serializers.FloatField(allow_null=True)
+    interval_low = serializers.FloatField(allow_null=True, help_text="95% Wilson interval")
+    interval_high = serializers.FloatField(allow_null=True)
+
+
+class ABReportOutput(serializers.Serializer):
+    variants = ArmOutput(many=True)
+    angles = ArmOutput(many=True)
 
 
 class EnrollInput(serializers.Serializer):
@@ -275,6 +317,14 @@ class CampaignViewSet(
         """Start or restart sending; needs an active mailbox (409 otherwise)."""
         campaign = campaigns.campaign_resume(campaign=self.get_object())
         return Response(CampaignOutput(campaign).data)
+
+    @extend_schema(request=None, responses=ABReportOutput)
+    @action(detail=True, methods=["get"])
+    def variants(self, request: ApiRequest, pk: str | None = None) -> Response:
+        """The A/B report: per step variant and per angle kind, sends, replies, positive
+        replies and the positive rate with its 95% interval."""
+        report = ab.campaign_ab_report(campaign=self.get_object())
+        return Response(ABReportOutput(report).data)
 
     @extend_schema(request=UnenrollInput, responses=UnenrollOutput)
     @action(detail=True, methods=["post"])

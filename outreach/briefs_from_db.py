@@ -92,6 +92,7 @@ def campaign_brief(campaign: Campaign) -> CampaignBrief:
         sender_company=campaign.sender_company,
         max_words_first_touch=campaign.max_words_first_touch,
         max_words_follow_up=campaign.max_words_follow_up,
+        competitors=tuple(campaign.competitors),
     )
 
 

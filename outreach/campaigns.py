@@ -13,6 +13,7 @@ from leads.models import Lead
 from leads.normalize import InvalidValue, timezone_validate
 from outreach.enrollment_status import enrollments_move
 from outreach.models import Campaign, Enrollment, Mailbox, SequenceStep
+from outreach.variants import variants_clean
 from sdr.activity import activity_record
 from sdr.errors import AppError, ErrorCode
 from sdr.models import Workspace
@@ -38,6 +39,7 @@ CAMPAIGN_FIELDS = [
     "example_emails",
     "language",
     "allowed_links",
+    "competitors",
     "sender_name",
     "sender_title",
     "sender_company",
@@ -322,6 +324,8 @@ def sequence_set(*, campaign: Campaign, steps: list[dict[str, Any]]) -> list[Seq
         step.kind = spec.get("kind", SequenceStep.Kind.FOLLOW_UP)
         step.delay_business_days = delays[order - 1]
         step.instructions = spec.get("instructions", "")
+        if "variants" in spec:  # the web form's rows carry none: a save keeps the test
+            step.variants = variants_clean(spec["variants"])
         step.full_clean(exclude=["workspace", "campaign"], validate_constraints=False)
         step.save()
         kept.append(step)

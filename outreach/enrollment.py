@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 
 from leads.contactability import suppressed_emails
@@ -30,7 +30,9 @@ class EnrollResult:
 
 
 def eligible_leads(*, campaign: Campaign) -> QuerySet[Lead]:
-    """Leads that may be enrolled, best first (by ranking once it exists: newest until then)."""
+    """Leads that may be enrolled, best first: highest score (`Lead.score`, written by the
+    ranking), unscored ones last (the ranking has not seen them yet); among equals the
+    newest first, as before there was a ranking."""
     active_elsewhere = Enrollment.objects.for_workspace(campaign.workspace).filter(
         lead=OuterRef("pk"), status=Enrollment.Status.ACTIVE
     )
@@ -49,7 +51,7 @@ def eligible_leads(*, campaign: Campaign) -> QuerySet[Lead]:
         .exclude(Exists(final_outcome))
         .exclude(Exists(active_elsewhere))
         .exclude(Exists(in_this_campaign))
-        .order_by("-created_at", "-id")
+        .order_by(F("score").desc(nulls_last=True), "-created_at", "-id")
     )
 
 

@@ -13,7 +13,7 @@ from outreach.mailboxes import MAILBOX_FIELDS, MAX_DAILY_CAP, MAX_MIN_INTERVAL_S
 from outreach.models import Campaign, Mailbox
 from sdr.models import Workspace
 
-LIST_FIELDS = ["value_propositions", "proof_points", "allowed_links"]
+LIST_FIELDS = ["value_propositions", "proof_points", "allowed_links", "competitors"]
 WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
 
 
@@ -34,6 +34,9 @@ class CampaignForm(forms.ModelForm):
     value_propositions = LinesField(required=False, help_text="One per line")
     proof_points = LinesField(required=False, help_text="One per line")
     allowed_links = LinesField(required=False, help_text="Links emails may contain, one per line")
+    competitors = LinesField(
+        required=False, help_text="Names drafts must never mention, one per line"
+    )
     mailboxes = forms.ModelMultipleChoiceField(
         queryset=Mailbox.unscoped_objects.none(),  # the workspace's, set in __init__
         required=False,

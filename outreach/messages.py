@@ -18,12 +18,13 @@ from django.utils import timezone
 
 from leads.models import Fact
 from outreach.briefs_from_db import campaign_brief, lead_brief, step_brief
-from outreach.drafting import DraftOutcome, draft_produce
+from outreach.drafting import DraftOutcome, DraftRetryLater, draft_produce
 from outreach.models import Campaign, Message
 from outreach.review import message_activity
+from outreach.variants import draft_plan
 from sdr.errors import AppError, ErrorCode
 from sdr.queue import hint_each_after_commit
-from sdr.states import Claim, claim, transition
+from sdr.states import Claim, claim, lease_renew, transition
 
 REDRAFTABLE = [
     Message.Status.HELD,
@@ -31,6 +32,17 @@ REDRAFTABLE = [
     Message.Status.REJECTED,
     Message.Status.PENDING_REVIEW,
 ]
+
+
+DRAFT_RETRY_BASE_SECONDS = 30
+DRAFT_RETRY_MAX_SECONDS = 30 * 60
+
+
+def draft_retry_delay(retries: int) -> int:
+    """Seconds before the next try after `retries` transient model errors: doubling, with
+    jitter so that a burst of rate-limited drafts does not come back at the same moment."""
+    ceiling = min(DRAFT_RETRY_MAX_SECONDS, DRAFT_RETRY_BASE_SECONDS * 2 ** max(0, retries))
+    return random.randint(ceiling // 2, ceiling)  # noqa: S311 - jitter, not crypto
 
 
 def messages_enqueue_drafting(*, message_ids: Iterable) -> None:
@@ -56,6 +68,11 @@ def message_draft_by_id(*, message_id: str) -> Message | None:
     ).get(pk=message_id)
     try:
         return message_draft(message=message, held=held)
+    except DraftRetryLater:
+        # The model is busy or down: the message stays drafting, and its lease ends now so
+        # that the task's retry (or the sweeper) can take it again.
+        lease_renew(Message, held, lease=timedelta(0))
+        raise
     except Exception as error:
         # A bug, not a model failure (those come back as outcomes): mark the message for a
         # person rather than leave it drafting, and let the task fail loudly.
@@ -78,14 +95,16 @@ def message_draft_by_id(*, message_id: str) -> Message | None:
 def message_draft(*, message: Message, held: Claim) -> Message:
     """Draft a message this worker has claimed (`held`) and record the outcome."""
     campaign = message.enrollment.campaign
+    plan = draft_plan(message=message)  # the campaign's bandit: step variant, angle weights
     outcome = draft_produce(
         workspace=message.workspace,
         lead=lead_brief(message.enrollment.lead),
         campaign=campaign_brief(campaign),
-        step=step_brief(message.step, message),
+        step=plan.step(step_brief(message.step, message)),
         other_bodies=_other_bodies(message),
         subject_id=str(message.pk),
         avoid_angles=_colleague_angles(message),
+        angle_bias=plan.angle_bias,
     )
     with transaction.atomic():
         _record(message, outcome, campaign, held)

@@ -118,6 +118,8 @@ class Campaign(TenantModel):
     language = models.CharField(max_length=10, default="en")
     # Links, addresses and numbers an email may contain: only these came from us.
     allowed_links = models.JSONField(default=list, blank=True)
+    # Names drafts must never mention (issue #10): the verifier holds a draft that does.
+    competitors = models.JSONField(default=list, blank=True)
     sender_name = models.CharField(max_length=120, blank=True)
     sender_title = models.CharField(max_length=120, blank=True)
     sender_company = models.CharField(max_length=200, blank=True)
@@ -163,6 +165,10 @@ class SequenceStep(TenantModel):
         default=0, help_text="Business days after the previous step"
     )
     instructions = models.TextField(blank=True)
+    # A/B variants of this step (outreach/variants.py): [{key, label, instructions}]. Each
+    # draft uses one, chosen by the campaign's bandit; a variant's instructions replace the
+    # step's. Empty: every draft uses the step as it is.
+    variants = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["campaign", "order"]
@@ -241,6 +247,8 @@ class Message(TenantModel, Leased):
     body = models.TextField(blank=True)
     cited_facts = models.ManyToManyField("leads.Fact", blank=True, related_name="+")
     angle = models.JSONField(default=dict, blank=True, help_text="{kind, summary, fact, signal}")
+    # The step variant this draft used ("" when the step has none): the A/B report's key.
+    variant = models.CharField(max_length=40, blank=True)
     drafter = models.CharField(max_length=8, choices=Drafter.choices, blank=True)
     model = models.CharField(max_length=100, blank=True)
     prompt_version = models.CharField(max_length=40, blank=True)

@@ -1,11 +1,16 @@
-from celery import shared_task
+from celery import Task, shared_task
 
 
-@shared_task(name="draft.message")
-def draft_message_task(message_id: str) -> None:
-    from outreach.messages import message_draft_by_id
+@shared_task(name="draft.message", bind=True, max_retries=6)
+def draft_message_task(self: Task, message_id: str) -> None:
+    from outreach.drafting import DraftRetryLater
+    from outreach.messages import draft_retry_delay, message_draft_by_id
 
-    message_draft_by_id(message_id=message_id)
+    try:
+        message_draft_by_id(message_id=message_id)
+    except DraftRetryLater as error:
+        # Rate limits, timeouts and 5xx: try again later; the message stays drafting.
+        raise self.retry(exc=error, countdown=draft_retry_delay(self.request.retries)) from error
 
 
 @shared_task(name="send.dispatch_due")

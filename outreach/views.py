@@ -10,7 +10,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from outreach import campaigns, enrollment, review, selectors
+from outreach import campaigns, enrollment, review, selectors, variants
 from outreach.briefs_from_db import lead_brief
 from outreach.forms import CampaignForm, MailboxForm
 from outreach.mailboxes import mailbox_create, mailbox_test, mailbox_update
@@ -150,8 +150,17 @@ def campaign_detail(request: MemberRequest, pk: Campaign) -> HttpResponse:
             "counts": selectors.campaign_message_counts(campaign=pk),
             "eligible": enrollment.eligible_leads(campaign=pk).count(),
             "recent": [(m, waiting[m.pk]) for m in recent],
+            "ab_tables": _ab_tables(pk),
         },
     )
+
+
+def _ab_tables(campaign: Campaign) -> list[tuple[str, list[variants.ArmReport], str]]:
+    report = variants.campaign_ab_report(campaign=campaign)
+    return [
+        ("By step variant", report.variants, "No steps yet."),
+        ("By angle", report.angles, "Nothing sent yet."),
+    ]
 
 
 @require_POST

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -123,13 +124,13 @@ def structured_completion(
 
     An invalid answer is retried once, with the answer and its problems added to the
     conversation; a second invalid answer fails with reason invalid_output. Rate limits,
-    server errors and timeouts are retried inside the SDK (see `_client`).
+    server errors and timeouts are retried in `_ask`, one `LLMCall` row per HTTP attempt.
     """
     base_url, api_key = _endpoint(workspace)
     if not base_url:
         raise LLMError(LLMErrorReason.NOT_CONFIGURED, "No LLM endpoint is configured.")
     model = (workspace.llm_models or {}).get(purpose) or settings.LLM_MODELS[purpose]
-    client = _client(base_url, api_key, settings.LLM_TIMEOUT, settings.LLM_MAX_RETRIES)
+    client = _client(base_url, api_key, settings.LLM_TIMEOUT)
     log = _CallLog(
         workspace=workspace,
         purpose=purpose,
@@ -142,9 +143,12 @@ def structured_completion(
     if stable_context:
         messages.append({"role": "system", "content": stable_context})
     messages += [{"role": "user", "content": untrusted_data}, {"role": "user", "content": task}]
-    request = {
+    request: dict[str, Any] = {
         "model": model,
         "messages": messages,
+        # Set, not left to the provider: drafts vary a little, checks and labels do not.
+        "temperature": settings.LLM_TEMPERATURE if purpose == Purpose.DRAFTING else 0.0,
+        "max_tokens": settings.LLM_MAX_TOKENS,
         "response_format": {
             "type": "json_schema",
             "json_schema": {"name": schema_name, "schema": schema, "strict": True},
@@ -152,10 +156,10 @@ def structured_completion(
     }
 
     problems: list[str] = []
-    for attempt in (1, 2):
-        answer, response = _ask(client, request, log, attempt)
+    for _ in (1, 2):
+        answer, response = _ask(client, request, log)
         data, problems, summary = _check(answer, schema, validate)
-        call = log.record(attempt, response.usage, error=summary)
+        call = log.record(response.usage, error=summary)
         if not problems:
             return LLMResult(
                 data=data,
@@ -191,15 +195,11 @@ def _endpoint(workspace: Workspace) -> tuple[str, Secret]:
 
 
 @lru_cache(maxsize=64)
-def _client(base_url: str, api_key: str, timeout: float, max_retries: int) -> openai.OpenAI:
+def _client(base_url: str, api_key: str, timeout: float) -> openai.OpenAI:
     """One client per endpoint and key: it owns the connection pool and is thread-safe.
 
-    The SDK itself retries 408, 409, 429, 5xx, timeouts and dropped connections up to
-    `max_retries` times. It waits what the server's Retry-After (or retry-after-ms) asks
-    when that is at most 120 s and does not retry at all beyond; without the header it
-    backs off 0.5 s, 1 s, 2 s... (at most 8 s) with jitter. The 120 s ceiling is a module
-    constant (openai._constants.MAX_RETRY_AFTER_DELAY), not a client option, so one call
-    can last (max_retries + 1) * timeout + max_retries * 120 s in the worst case.
+    The SDK's own retries are off: `_ask` retries, so that every HTTP attempt writes its
+    own `LLMCall` row (a retried 429 or timeout is visible, and its latency too).
 
     `timeout` applies to connect, read, write and pool each; a non-streamed answer
     arrives all at once, so the read timeout bounds the model's generation time.
@@ -207,26 +207,58 @@ def _client(base_url: str, api_key: str, timeout: float, max_retries: int) -> op
     # Never None: the SDK would then read OPENAI_API_KEY from the environment and send it
     # to whatever endpoint this is. Servers without auth (vLLM, Ollama) ignore the value.
     return openai.OpenAI(
-        base_url=base_url, api_key=api_key or "none", timeout=timeout, max_retries=max_retries
+        base_url=base_url, api_key=api_key or "none", timeout=timeout, max_retries=0
     )
 
 
-def _ask(
-    client: openai.OpenAI, request: dict[str, Any], log: _CallLog, attempt: int
-) -> tuple[str, Any]:
-    """One request (with the SDK's own retries): the answer's text and the response."""
-    log.start()
-    try:
-        response = client.chat.completions.create(**request)
-    except openai.APIError as error:
-        reason, detail = _failure(error)
-        log.record(attempt, None, error=f"{reason}: {detail}")
-        raise LLMError(reason, f"The model call failed: {detail}.") from None
-    message = response.choices[0].message if response.choices else None
-    if message is not None and message.refusal:
-        log.record(attempt, response.usage, error=LLMErrorReason.REFUSED)
-        raise LLMError(LLMErrorReason.REFUSED, f"The model refused: {message.refusal[:200]}")
-    return (message.content or "") if message else "", response
+# What the SDK retried: timeouts, dropped connections, 408, 409, 429 and 5xx.
+_RETRY_STATUSES = frozenset({408, 409, 429})
+MAX_RETRY_AFTER_SECONDS = 60.0
+
+
+def _ask(client: openai.OpenAI, request: dict[str, Any], log: _CallLog) -> tuple[str, Any]:
+    """One answer, retrying transient failures up to LLM_MAX_RETRIES times; each HTTP
+    attempt is logged. A Retry-After the server sends is waited (at most a minute);
+    without one the wait doubles from 0.5 s (at most 8 s), with jitter."""
+    retries = settings.LLM_MAX_RETRIES
+    for retry in range(retries + 1):
+        log.start()
+        try:
+            response = client.chat.completions.create(**request)
+        except openai.APIError as error:
+            reason, detail = _failure(error)
+            log.record(None, error=f"{reason}: {detail}")
+            wait = _retry_wait(error, retry)
+            if retry < retries and wait is not None:
+                time.sleep(wait)
+                continue
+            raise LLMError(reason, f"The model call failed: {detail}.") from None
+        message = response.choices[0].message if response.choices else None
+        if message is not None and message.refusal:
+            log.record(response.usage, error=LLMErrorReason.REFUSED)
+            raise LLMError(LLMErrorReason.REFUSED, f"The model refused: {message.refusal[:200]}")
+        return (message.content or "") if message else "", response
+    raise AssertionError("unreachable: the last try returns or raises")
+
+
+def _retry_wait(error: openai.APIError, retry: int) -> float | None:
+    """Seconds to wait before trying again, or None if this error is not worth a retry."""
+    status = getattr(error, "status_code", None)
+    transient = isinstance(error, openai.APITimeoutError | openai.APIConnectionError) or (
+        status is not None and (status in _RETRY_STATUSES or status >= 500)
+    )
+    if not transient:
+        return None
+    response = getattr(error, "response", None)
+    headers = response.headers if response is not None else {}
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        try:
+            asked = float(headers.get(name, "")) * scale
+        except ValueError:
+            continue
+        if 0 <= asked <= MAX_RETRY_AFTER_SECONDS:
+            return asked
+    return min(8.0, 0.5 * 2**retry) * random.uniform(0.75, 1.0)  # noqa: S311 - jitter
 
 
 def _failure(error: openai.APIError) -> tuple[LLMErrorReason, str]:
@@ -278,12 +310,16 @@ class _CallLog:
         self.workspace = workspace
         self.fields = fields
         self.started = 0.0
+        self.attempts = 0
 
     def start(self) -> None:
         self.started = time.monotonic()
 
-    def record(self, attempt: int, usage: Any, *, error: str) -> LLMCall:
-        # Latency includes the SDK's retries and waits: it is what the caller waited.
+    def record(self, usage: Any, *, error: str) -> LLMCall:
+        """One row for one HTTP attempt; attempts are numbered 1, 2... within the call."""
+        self.attempts += 1
+        attempt = self.attempts
+        # Latency of this HTTP attempt alone; waits between attempts are not in it.
         latency_ms = int((time.monotonic() - self.started) * 1000)
         tokens_in = getattr(usage, "prompt_tokens", 0) or 0
         tokens_out = getattr(usage, "completion_tokens", 0) or 0

@@ -8,7 +8,7 @@ from outreach.drafting.briefs import (
     PreviousEmail,
     StepBrief,
 )
-from outreach.drafting.pipeline import DraftOutcome, draft_produce
+from outreach.drafting.pipeline import DraftOutcome, DraftRetryLater, draft_produce
 
 __all__ = [
     "Angle",
@@ -16,6 +16,7 @@ __all__ = [
     "Check",
     "Draft",
     "DraftOutcome",
+    "DraftRetryLater",
     "FactRef",
     "LeadBrief",
     "PreviousEmail",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 
 from outreach.drafting.briefs import Angle, CampaignBrief, FactRef, LeadBrief
@@ -27,20 +28,44 @@ def angle_pick(
     campaign: CampaignBrief,
     today: date | None = None,
     avoid: frozenset[str] = frozenset(),
+    bias: Mapping[str, float] | None = None,
 ) -> Angle:
     """The best angle, skipping facts in `avoid` (the angles of colleagues already written
-    to in this campaign) while another usable one is left."""
+    to in this campaign) while another usable one is left.
+
+    `bias` multiplies each candidate's score by its angle kind's weight: the campaign's
+    bandit (outreach/variants.py) passes Thompson draws relative to its mean reply rate,
+    so kinds that earned positive replies win more often and untried ones still get
+    picked. Absent or empty (no statistics yet), the choice is the fixed one.
+    """
     today = today or date.today()
-    scored = [(score, fact) for fact in lead.facts if (score := _score(fact, campaign, today)) > 0]
+    bias = bias or {}
+    scored = [
+        (score * bias.get(angle_kind(fact.field), 1.0), fact)
+        for fact in lead.facts
+        if (score := _score(fact, campaign, today)) > 0
+    ]
     fresh = [(score, fact) for score, fact in scored if fact.id not in avoid]
     scored = fresh or scored
     if scored:
         _, best = max(scored, key=lambda pair: (pair[0], pair[1].confidence))
-        return Angle(
-            kind=best.field.removeprefix("signal."), summary=best.text[:200], fact_id=best.id
-        )
+        return Angle(kind=angle_kind(best.field), summary=best.text[:200], fact_id=best.id)
     role = lead.title or lead.department or "your team"
-    return Angle(kind="role_fit", summary=f"{campaign.product} for {role}"[:200])
+    return Angle(kind=ROLE_FIT, summary=f"{campaign.product} for {role}"[:200])
+
+
+def angle_kind(fact_field: str) -> str:
+    """The kind an angle on this fact is recorded under (Message.angle["kind"])."""
+    return fact_field.removeprefix("signal.")
+
+
+ROLE_FIT = "role_fit"
+# Every kind `angle_pick` can return: the bandit draws a weight for each, tried or not.
+ANGLE_KINDS = (
+    *(angle_kind(name) for name in SIGNAL_WEIGHTS),
+    *FACT_WEIGHTS,
+    ROLE_FIT,
+)
 
 
 def _score(fact: FactRef, campaign: CampaignBrief, today: date) -> float:

@@ -62,6 +62,7 @@ class CampaignBrief:
     sender_company: str = ""
     max_words_first_touch: int = 120
     max_words_follow_up: int = 80
+    competitors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

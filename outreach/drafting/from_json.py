@@ -112,6 +112,7 @@ CAMPAIGN_LISTS = {
     "case_studies",
     "example_emails",
     "allowed_links",
+    "competitors",
 }
 
 

@@ -15,10 +15,34 @@ from outreach.drafting.briefs import Angle, CampaignBrief, Check, Draft, LeadBri
 from outreach.drafting.offline import offline_draft
 from outreach.drafting.safety import usable_facts
 from outreach.drafting.verify import draft_verify
-from sdr.llm import LLMError, Purpose, llm_configured, structured_completion, untrusted_block
+from sdr.llm import (
+    LLMError,
+    LLMErrorReason,
+    Purpose,
+    llm_configured,
+    structured_completion,
+    untrusted_block,
+)
 from sdr.models import Workspace
 
 READY, HELD, FAILED = "ready", "held", "failed"
+# Errors that say "not now" rather than "not this": the task tries again later.
+TRANSIENT = frozenset(
+    {
+        LLMErrorReason.RATE_LIMITED,
+        LLMErrorReason.TIMEOUT,
+        LLMErrorReason.SERVER_ERROR,
+        LLMErrorReason.CONNECTION_ERROR,
+    }
+)
+
+
+class DraftRetryLater(Exception):
+    """The model is busy or down: leave the message drafting and try again later."""
+
+    def __init__(self, error: LLMError) -> None:
+        super().__init__(f"{error.reason}: {error}")
+        self.error = error
 
 
 @dataclass
@@ -44,11 +68,14 @@ def draft_produce(
     today: date | None = None,
     subject_id: str = "",
     avoid_angles: frozenset[str] = frozenset(),
+    angle_bias: dict[str, float] | None = None,
 ) -> DraftOutcome:
     # Facts that read like instructions never reach the prompt, the angle or the email.
-    lead = replace(lead, facts=usable_facts(lead.facts))
+    lead = replace(_usable_names(lead), facts=usable_facts(lead.facts))
     other_bodies = list(other_bodies)
-    angle = angle_pick(lead=lead, campaign=campaign, today=today, avoid=avoid_angles)
+    angle = angle_pick(
+        lead=lead, campaign=campaign, today=today, avoid=avoid_angles, bias=angle_bias
+    )
     use_model = llm_configured(workspace=workspace)
     problems: list[str] = []
     outcome = DraftOutcome(status=FAILED, draft=None)
@@ -57,14 +84,24 @@ def draft_produce(
             draft = _compose(
                 workspace, lead, campaign, step, angle, problems, use_model, subject_id
             )
-            checks = draft_verify(
-                draft=draft, lead=lead, campaign=campaign, step=step, other_bodies=other_bodies
-            )
-            if draft.drafter == "llm":
-                checks.append(_claims_supported(workspace, draft, lead, subject_id))
         except LLMError as error:
+            if attempt == 2:
+                # The first draft stands, held with its own problems: a failed redraft
+                # must not throw away a draft a person can still fix and approve.
+                outcome.status = HELD
+                outcome.reason = "; ".join([*problems, f"the redraft failed: {error.reason}"])
+                return outcome
+            if error.reason in TRANSIENT:
+                raise DraftRetryLater(error) from error
             return DraftOutcome(
                 status=FAILED, draft=None, attempts=attempt, reason=f"{error.reason}: {error}"
+            )
+        checks = draft_verify(
+            draft=draft, lead=lead, campaign=campaign, step=step, other_bodies=other_bodies
+        )
+        if draft.drafter == "llm":
+            checks.append(
+                _claims_supported(workspace, draft, lead, subject_id, first_draft=attempt == 1)
             )
         outcome = DraftOutcome(status=READY, draft=draft, checks=checks, attempts=attempt)
         if not outcome.failed_checks:
@@ -75,6 +112,19 @@ def draft_produce(
     outcome.status = HELD
     outcome.reason = "; ".join(problems)
     return outcome
+
+
+def _usable_names(lead: LeadBrief) -> LeadBrief:
+    """A name that carries instructions or markup is never used as a name (imports made
+    before the edge refused such names may still hold one): the email says "there"."""
+    from leads.names import name_problem
+
+    return replace(
+        lead,
+        first_name="" if name_problem(lead.first_name) else lead.first_name,
+        last_name="" if name_problem(lead.last_name) else lead.last_name,
+        company_name="" if name_problem(lead.company_name) else lead.company_name,
+    )
 
 
 def _compose(
@@ -116,7 +166,7 @@ def llm_draft(
         prompt_version=prompts.PROMPT_VERSION,
         system=prompts.DRAFT_SYSTEM,
         stable_context=prompts.campaign_context(campaign),
-        untrusted_data=untrusted_block("FACTS", prompts.lead_data(lead)),
+        untrusted_data=untrusted_block("FACTS", prompts.draft_data(lead, step, problems)),
         task=prompts.draft_task(
             lead=lead, campaign=campaign, step=step, angle=angle, problems=problems
         ),
@@ -151,7 +201,7 @@ def _draft_shape_errors(data: dict) -> list[str]:
 
 
 def _claims_supported(
-    workspace: Workspace, draft: Draft, lead: LeadBrief, subject_id: str
+    workspace: Workspace, draft: Draft, lead: LeadBrief, subject_id: str, *, first_draft: bool
 ) -> Check:
     cited = [f for f in lead.facts if f.id in draft.citations]
     try:
@@ -174,6 +224,11 @@ def _claims_supported(
             subject_id=subject_id,
         )
     except LLMError as error:
+        if first_draft and error.reason in TRANSIENT:
+            # The checker is busy or down: draft again later rather than hold a draft
+            # that a check would likely have passed. After a redraft, the first draft is
+            # held as the loop above keeps it.
+            raise DraftRetryLater(error) from error
         # Unchecked is not checked: hold the draft rather than let it through.
         return Check("claims_supported", False, f"The claim check could not run: {error}")
     unsupported = [c["text"] for c in result.data["claims"] if not c["supported"]]

@@ -28,10 +28,10 @@ from outreach.drafting.briefs import CampaignBrief, Check
 from outreach.drafting.verify import (
     MAX_SUBJECT_CHARS,
     NUMBER_RE,
-    _no_placeholders,
-    _only_our_contacts,
-    _only_our_links,
-    _spam_words,
+    no_placeholders,
+    only_campaign_contacts,
+    only_campaign_links,
+    spam_words,
 )
 from outreach.models import Campaign, Message, Reply
 from outreach.review import message_activity
@@ -110,12 +110,12 @@ def answer_checks(
     """The code checks of a first touch that apply to an answer, plus its own length."""
     text = f"{subject}\n{body}"
     return [
-        _no_placeholders(text),
-        _only_our_links(text, campaign),
-        _only_our_contacts(text, campaign),
+        no_placeholders(text),
+        only_campaign_links(text, campaign),
+        only_campaign_contacts(text, campaign),
         _numbers_known(body, campaign, reply_text),
         _length(subject, body),
-        _spam_words(body),
+        spam_words(body),
     ]
 
 

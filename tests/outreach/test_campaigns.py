@@ -431,3 +431,19 @@ def test_the_campaign_form_offers_monday_to_friday_ticked(web, workspace):
     assert ticked == [0, 1, 2, 3, 4], html[
         html.find("send_days") - 100 : html.find("send_days") + 900
     ]
+
+
+def test_competitors_are_set_through_the_api_and_reach_the_drafting_brief(api, workspace):
+    from outreach.briefs_from_db import campaign_brief
+
+    payload = {**CAMPAIGN, "competitors": ["Locus Robotics", "Geek+"]}
+    response = api.post("/api/v1/campaigns/", payload, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["competitors"] == ["Locus Robotics", "Geek+"]
+    campaign = Campaign.objects.for_workspace(workspace).get(pk=response.json()["id"])
+    assert campaign_brief(campaign).competitors == ("Locus Robotics", "Geek+")
+
+    too_long = {**CAMPAIGN, "competitors": ["x" * 201]}
+    response = api.post("/api/v1/campaigns/", too_long, format="json")
+    assert response.status_code == 400
+    assert "competitors" in error_of(response)["details"]

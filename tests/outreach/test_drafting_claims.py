@@ -43,7 +43,7 @@ def test_a_message_stuck_drafting_can_be_redrafted_once_its_lease_ran_out(
 
     assert response.status_code == 202, response.json()
     message = fresh(stuck)
-    assert message.status == Message.Status.PENDING_REVIEW and message.body
+    assert message.status == Message.Status.PENDING_REVIEW and message.body, message.failure_reason
     assert (message.claimed_until, message.claim_token) == (None, None)
     [requested] = Activity.unscoped_objects.filter(
         type="message.redraft_requested", object_id=str(stuck.pk)

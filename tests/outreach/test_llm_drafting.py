@@ -78,7 +78,10 @@ def test_a_grounded_model_draft_passes_code_and_model_checks(workspace, openai_s
     assert [c.name for c in outcome.checks][-1] == "claims_supported"
     drafting, checking = openai_server.requests
     prompt = " ".join(m["content"] for m in drafting.messages)
-    assert "Series A" in prompt and "Angle: Northwind Robotics raises $12M" in prompt
+    assert "Series A" in prompt and "Angle: fact s-funding" in prompt
+    # Scraped text and lead-supplied names stay inside the untrusted block.
+    task = drafting.messages[-1]["content"]
+    assert "Northwind" not in task and "Dana" not in task and "$12M" not in task
     assert checking.body["model"] == "gpt-4.1-mini"
     assert "UNTRUSTED EMAIL" in checking.messages[1]["content"]
 
@@ -110,7 +113,10 @@ def test_a_claim_without_a_fact_is_redrafted_with_the_reason_then_held(
     assert "claims_cited" in outcome.reason and "claims_supported" in outcome.reason
     redraft_task = openai_server.requests[2].messages[-1]["content"]
     assert "Your previous draft failed these checks" in redraft_task
-    assert "Rotterdam" in redraft_task
+    assert "claims_cited" in redraft_task and "Rotterdam" not in redraft_task
+    # The details quote the draft, so they travel inside the untrusted block.
+    redraft_data = openai_server.requests[2].messages[-2]["content"]
+    assert redraft_data.startswith("<<<UNTRUSTED FACTS BEGIN") and "Rotterdam" in redraft_data
 
 
 def test_a_draft_that_obeys_an_injected_instruction_is_caught(workspace, openai_server, briefs):
@@ -158,11 +164,25 @@ def test_when_the_check_call_fails_the_draft_is_held_not_sent(
 ):
     settings.LLM_MAX_RETRIES = 0
     openai_server.script.extend(
-        [draft_answer(), error_reply(500), draft_answer(), error_reply(500)]
+        [draft_answer(), error_reply(400), draft_answer(), error_reply(400)]
     )
     outcome = produce(workspace, briefs)
     assert outcome.status == "held"
     assert "could not run" in outcome.reason
+
+
+def test_a_checker_that_is_down_makes_the_draft_wait_not_pass(
+    workspace, openai_server, briefs, settings
+):
+    from outreach.drafting import DraftRetryLater
+
+    settings.LLM_MAX_RETRIES = 0
+    openai_server.script.extend([draft_answer(), error_reply(503)])
+    with pytest.raises(DraftRetryLater):
+        produce(workspace, briefs)
+    # The later try drafts and checks again, and the draft is ready.
+    openai_server.script.extend([draft_answer(), check_answer()])
+    assert produce(workspace, briefs).status == "ready"
 
 
 def test_a_stored_message_records_model_prompt_version_checks_and_cost(workspace, openai_server):
@@ -187,6 +207,7 @@ def test_a_stored_message_records_model_prompt_version_checks_and_cost(workspace
         [
             draft_answer(
                 body=body,
+                subject="Robots for warehouses",
                 citations=(str(fact.pk),),
                 claims=[{"text": "builds robots for warehouses", "fact_ids": [str(fact.pk)]}],
             ),
@@ -200,7 +221,7 @@ def test_a_stored_message_records_model_prompt_version_checks_and_cost(workspace
     assert (message.drafter, message.model, message.prompt_version) == (
         "llm",
         "gpt-4.1-mini",
-        "draft-1",
+        "draft-2",
     )
     assert list(message.cited_facts.all()) == [fact]
     assert all(check["passed"] for check in message.checks)
@@ -255,3 +276,83 @@ def test_the_draft_email_command_goes_through_the_configured_model(
     )
     assert result["citations"] == ["s-funding"]
     assert result["checks"][-1] == {"name": "claims_supported", "passed": True, "detail": ""}
+
+
+def test_an_error_on_the_redraft_keeps_the_first_draft_held(
+    workspace, openai_server, briefs, settings
+):
+    settings.LLM_MAX_RETRIES = 0
+    bad = GOOD_BODY.replace("30%", "45%")
+    openai_server.script.extend([draft_answer(body=bad), check_answer(), error_reply(503)])
+    outcome = produce(workspace, briefs)
+    assert outcome.status == "held" and outcome.draft is not None
+    assert outcome.draft.body == bad
+    assert "numbers_grounded" in outcome.reason and "redraft failed" in outcome.reason
+
+
+def test_a_transient_error_leaves_the_message_drafting_and_the_task_retries(
+    workspace, openai_server, settings
+):
+    from celery.exceptions import Retry
+
+    from outreach.drafting import DraftRetryLater
+    from outreach.messages import draft_retry_delay
+    from outreach.tasks import draft_message_task
+
+    settings.LLM_MAX_RETRIES = 0
+    campaign = CampaignFactory(workspace=workspace)
+    step = SequenceStepFactory(workspace=workspace, campaign=campaign)
+    lead = LeadFactory(workspace=workspace)
+    enrollment = EnrollmentFactory(workspace=workspace, campaign=campaign, lead=lead)
+    message = Message.objects.for_workspace(workspace).create(
+        workspace=workspace, enrollment=enrollment, step=step
+    )
+    body = f"Hi {lead.first_name},\n\nPallet-picking robots for your team.\n\n" + (
+        "Worth a 15-minute call next week?\n\nSam"
+    )
+    openai_server.script.extend([error_reply(429, "0")])
+    with pytest.raises(DraftRetryLater):
+        message_draft_by_id(message_id=str(message.pk))
+    message.refresh_from_db()
+    assert message.status == Message.Status.DRAFTING
+
+    # The Celery task asks to be retried later, and the later try drafts the message.
+    openai_server.script.extend(
+        [
+            error_reply(500),
+            draft_answer(body=body, citations=(), claims=[], subject="Picking robots"),
+            check_answer(),
+        ]
+    )
+    with pytest.raises(Retry):
+        draft_message_task.apply(args=[str(message.pk)])
+    message.refresh_from_db()
+    assert message.status == Message.Status.DRAFTING
+    draft_message_task.apply(args=[str(message.pk)])
+    message.refresh_from_db()
+    assert message.status == Message.Status.PENDING_REVIEW, message.failure_reason
+    assert all(15 <= draft_retry_delay(0) <= 30 for _ in range(20))
+    assert draft_retry_delay(20) <= 30 * 60
+
+
+def test_the_stable_prefix_is_cacheable_and_the_same_for_every_lead(
+    workspace, openai_server, briefs
+):
+    import re
+    from dataclasses import replace
+
+    lead, campaign, step = briefs
+    other = replace(lead, first_name="Zebulon", last_name="Okafor", company_name="Quillfeather")
+    openai_server.script.extend([draft_answer(), check_answer()] * 2)
+    produce(workspace, briefs)
+    draft_produce(workspace=workspace, lead=other, campaign=campaign, step=step)
+    first, second = openai_server.requests[0], openai_server.requests[2]
+    prefix = first.messages[:2]
+    assert [m["role"] for m in prefix] == ["system", "system"] and prefix == second.messages[:2]
+    text = " ".join(m["content"] for m in prefix)
+    # A lower bound on tokens: every word and every punctuation mark is at least one token.
+    # OpenAI caches prompts from 1,024 tokens.
+    assert len(re.findall(r"\w+|[^\w\s]", text)) >= 1024
+    assert "Zebulon" not in json.dumps(prefix) and "Quillfeather" not in json.dumps(prefix)
+    assert "Zebulon" in second.messages[2]["content"]  # the lead is in the untrusted block
+    assert first.body["temperature"] >= 0 and first.body["max_tokens"] > 0

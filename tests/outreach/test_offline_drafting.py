@@ -156,3 +156,46 @@ def test_the_draft_email_command_reports_bad_files(workspace, tmp_path):
             campaign_json=str(DATA / "campaign_pickwell.json"),
             workspace=workspace.slug,
         )
+
+
+def _shared_line_share(bodies: list[str]) -> float:
+    """The median share of an email's lines that every email of the campaign has."""
+    import statistics
+
+    line_sets = [{line.strip() for line in b.splitlines() if line.strip()} for b in bodies]
+    everywhere = set.intersection(*line_sets)
+    shares = [
+        sum(1 for line in b.splitlines() if line.strip() in everywhere)
+        / max(1, sum(1 for line in b.splitlines() if line.strip()))
+        for b in bodies
+    ]
+    return statistics.median(shares)
+
+
+def test_the_demo_drafts_read_like_a_person_wrote_them(db, settings, capsys):
+    from outreach.models import Campaign, Message
+    from sdr.models import Workspace
+
+    settings.DEMO_SITES_PORT = 18141  # clear of a demo someone may be running
+    call_command("seed_demo")
+    workspace = Workspace.objects.get(slug="demo")
+    campaign = Campaign.objects.for_workspace(workspace).get()
+    messages = list(
+        Message.objects.for_workspace(workspace)
+        .filter(enrollment__campaign=campaign, step__order=1)
+        .exclude(body="")
+    )
+    assert len(messages) >= 5
+    share = _shared_line_share([m.body for m in messages])
+    with capsys.disabled():
+        print(f"\ndemo first touches: {len(messages)}, median shared-line share {share:.0%}")
+        for m in messages[:4]:
+            print(f"--- [{m.status}] {m.subject}\n{m.body}")
+    assert share <= 0.45  # it was 69% before issue #10
+    subjects = [m.subject for m in messages]
+    assert all(2 <= len(s.split()) <= 5 for s in subjects), subjects
+    # No cut-off product sentence, no capitalize() lowering a name.
+    assert not any(":" in s or s != s[:1] + s[1:] for s in subjects), subjects
+    assert len(set(subjects)) > len(subjects) // 2
+    for message in messages:
+        assert " was appointed" not in message.body and ": Wholesale." not in message.body

@@ -183,8 +183,8 @@ def test_a_refusal_fails_at_once_and_is_logged(workspace, openai_server):
     assert (call.succeeded, call.error, call.tokens_in) == (False, "refused", 120)
 
 
-def test_a_429_is_retried_by_the_sdk_after_the_retry_after_wait(workspace, openai_server):
-    # Longer than the SDK's own first backoff (0.5 s at most): the header is what it used.
+def test_a_429_is_retried_after_the_retry_after_wait(workspace, openai_server):
+    # Longer than the first backoff (0.5 s at most): the header is what was used.
     openai_server.script.extend(
         [error_reply(429, retry_after="0.6"), json_reply({"answer": "after the wait"})]
     )
@@ -192,8 +192,14 @@ def test_a_429_is_retried_by_the_sdk_after_the_retry_after_wait(workspace, opena
 
     limited, retried = openai_server.requests
     assert retried.at - limited.at >= 0.6
-    [call] = calls(workspace)  # the SDK's retries are one attempt of ours
-    assert call.succeeded and call.latency_ms >= 600
+    # One cost-log row per HTTP attempt (issue #10): the 429, then the answer.
+    limited_row, answered_row = calls(workspace)
+    assert (limited_row.attempt, limited_row.succeeded, limited_row.error) == (
+        1,
+        False,
+        "rate_limited: HTTP 429",
+    )
+    assert (answered_row.attempt, answered_row.succeeded) == (2, True)
 
 
 def test_server_errors_give_up_after_the_configured_retries(workspace, openai_server, settings):
@@ -207,8 +213,12 @@ def test_server_errors_give_up_after_the_configured_retries(workspace, openai_se
         "The model call failed: HTTP 500.",
     )
     assert len(openai_server.requests) == 3
-    [call] = calls(workspace)
-    assert (call.succeeded, call.error) == (False, "server_error: HTTP 500")
+    rows = calls(workspace)
+    assert [(c.attempt, c.succeeded, c.error) for c in rows] == [
+        (1, False, "server_error: HTTP 500"),
+        (2, False, "server_error: HTTP 503"),
+        (3, False, "server_error: HTTP 500"),
+    ]
 
 
 def test_a_rate_limit_that_outlasts_the_retries_says_so(workspace, openai_server, settings):
@@ -355,3 +365,11 @@ def test_the_cost_summary_counts_failures_and_can_start_from_a_date(workspace):
 def test_a_malformed_price_table_stops_start_up(value, message):
     result = run_settings({"LLM_PRICES_JSON": value})
     assert result.returncode != 0 and message in result.stderr
+
+
+def test_temperature_and_max_tokens_are_set(workspace, openai_server, settings):
+    settings.LLM_TEMPERATURE, settings.LLM_MAX_TOKENS = 0.4, 900
+    openai_server.script.append(json_reply({"answer": "hi"}))
+    ask(workspace)
+    [request] = openai_server.requests
+    assert (request.body["temperature"], request.body["max_tokens"]) == (0.4, 900)
