@@ -25,6 +25,9 @@ from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
+from typing import Any
+
+from django.db.models import F
 
 from outreach.models import Mailbox, Message
 from outreach.unsubscribe import unsubscribe_url
@@ -68,12 +71,19 @@ class Outgoing:
 
 
 def outgoing_build(
-    *, message: Message, mailbox: Mailbox, recipient: str, now: datetime
+    *,
+    message: Message,
+    mailbox: Mailbox,
+    recipient: str,
+    now: datetime,
+    thread: list[Message] | None = None,
 ) -> Outgoing:
     """The message as it will be sent from `mailbox` to `recipient` at `now`. Its
     Message-ID is the one stored on it, or a new one the caller must store before the
-    SMTP call (a retry then sends the same one, so a receiver can tell it is a repeat)."""
-    thread = thread_before(message=message)
+    SMTP call (a retry then sends the same one, so a receiver can tell it is a repeat).
+    `thread` is `thread_before(message)`, when the caller looked it up for a batch."""
+    if thread is None:
+        thread = thread_before(message=message)
     message_id = message.message_id_header or message_id_new(mailbox=mailbox)
     earlier = [m.message_id_header for m in thread]
     subject = _subject(message, thread)
@@ -127,6 +137,31 @@ def thread_before(*, message: Message) -> list[Message]:
         .exclude(message_id_header="")
         .order_by("sent_at", "step__order")
     )
+
+
+def threads_before(*, messages: list[Message]) -> dict[Any, list[Message]]:
+    """`thread_before` for many messages in one query: {message pk: its thread}."""
+    if not messages:
+        return {}
+    sent = (
+        Message.unscoped_objects.filter(
+            enrollment_id__in={m.enrollment_id for m in messages}, status=Message.Status.SENT
+        )
+        .exclude(message_id_header="")
+        .annotate(step_order=F("step__order"))
+        .order_by("sent_at", "step__order")
+    )
+    by_enrollment: dict[Any, list[Message]] = {}
+    for row in sent:
+        by_enrollment.setdefault(row.enrollment_id, []).append(row)
+    return {
+        m.pk: [
+            row
+            for row in by_enrollment.get(m.enrollment_id, [])
+            if row.workspace_id == m.workspace_id and row.step_order < m.step.order  # type: ignore[attr-defined]
+        ]
+        for m in messages
+    }
 
 
 def message_id_new(*, mailbox: Mailbox) -> str:

@@ -21,21 +21,25 @@ from __future__ import annotations
 
 import logging
 import random
+import time
+import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, Q
 from django.utils import timezone
 
-from leads.contactability import suppression_add, suppression_reasons
+from leads.contactability import suppression_add, suppression_hash, suppression_reasons
 from leads.models import Suppression
-from outreach.mime import Outgoing, UnsafeMessage, outgoing_build
+from leads.normalize import registrable_domain
+from outreach.mime import Outgoing, UnsafeMessage, outgoing_build, threads_before
 from outreach.models import Campaign, Enrollment, Mailbox, Message, Outcome
 from outreach.outcomes import outcome_record
 from outreach.review import message_activity
-from outreach.smtp import SmtpError, SmtpResult, smtp_send
+from outreach.smtp import SmtpError, SmtpResult, SmtpSession
 from sdr.activity import activity_record
 from sdr.queue import hint_after_commit
 from sdr.states import Claim, claim, lease_renew, transition
@@ -43,78 +47,317 @@ from sdr.states import Claim, claim, lease_renew, transition
 logger = logging.getLogger(__name__)
 
 
+# The most messages one send task takes for a mailbox: one SMTP connection for all of them.
+SEND_BATCH = 50
+# The sequences advance (next steps, finished enrollments) after this many sends, and at
+# the end of the batch: a worker killed in the middle loses at most this many advances.
+ADVANCE_EVERY = 10
+
+
 def message_send(*, message_id: Any, now: datetime | None = None) -> Message | None:
     """Send a QUEUED message; None if another worker has it, it is no longer queued, or
-    it waits for the backoff of an earlier attempt. `now` is the clock (tests pass one)."""
+    it waits for the backoff of an earlier attempt. `now` is the clock (tests pass one).
 
-    def clock() -> datetime:
-        return now or timezone.now()
-
-    if _waiting_for_retry(message_id, clock()):
+    With it, on the same SMTP connection, go the other queued messages of its mailbox
+    planned no later than it (up to SEND_BATCH in all, within a share of the task's time
+    limit). Each is claimed, checked again and recorded on its own, as the first; their
+    own hints, when they come, find them sent and stop. A worker that dies leaves the
+    rest QUEUED, and their hints send them."""
+    batch = _Batch(now)
+    if _not_to_claim(message_id, batch.clock()):
         return None
-    held = claim(
+    held = _claim_send(message_id)
+    if held is None:
+        return None
+    message = _load([message_id])[0]
+    try:
+        outgoing = _checked(message, held, batch.clock())
+        if outgoing is None:
+            return message
+        assert message.mailbox is not None  # set by the checks
+        # Due: planned no later than now, or than this message, whose hint has just come
+        # (the demo's dispatcher plans with a clock of its own, `--now`).
+        due = max(batch.clock(), message.due_at or batch.clock())
+        batch.adopt(message.mailbox, due=due)
+        batch.hand_over(message, held, outgoing)
+        batch.send_rest()
+    finally:
+        batch.close()
+    return message
+
+
+class _Batch:
+    """The sends of one task: one SMTP session per mailbox; the next message claimed in
+    the transaction that records the one before (one commit a message: the commit, not
+    the query, is what a write costs); and what the sent messages change beyond
+    themselves (the mailbox's last send, the thread's mailbox, the next step), written
+    set-based every ADVANCE_EVERY sends and at the end."""
+
+    def __init__(self, now: datetime | None) -> None:
+        self.now = now
+        self.started = time.monotonic()
+        self.sessions: dict[Any, SmtpSession] = {}
+        self.sent: list[Message] = []
+        self.waiting: list[tuple[Message, list[Message]]] = []  # adopted, with threads
+        self.ready: tuple[Message, Claim, Outgoing] | None = None  # claimed, to send next
+        self.stop = False  # a connection failed: leave the rest to their own hints
+
+    def clock(self) -> datetime:
+        return self.now or timezone.now()
+
+    def session(self, mailbox: Mailbox) -> SmtpSession:
+        if mailbox.pk not in self.sessions:
+            self.sessions[mailbox.pk] = SmtpSession(mailbox)
+        return self.sessions[mailbox.pk]
+
+    def adopt(self, mailbox: Mailbox, *, due: datetime) -> None:
+        """Take the mailbox's other messages planned by `due` into the batch."""
+        adopted = _adopt(mailbox, due, SEND_BATCH - 1)
+        if adopted:
+            messages = _load(adopted)
+            threads = threads_before(messages=messages)
+            self.waiting = [(m, threads[m.pk]) for m in messages]
+
+    def send_rest(self) -> None:
+        while self.ready is not None or self.waiting:
+            if self.ready is not None:
+                message, held, outgoing = self.ready
+                self.ready = None
+                self.hand_over(message, held, outgoing)
+                continue
+            if self.stop or self._out_of_time():
+                return
+            message, thread = self.waiting.pop(0)
+            claimed = _claim_adopted(self, message, thread)
+            if claimed is not None:
+                self.hand_over(*claimed)
+
+    def hand_over(self, message: Message, held: Claim, outgoing: Outgoing) -> None:
+        """SMTP and the record, for a message claimed, checked, and with its headers
+        stored. Raises on a bug (after saying in the message what is known)."""
+        mailbox = message.mailbox
+        assert mailbox is not None  # set by the checks
+        try:
+            try:
+                result = self.session(mailbox).send(
+                    message=outgoing.data, recipient=outgoing.recipient
+                )
+            except SmtpError as error:
+                # A server that cannot be reached fails the same way for every message of
+                # the batch: those wait for their own hints (and their backoff) instead.
+                self.stop = error.code is None and not error.handed_over
+                _failed(message, held, error, self.clock())
+                return
+            if _sent(message, held, mailbox, result, self.clock(), then=self._claim_next):
+                self.sent.append(message)
+        except Exception as error:
+            # A bug, not an answer from the server (those are SmtpError): nobody knows
+            # whether the message went.
+            reason = f"Internal error while sending ({type(error).__name__})."
+            _unknown(message, held, f"{reason} It may or may not have been sent.")
+            raise
+        if len(self.sent) >= ADVANCE_EVERY:
+            self.advance()
+
+    def _claim_next(self) -> None:
+        """Inside the record of a sent message: claim the next one, if it is clear to go
+        (else the loop claims it plainly and says why it does not go)."""
+        if self.stop or self._out_of_time() or not self.waiting:
+            return
+        message, thread = self.waiting[0]
+        claimed = _claim_clear(message, thread, self.clock())
+        if claimed is not None:
+            self.waiting.pop(0)
+            self.ready = claimed
+
+    def _out_of_time(self) -> bool:
+        # Start no send past a quarter of the task's soft limit, so that the slowest
+        # server answer still ends well inside it; the rest are sent by their own hints.
+        budget = settings.CELERY_TASK_SOFT_TIME_LIMIT / 4
+        return time.monotonic() - self.started > budget
+
+    def advance(self) -> None:
+        sent, self.sent = self.sent, []
+        if sent:
+            _record_batch(sent, self.clock())
+
+    def close(self) -> None:
+        try:
+            self.advance()
+        finally:
+            for session in self.sessions.values():
+                session.close()
+
+
+def _load(ids: list[Any]) -> list[Message]:
+    rows = Message.unscoped_objects.select_related(
+        "workspace",
+        "step",
+        "mailbox",
+        "enrollment__lead",
+        "enrollment__campaign",
+        "enrollment__mailbox",
+    ).filter(pk__in=ids)
+    by_pk = {str(m.pk): m for m in rows}
+    return [by_pk[str(pk)] for pk in ids if str(pk) in by_pk]
+
+
+def _adopt(mailbox: Mailbox, due: datetime, limit: int) -> list[Any]:
+    """Reserve up to `limit` queued messages of the mailbox planned by `due`,
+    oldest plan first, with a lease: two workers never take the same ones into their
+    batches (rows another worker is reserving are skipped, not waited for). The
+    reservation keeps the message QUEUED; each is still claimed on its own before
+    sending, so a message's own hint may take it first, and one of the two stops."""
+    lease_now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            Message.unscoped_objects.filter(
+                Q(claimed_until__isnull=True) | Q(claimed_until__lt=lease_now),
+                workspace_id=mailbox.workspace_id,
+                mailbox=mailbox,
+                status=Message.Status.QUEUED,
+                due_at__lte=due,
+            )
+            .order_by("due_at", "pk")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:limit]
+        )
+        if ids:
+            Message.unscoped_objects.filter(pk__in=ids).update(
+                claimed_until=lease_now + timedelta(seconds=settings.LEASE_SEND_SECONDS),
+                claim_token=uuid.uuid4(),
+            )
+    return ids
+
+
+def _claim_clear(
+    message: Message, thread: list[Message], now: datetime
+) -> tuple[Message, Claim, Outgoing] | None:
+    """Build the message, then claim it with one UPDATE that also stores its headers and
+    checks what may have changed since it was queued (`_clear_to_send`); None if it was
+    not claimed that way."""
+    enrollment = message.enrollment
+    mailbox = message.mailbox or enrollment.mailbox
+    recipient = message.to_email or enrollment.lead.email
+    outgoing = _built(message, mailbox, recipient, thread, now)
+    if outgoing is None or mailbox is None:
+        return None
+    held = _claim_send(
+        message.pk,
+        where=_clear_to_send(message, recipient),
+        message_id_header=outgoing.message_id,
+        in_reply_to=outgoing.in_reply_to,
+        references=outgoing.references,
+        to_email=recipient,
+        mailbox=mailbox,
+    )
+    if held is None:
+        return None
+    message.status = Message.Status.SENDING
+    message.message_id_header = outgoing.message_id
+    message.in_reply_to, message.references = outgoing.in_reply_to, outgoing.references
+    message.to_email, message.mailbox = recipient, mailbox
+    return message, held, outgoing
+
+
+def _claim_adopted(
+    batch: _Batch, message: Message, thread: list[Message]
+) -> tuple[Message, Claim, Outgoing] | None:
+    """Claim one message of the batch; None if it does not go (its own hint took it, or
+    the full checks moved it where it belongs, with the same words as a single send)."""
+    now = batch.clock()
+    claimed = _claim_clear(message, thread, now)
+    if claimed is not None:
+        return claimed
+    held = _claim_send(message.pk)
+    if held is None:
+        return None
+    message = _load([message.pk])[0]
+    outgoing = _checked(message, held, now)
+    return None if outgoing is None else (message, held, outgoing)
+
+
+def _built(
+    message: Message,
+    mailbox: Mailbox | None,
+    recipient: str,
+    thread: list[Message],
+    now: datetime,
+) -> Outgoing | None:
+    if mailbox is None or not recipient:
+        return None
+    try:
+        return outgoing_build(
+            message=message, mailbox=mailbox, recipient=recipient, now=now, thread=thread
+        )
+    except UnsafeMessage:
+        return None  # said by the full checks
+
+
+def _claim_send(message_id: Any, *, where: Q | None = None, **changes: Any) -> Claim | None:
+    return claim(
         Message,
         message_id,
         source=Message.Status.QUEUED,
         target=Message.Status.SENDING,
         lease=timedelta(seconds=settings.LEASE_SEND_SECONDS),
+        where=where,
         # The machine's attempts field counts drafting runs; sends count their own.
         attempts=F("attempts"),
         send_attempts=F("send_attempts") + 1,
+        **changes,
     )
-    if held is None:
-        return None
-    message = (
-        Message.unscoped_objects.select_related(
-            "workspace",
-            "step",
-            "mailbox",
-            "enrollment__lead",
-            "enrollment__campaign",
-            "enrollment__mailbox",
-        )
-        .filter(pk=message_id)
-        .get()
-    )
-    handed = False
+
+
+def _checked(message: Message, held: Claim, now: datetime) -> Outgoing | None:
+    """`_prepare`, and a bug there fails the claimed message (nothing was handed over)."""
     try:
-        outgoing = _prepare(message, held, clock())
-        if outgoing is None:
-            return message
-        mailbox = message.mailbox
-        assert mailbox is not None  # set by _prepare
-        handed = True
-        try:
-            result = smtp_send(mailbox=mailbox, message=outgoing.data, recipient=outgoing.recipient)
-        except SmtpError as error:
-            _failed(message, held, error, clock())
-            return message
-        sent = _sent(message, held, mailbox, result, clock())
+        return _prepare(message, held, now)
     except Exception as error:
-        # A bug, not an answer from the server (those are SmtpError). Before the hand-over
-        # the message failed and says so; after it, nobody knows whether it went.
         reason = f"Internal error while sending ({type(error).__name__})."
-        if handed:
-            _unknown(message, held, f"{reason} It may or may not have been sent.")
-        else:
-            _finish(message, held, Message.Status.FAILED, reason, "message.send_failed")
+        _finish(message, held, Message.Status.FAILED, reason, "message.send_failed")
         raise
-    if sent:
-        _after_sent(message)
-    return message
 
 
-def _waiting_for_retry(message_id: Any, now: datetime) -> bool:
-    """A message tried before waits in QUEUED until `due_at`, the time its backoff set.
-    A first send is not held back here: the dispatcher chose its time and hinted the task
-    for it, with its own clock (the demo's `dispatch_due --now`)."""
-    return (
-        Message.unscoped_objects.filter(
-            pk=message_id, status=Message.Status.QUEUED, send_attempts__gt=0, due_at__gt=now
+def _clear_to_send(message: Message, recipient: str) -> Q:
+    """The checks right before SMTP, as conditions of the claim: the address (and its
+    domain) not suppressed, the mailbox active, and for a sequence step the campaign and
+    the enrollment still active."""
+    keys = [
+        suppression_hash(workspace=message.workspace_id, kind=kind, value=value)
+        for kind, value in (
+            (Suppression.Kind.ADDRESS, recipient),
+            (Suppression.Kind.DOMAIN, registrable_domain(recipient)),
         )
-        .only("pk")
-        .exists()
+        if value
+    ]
+    blocked = Suppression.unscoped_objects.filter(
+        workspace_id=message.workspace_id, value_hash__in=keys
     )
+    clear = ~Exists(blocked) & Q(mailbox__status=Mailbox.Status.ACTIVE)
+    if message.kind == Message.Kind.ANSWER:
+        return clear
+    return clear & Q(
+        enrollment__status=Enrollment.Status.ACTIVE,
+        enrollment__campaign__status=Campaign.Status.ACTIVE,
+    )
+
+
+def _not_to_claim(message_id: Any, now: datetime) -> bool:
+    """True unless the message waits in QUEUED for a worker now: one that is not queued
+    (sent already, most often, by the batch of an earlier hint) is looked at once here
+    rather than claimed for nothing; one tried before waits until `due_at`, the time its
+    backoff set. A first send is not held back: the dispatcher chose its time and hinted
+    the task for it, with its own clock (the demo's `dispatch_due --now`)."""
+    row = (
+        Message.unscoped_objects.filter(pk=message_id)
+        .values_list("status", "send_attempts", "due_at")
+        .first()
+    )
+    if row is None or row[0] != Message.Status.QUEUED:
+        return True
+    _, attempts, due = row
+    return bool(attempts > 0 and due is not None and due > now)
 
 
 def _prepare(message: Message, held: Claim, now: datetime) -> Outgoing | None:
@@ -266,9 +509,16 @@ def _bounced(message: Message, error: SmtpError) -> None:
 
 
 def _sent(
-    message: Message, held: Claim, mailbox: Mailbox, result: SmtpResult, now: datetime
+    message: Message,
+    held: Claim,
+    mailbox: Mailbox,
+    result: SmtpResult,
+    now: datetime,
+    *,
+    then: Callable[[], None] | None = None,
 ) -> bool:
-    """Record the server's acceptance; False if the message was not ours to record."""
+    """Record the server's acceptance; False if the message was not ours to record.
+    `then` runs in the same transaction once the record is written."""
     changes: dict[str, Any] = {
         "sent_at": now,
         "smtp_response": f"{result.code} {result.response}"[:2000],
@@ -298,13 +548,9 @@ def _sent(
         if not recorded:
             logger.warning("message %s was sent but changed meanwhile; left as it is", message.pk)
             return False
-        Enrollment.unscoped_objects.filter(pk=message.enrollment_id, mailbox__isnull=True).update(
-            mailbox=mailbox, updated_at=timezone.now()
-        )
-        Mailbox.unscoped_objects.filter(
-            Q(last_sent_at__isnull=True) | Q(last_sent_at__lt=now), pk=mailbox.pk
-        ).update(last_sent_at=now, updated_at=timezone.now())
-        message.refresh_from_db()
+        message.status, message.claimed_until, message.claim_token = Message.Status.SENT, None, None
+        for name, value in changes.items():
+            setattr(message, name, value)
         message_activity(
             message,
             "message.sent",
@@ -313,21 +559,36 @@ def _sent(
             smtp_response=message.smtp_response[:300],
             **({"after_lease_expired": True} if late else {}),
         )
+        if then is not None:
+            then()
     return True
 
 
-def _after_sent(message: Message) -> None:
-    """What follows a sent step (the next step, or the end of the sequence) belongs to
-    outreach/sequences.py; it runs after the send is committed, so a failure there never
-    undoes the record of an email that went. An answer to a reply is no step: nothing
-    follows it."""
-    if message.kind == Message.Kind.ANSWER:
-        return
-    try:
-        from outreach.sequences import after_sent
-    except ImportError:  # pragma: no cover - sequences not installed
-        return
-    after_sent(message=message)
+def _record_batch(sent: list[Message], now: datetime) -> None:
+    """What sent messages change beyond themselves, set-based, after their own records
+    committed (a failure here never undoes the record of an email that went): the
+    thread keeps its mailbox, the mailbox its latest send (the dispatcher spaces from
+    it), and the sequence goes on (outreach/sequence_advance.py)."""
+    by_mailbox: dict[Any, list[Message]] = {}
+    for message in sent:
+        by_mailbox.setdefault(message.mailbox_id, []).append(message)
+    # An answer to a reply is no step: nothing follows it.
+    steps = [m for m in sent if m.kind != Message.Kind.ANSWER]
+    with transaction.atomic():
+        for mailbox_id, messages in by_mailbox.items():
+            Enrollment.unscoped_objects.filter(
+                pk__in=[m.enrollment_id for m in messages], mailbox__isnull=True
+            ).update(mailbox_id=mailbox_id, updated_at=timezone.now())
+            latest = max(m.sent_at or now for m in messages)
+            Mailbox.unscoped_objects.filter(
+                Q(last_sent_at__isnull=True) | Q(last_sent_at__lt=latest), pk=mailbox_id
+            ).update(last_sent_at=latest, updated_at=timezone.now())
+        if steps:
+            # Imported here: the sequences bring in the drafting pipeline, which a send
+            # worker needs only once a step went out.
+            from outreach.sequence_advance import sequences_advance
+
+            sequences_advance(messages=steps)
 
 
 def _unknown(message: Message, held: Claim, reason: str) -> None:

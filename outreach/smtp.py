@@ -54,35 +54,118 @@ class SmtpResult:
 
 
 def smtp_send(*, mailbox: Mailbox, message: EmailMessage | bytes, recipient: str) -> SmtpResult:
-    """Send `message` to `recipient` through the mailbox's server. Bytes go on the wire
-    exactly as given (a DKIM signature covers them); an EmailMessage is flattened first."""
-    data = message if isinstance(message, bytes) else message.as_bytes(policy=SMTP_POLICY)
-    if settings.EMAIL_DELIVERY == "console":
-        return _print(mailbox, data, recipient)
-    with _connection(mailbox) as server:
+    """Send `message` to `recipient` through the mailbox's server on a connection of its
+    own. Bytes go on the wire exactly as given (a DKIM signature covers them); an
+    EmailMessage is flattened first."""
+    with SmtpSession(mailbox) as session:
+        return session.send(message=message, recipient=recipient)
+
+
+class SmtpSession:
+    """One connection to a mailbox's server, opened at the first send and kept for the next
+    ones (a batch of the mailbox's messages): connecting, EHLO, STARTTLS and AUTH cost more
+    round trips than the message itself.
+
+    A failure that ends a message leaves the connection ready for the next one: after a
+    refusal the transaction is reset (RSET), after a dropped connection the next send dials
+    again. A reused connection the server closed while idle is dialled again once, since
+    nothing was handed over yet; `connections` counts the dials.
+    """
+
+    def __init__(self, mailbox: Mailbox) -> None:
+        self.mailbox = mailbox
+        self.connections = 0
+        self._opened: _connection | None = None
+        self._server: smtplib.SMTP | None = None
+
+    def __enter__(self) -> SmtpSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def send(self, *, message: EmailMessage | bytes, recipient: str) -> SmtpResult:
+        """Hand one message over, or raise SmtpError (see `smtp_send`)."""
+        data = message if isinstance(message, bytes) else message.as_bytes(policy=SMTP_POLICY)
+        if settings.EMAIL_DELIVERY == "console":
+            return _print(self.mailbox, data, recipient)
+        # A kept connection the server closed while idle is dialled again, once.
+        for fresh in (self._server is None, True):
+            try:
+                return self._send(self._connect(), data, recipient)
+            except _IdleDropped as error:
+                self.close()
+                if fresh:
+                    raise SmtpError(
+                        f"The connection to {self.mailbox.smtp_host} dropped while sending: "
+                        f"{error.__cause__}",
+                        transient=True,
+                    ) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def close(self) -> None:
+        if self._opened is not None:
+            self._opened.__exit__()
+        self._opened = self._server = None
+
+    def _connect(self) -> smtplib.SMTP:
+        if self._server is None:
+            opened = _connection(self.mailbox)
+            self._server = opened.__enter__()  # SmtpError if it cannot connect
+            self._opened = opened
+            self.connections += 1
+        return self._server
+
+    def _send(self, server: smtplib.SMTP, data: bytes, recipient: str) -> SmtpResult:
+        mailbox = self.mailbox
         try:
             code, text = _deliver(server, mailbox.from_email, recipient, data)
         except smtplib.SMTPRecipientsRefused as error:
+            self._reset()
             code, text = next(iter(error.recipients.values()))
             raise _from_reply(code, text, "The recipient was refused", recipient=True) from None
         except smtplib.SMTPSenderRefused as error:
+            self._reset()
             raise _from_reply(error.smtp_code, error.smtp_error, "The sender was refused") from None
         except smtplib.SMTPDataError as error:
+            self._reset()
             raise _from_reply(
                 error.smtp_code, error.smtp_error, "The message was refused"
             ) from None
         except smtplib.SMTPResponseException as error:
+            self._reset()
             raise _from_reply(error.smtp_code, error.smtp_error, "The server refused") from None
         except smtplib.SMTPNotSupportedError as error:
+            self._reset()
             raise SmtpError(
                 f"{mailbox.smtp_host} cannot take this message: {error}", False
             ) from None
+        except SmtpError:
+            self.close()  # handed over, answer lost: this connection is done
+            raise
         except (smtplib.SMTPServerDisconnected, OSError) as error:
+            self.close()
             raise SmtpError(
                 f"The connection to {mailbox.smtp_host} dropped while sending: {error}",
                 transient=True,
             ) from None
-    return SmtpResult(code=code, response=_text(text))
+        return SmtpResult(code=code, response=_text(text))
+
+    def _reset(self) -> None:
+        """End the refused transaction so the next message starts clean; a server that
+        does not answer RSET is dialled again next time."""
+        if self._server is None:
+            return
+        try:
+            code, _ = self._server.rset()
+        except (smtplib.SMTPException, OSError):
+            code = 0
+        if code != 250:
+            self.close()
+
+
+class _IdleDropped(Exception):
+    """The connection was gone at MAIL FROM, before anything of the message was sent."""
 
 
 def _deliver(server: smtplib.SMTP, sender: str, recipient: str, data: bytes) -> tuple[int, bytes]:
@@ -93,7 +176,10 @@ def _deliver(server: smtplib.SMTP, sender: str, recipient: str, data: bytes) -> 
         if not server.has_extn("smtputf8"):
             raise smtplib.SMTPNotSupportedError("the address is not ASCII and SMTPUTF8 is off")
         options.append("SMTPUTF8")
-    code, reply = server.mail(sender, options)
+    try:
+        code, reply = server.mail(sender, options)
+    except (smtplib.SMTPServerDisconnected, ConnectionError) as error:
+        raise _IdleDropped() from error
     if code != 250:
         raise smtplib.SMTPSenderRefused(code, reply, sender)
     code, reply = server.rcpt(recipient)

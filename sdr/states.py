@@ -191,11 +191,13 @@ def claim(
     source: str | Iterable[str],
     target: str,
     lease: timedelta,
+    where: Q | None = None,
     **changes: Any,
 ) -> Claim | None:
     """Take a row for work: `source` to the running state `target`, with a lease, counting
     the attempt. When `target` is also a source (a row drafted in place), only a row whose
-    lease is absent or expired can be taken."""
+    lease is absent or expired can be taken. `where` adds conditions checked by the same
+    UPDATE (a message still clear to send)."""
     machine = machine_for(model)
     if target not in machine.running:
         raise ValueError(f"{target!r} is not a running state of {model.__name__}.")
@@ -204,6 +206,8 @@ def claim(
     condition = Q(pk=pk, **{f"{machine.field}__in": sources})
     if target in sources:
         condition &= _lease_over(now)
+    if where is not None:
+        condition &= where
     token = uuid.uuid4()
     updates = {
         machine.field: target,

@@ -1,13 +1,18 @@
-"""Sending one queued message to a real SMTP server (aiosmtpd on loopback): handed over at
+"""Sending queued messages to a real SMTP server (aiosmtpd on loopback): handed over at
 most once, never to an address suppressed since it was queued, threaded, retried only when
-the failure may pass, and never resent after a crash. The clock is passed in."""
+the failure may pass, and never resent after a crash; a mailbox's due messages go as a
+batch over one connection, each claimed, checked and recorded on its own. The clock is
+passed in."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 from django.db import connection
 
 from leads.models import Lead, Suppression
@@ -24,6 +29,8 @@ from tests.factories import (
     SequenceStepFactory,
     SuppressionFactory,
 )
+from tests.smtp_server import SmtpSink, _free_port
+from tests.smtp_server import _Handler as _SinkHandler
 
 NOW = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
 QUEUED, SENDING = Message.Status.QUEUED, Message.Status.SENDING
@@ -481,3 +488,192 @@ def test_two_workers_racing_on_one_message_deliver_it_once(smtp_server, settings
     assert len(smtp_server.received) == 1
     assert fresh(message).status == Message.Status.SENT
     assert fresh(message).send_attempts == 1
+
+
+# -- a batch: the mailbox's due messages on one connection ------------------------------------
+
+
+class _WatchingHandler(_SinkHandler):
+    """The tests' SMTP handler, noting the connection (the client's port) of each message
+    and calling `after_data` once a message is accepted."""
+
+    def __init__(self, sink: SmtpSink) -> None:
+        super().__init__(sink)
+        self.peers: list[object] = []
+        self.after_data: Callable[[int], None] | None = None
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        answer = await super().handle_DATA(server, session, envelope)
+        self.peers.append(session.peer)
+        if self.after_data is not None:
+            self.after_data(len(self.peers))
+        return answer
+
+
+@pytest.fixture
+def watched_smtp():
+    sink = SmtpSink(port=_free_port())
+    handler = _WatchingHandler(sink)
+    controller = Controller(
+        handler,
+        hostname=sink.host,
+        port=sink.port,
+        decode_data=False,
+        auth_require_tls=False,
+        authenticator=lambda *args: AuthResult(success=True),
+    )
+    controller.start()
+    try:
+        yield sink, handler
+    finally:
+        controller.stop()
+
+
+def batch_of(workspace, campaign, mailbox, n, *, subject="Your new Leeds warehouse"):
+    """`n` messages of the mailbox, queued by the dispatcher for the same slot."""
+    messages = []
+    for i in range(n):
+        lead = LeadFactory(workspace=workspace, email=f"lead{i}@company{i}.example")
+        enrollment = EnrollmentFactory(workspace=workspace, campaign=campaign, lead=lead)
+        messages.append(queued(enrollment, mailbox, subject=subject))
+    return messages
+
+
+def test_a_mailboxs_due_messages_go_over_one_connection(
+    workspace, campaign, mailbox, watched_smtp, django_assert_max_num_queries
+):
+    sink, handler = watched_smtp
+    Mailbox.unscoped_objects.filter(pk=mailbox.pk).update(smtp_port=sink.port)
+    messages = batch_of(workspace, campaign, mailbox, 6)
+
+    # One hint sends them all: the others' hints come later and find nothing to do.
+    # A bound, not a target: about ten queries a message before batching.
+    with django_assert_max_num_queries(6 * 7 + 25):
+        message_send(message_id=messages[0].pk, now=NOW)
+    assert all(message_send(message_id=m.pk, now=NOW) is None for m in messages[1:])
+
+    assert {fresh(m).status for m in messages} == {Message.Status.SENT}
+    assert sorted(r.rcpt_tos[0] for r in sink.received) == sorted(m.to_email for m in messages)
+    assert len(set(handler.peers)) == 1  # one connection for the six
+    # Each is recorded on its own, with its own Message-ID and history, and the sequence
+    # goes on for each: the next step is created, threaded under the sent one.
+    for message in messages:
+        message = fresh(message)
+        assert message.send_attempts == 1
+        assert len(activities(message, "message.sent")) == 1
+        follow_up = Message.unscoped_objects.get(enrollment=message.enrollment, step__order=2)
+        assert follow_up.status == Message.Status.DRAFTING
+        assert follow_up.in_reply_to == message.message_id_header
+        assert fresh(message.enrollment).current_step_id == follow_up.step_id
+        assert fresh(message.enrollment).mailbox_id == mailbox.pk
+    assert len({fresh(m).message_id_header for m in messages}) == 6
+    assert fresh(mailbox).last_sent_at == NOW
+
+
+def test_a_message_planned_later_waits_for_its_own_slot(workspace, campaign, mailbox, smtp_server):
+    now_due, later = batch_of(workspace, campaign, mailbox, 2)
+    Message.unscoped_objects.filter(pk=later.pk).update(due_at=NOW + timedelta(minutes=2))
+
+    message_send(message_id=now_due.pk, now=NOW)
+
+    assert fresh(now_due).status == Message.Status.SENT
+    assert fresh(later).status == QUEUED  # the mailbox's spacing: its hint comes at its time
+    message_send(message_id=later.pk, now=NOW + timedelta(minutes=2))
+    assert fresh(later).status == Message.Status.SENT
+
+
+def test_a_refused_recipient_in_a_batch_fails_only_its_own_message(
+    workspace, campaign, mailbox, watched_smtp
+):
+    sink, handler = watched_smtp
+    Mailbox.unscoped_objects.filter(pk=mailbox.pk).update(smtp_port=sink.port)
+    first, refused, last = batch_of(workspace, campaign, mailbox, 3)
+    sink.rcpt_reply, sink.fail_for = "550 5.1.1 No such user here", {refused.to_email}
+
+    message_send(message_id=first.pk, now=NOW)
+
+    assert fresh(first).status == fresh(last).status == Message.Status.SENT
+    refused = fresh(refused)
+    assert refused.status == Message.Status.FAILED
+    assert "550 5.1.1 No such user here" in refused.failure_reason
+    assert Suppression.objects.for_workspace(workspace).filter(value=refused.to_email).exists()
+    # The refused transaction was reset and the connection kept for the last message.
+    assert len(set(handler.peers)) == 1
+    assert [r.rcpt_tos for r in sink.received] == [[first.to_email], [last.to_email]]
+
+
+def test_a_transient_failure_in_a_batch_retries_only_its_own_message(
+    workspace, campaign, mailbox, smtp_server
+):
+    first, deferred, last = batch_of(workspace, campaign, mailbox, 3)
+    smtp_server.rcpt_reply, smtp_server.fail_for = "451 4.3.0 Try later", {deferred.to_email}
+
+    message_send(message_id=first.pk, now=NOW)
+
+    assert fresh(first).status == fresh(last).status == Message.Status.SENT
+    deferred = fresh(deferred)
+    assert (deferred.status, deferred.send_attempts) == (QUEUED, 1)
+    assert deferred.due_at > NOW
+
+
+def test_a_message_that_cannot_be_built_fails_alone_in_its_batch(
+    workspace, campaign, mailbox, smtp_server
+):
+    first, unsafe, last = batch_of(workspace, campaign, mailbox, 3)
+    Message.unscoped_objects.filter(pk=unsafe.pk).update(
+        subject="Acme Ltd\r\nBcc: everyone@victim.example"
+    )
+
+    message_send(message_id=first.pk, now=NOW)
+
+    assert fresh(first).status == fresh(last).status == Message.Status.SENT
+    unsafe = fresh(unsafe)
+    assert unsafe.status == Message.Status.FAILED
+    assert "The subject contains a line break" in unsafe.failure_reason
+    assert len(smtp_server.received) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_address_suppressed_while_its_batch_is_sending_is_not_sent(watched_smtp, settings):
+    # The batch took both messages; the suppression arrives while the first is on the
+    # wire, after the batch started: the second must not go.
+    settings.PUBLIC_BASE_URL = "https://sdr.example.com"
+    settings.EMAIL_DELIVERY = "smtp"
+    from tests.factories import WorkspaceFactory
+
+    sink, handler = watched_smtp
+    workspace = WorkspaceFactory(slug="suppressed-mid-batch")
+    mailbox = MailboxFactory(workspace=workspace, smtp_port=sink.port)
+    campaign = CampaignFactory(workspace=workspace, status=Campaign.Status.ACTIVE)
+    SequenceStepFactory(workspace=workspace, campaign=campaign, order=1)
+    campaign.mailboxes.add(mailbox)
+    first, second = batch_of(workspace, campaign, mailbox, 2)
+
+    def suppress() -> None:
+        try:
+            SuppressionFactory(
+                workspace=workspace, value=second.to_email, source=Suppression.Source.UNSUBSCRIBE
+            )
+        finally:
+            connection.close()  # this thread's own connection
+
+    def unsubscribe_second(count: int) -> None:
+        if count == 1:
+            # The server's handler runs in an event loop, where Django may not query.
+            writer = threading.Thread(target=suppress)
+            writer.start()
+            writer.join()
+
+    handler.after_data = unsubscribe_second
+
+    message_send(message_id=first.pk, now=NOW)
+
+    assert fresh(first).status == Message.Status.SENT, fresh(first).failure_reason
+    second = fresh(second)
+    assert (second.status, second.failure_reason) == (
+        Message.Status.FAILED,
+        "suppressed: unsubscribed",
+    )
+    assert second.send_attempts == 0
+    assert fresh(second.enrollment).status == Enrollment.Status.STOPPED
+    assert [r.rcpt_tos for r in sink.received] == [[first.to_email]]
