@@ -44,6 +44,7 @@ from django.conf import settings
 from protego import Protego
 
 from sdr.domains import registrable_domain
+from sdr.links import outside_url
 from sdr.netguard import IPAddress, embedded_addresses, ip_literal, is_public, system_resolver
 
 logger = logging.getLogger(__name__)
@@ -503,6 +504,9 @@ def _parse(url: str) -> _Target:
             url,
             f"Only http and https are fetched, not {parsed.scheme!r}",
         )
+    # Every URL followed (a page's, a link's, a redirect's) passes the one outside-URL check.
+    if not outside_url(url):
+        raise FetchError(FetchErrorReason.BAD_URL, url, f"Not a valid web address: {url[:200]!r}")
     host = parsed.raw_host.decode("ascii").rstrip(".")
     if not (host and (ip_literal(host) or HOSTNAME.fullmatch(host))):
         raise FetchError(FetchErrorReason.BAD_URL, url, f"Not a valid host name in {url!r}")

@@ -19,12 +19,16 @@ from __future__ import annotations
 import ipaddress
 import re
 import unicodedata
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 MAX_LENGTH = 2000
 WEB_SCHEMES = frozenset({"http", "https"})
 _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# What _plain refuses, for an ASCII URL: controls, space, quotes, brackets (ASCII has no
+# format characters). Scraped pages hold thousands of links; this is their fast path.
+_UNSAFE_ASCII = re.compile(r"[\x00-\x20\x7f\"'<>\\`]")
 
 
 def outside_url(value: object, *, schemes: frozenset[str] = WEB_SCHEMES) -> str:
@@ -55,12 +59,15 @@ def outside_url(value: object, *, schemes: frozenset[str] = WEB_SCHEMES) -> str:
 def _plain(url: str) -> bool:
     """No whitespace, control or format character, quote or angle bracket: a browser
     drops some of these before reading the scheme, and none belongs in a URL as written."""
+    if url.isascii():
+        return _UNSAFE_ASCII.search(url) is None
     return not any(
         char.isspace() or char in "\"'<>\\`" or unicodedata.category(char) in ("Cc", "Cf")
         for char in url
     )
 
 
+@lru_cache(maxsize=4096)  # a page's links share a few hosts; the idna codec is slow
 def _host_ok(host: str) -> bool:
     if ":" in host:  # an IPv6 literal; urlsplit took it from between brackets
         try:

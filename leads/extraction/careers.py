@@ -11,12 +11,11 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from bs4 import PageElement, Tag
-
 from leads.extraction import tech
 from leads.extraction.items import Item, as_list, text_of
 from leads.extraction.page import Page
 from leads.extraction.text import clean, find_date
+from leads.extraction.tree import Element, classes, strings, text
 from leads.extraction.types import ExtractedSignal, ExtractedValue, Found
 
 # Order matters: the first department whose words a title has wins, so "Sales Engineer"
@@ -83,6 +82,7 @@ _ATS_JOB = re.compile(
     re.I,
 )
 _CHROME = {"nav", "footer", "header"}
+_LI_TITLES = ("a", "h2", "h3", "h4", "h5", "strong")
 MAX_ROLES = 100
 MAX_ANCESTORS = 8
 
@@ -175,29 +175,26 @@ def _listed_roles(page: Page) -> list[Role]:
     whose class or id names jobs ("open-positions", "job-list", "careers")."""
     roles = []
     for tag in page.find("h2", "h3", "h4", "h5", "a", "li"):
-        if tag.name == "li" and tag.find(["a", "h2", "h3", "h4", "h5", "strong"]):
+        if tag.tag == "li" and next(tag.iterdescendants(*_LI_TITLES), None) is not None:
             continue  # the link or heading inside carries the title
         if _in_job_list(tag) and _looks_like_title(_own_text(tag)):
             roles.append(_role_from(tag))
     return roles
 
 
-def _in_job_list(tag: Tag) -> bool:
-    for depth, parent in enumerate(tag.parents):
-        if depth > MAX_ANCESTORS or parent.name in _CHROME:
+def _in_job_list(tag: Element) -> bool:
+    for depth, parent in enumerate(tag.iterancestors()):
+        if depth > MAX_ANCESTORS or parent.tag in _CHROME:
             return False
-        marker = " ".join(parent.get("class") or []) + " " + str(parent.get("id") or "")
+        marker = classes(parent) + " " + str(parent.get("id") or "")
         if _JOB_CONTAINER.search(marker):
             return True
     return False
 
 
-def _role_from(tag: Tag) -> Role:
-    card = (
-        tag.parent
-        if tag.parent is not None and tag.parent.name in ("li", "div", "article")
-        else tag
-    )
+def _role_from(tag: Element) -> Role:
+    parent = tag.getparent()
+    card = parent if parent is not None and parent.tag in ("li", "div", "article") else tag
     title = _own_text(tag)
     label = _field(card, _DEPARTMENT_CLASS)
     return Role(
@@ -205,28 +202,35 @@ def _role_from(tag: Tag) -> Role:
         department=department_of(title) or department_of(label),
         location=_field(card, _LOCATION_CLASS),
         posted=None,
-        evidence=clean(card.get_text(" "), 300),
+        evidence=clean(text(card, " "), 300),
     )
 
 
-def _own_text(tag: Tag) -> str:
+def _own_text(tag: Element) -> str:
     """A tag's text without its location, department or date labels."""
-    parts = [str(s) for s in tag.find_all(string=True) if not _labelled(s, tag)]
+    parts = [s for s, parent, _ in strings(tag) if not _labelled(parent, tag)]
     return clean(" ".join(parts), 150).strip(" -–—·|,")
 
 
-def _labelled(string: PageElement, tag: Tag) -> bool:
-    for parent in string.parents:
-        if parent is tag:
+def _labelled(parent: Element, tag: Element) -> bool:
+    """Whether a string whose element is `parent` sits in a label inside `tag`."""
+    for element in (parent, *parent.iterancestors()):
+        if element is tag:
             return False
-        if _FIELD_CLASS.search(" ".join(parent.get("class") or [])):
+        if _FIELD_CLASS.search(classes(element)):
             return True
     return False
 
 
-def _field(card: Tag, pattern: re.Pattern[str]) -> str:
-    found = card.find(class_=pattern)
-    return clean(found.get_text(" "), 100) if found else ""
+def _field(card: Element, pattern: re.Pattern[str]) -> str:
+    found = next((e for e in card.iterdescendants() if _has_class(e, pattern)), None)
+    return clean(text(found, " "), 100) if found is not None else ""
+
+
+def _has_class(element: Element, pattern: re.Pattern[str]) -> bool:
+    # BeautifulSoup's find(class_=pattern): an element with a class the pattern finds.
+    words = classes(element) if isinstance(element.tag, str) else ""
+    return bool(words) and pattern.search(words) is not None
 
 
 def _looks_like_title(text: str) -> bool:
@@ -244,8 +248,7 @@ def _hiring(page: Page, roles: list[Role]) -> ExtractedSignal:
     title = f"Hiring for {len(roles)} open role{'s' if len(roles) != 1 else ''}"
     if sales:
         title += f", including {len(sales)} in sales"
-    haystack = tech.markers(page)
-    ats = [name for name, pattern in tech.COMPILED if name in tech.ATS and pattern.search(haystack)]
+    ats = [name for name, _ in tech.technologies(page)[1] if name in tech.ATS]
     dates = [r.posted for r in roles if r.posted]
     return ExtractedSignal(
         kind="hiring",

@@ -10,6 +10,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from leads.extraction.page import Page
 from leads.extraction.text import clean, snippet
+from leads.extraction.tree import outer_html
 from leads.extraction.types import ExtractedValue, Found
 
 _EMAIL = re.compile(r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+")
@@ -35,10 +36,10 @@ def extract(page: Page) -> Found:
 def _emails(page: Page) -> list[ExtractedValue]:
     found: dict[str, tuple[str, float]] = {}
     for anchor in page.anchors:
-        href = str(anchor["href"]).strip()
+        href = str(anchor.get("href")).strip()
         if href[:7].lower() == "mailto:":
             for raw in unquote(href[7:].split("?", 1)[0]).split(","):
-                found.setdefault(raw, (clean(str(anchor), 300), 0.8))
+                found.setdefault(raw, (clean(outer_html(anchor), 300), 0.8))
     for raw, evidence in _emails_in_text(page.text):
         found.setdefault(raw, (evidence, 0.65))
     values: dict[str, ExtractedValue] = {}
@@ -86,11 +87,11 @@ def _phones(page: Page) -> list[ExtractedValue]:
     region = page.phone_region
     out: dict[str, ExtractedValue] = {}
     for anchor in page.anchors:
-        href = str(anchor["href"]).strip()
+        href = str(anchor.get("href")).strip()
         if href[:4].lower() == "tel:":
             number = e164(href[4:], region)
             if number:
-                evidence = clean(str(anchor), 300)
+                evidence = clean(outer_html(anchor), 300)
                 out.setdefault(number, ExtractedValue("phone", number, evidence, 0.8, "contacts"))
     if page.kind not in TEXT_PHONE_PAGES:
         return list(out.values())[:MAX_PHONES]

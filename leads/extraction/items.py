@@ -10,8 +10,9 @@ import json
 import re
 from collections.abc import Iterator
 
-from bs4 import Tag
 from lxml.etree import LxmlError
+
+from leads.extraction.tree import Element, text
 
 Item = dict[str, object]
 # schema.org's Organization and the subtypes small companies use most (LocalBusiness has
@@ -55,14 +56,14 @@ _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
 MAX_ITEMS = 200
 
 
-def json_ld_items(scripts: list[Tag], warnings: list[str]) -> list[Item]:
+def json_ld_items(scripts: list[Element], warnings: list[str]) -> list[Item]:
     """Every JSON-LD object in the page's ld+json scripts; a block that cannot be read is
     skipped with a warning and the others are kept."""
     items: list[Item] = []
     for script in scripts:
         if "ld+json" not in str(script.get("type", "")).lower():
             continue
-        raw = script.get_text().strip()
+        raw = text(script).strip()
         if not raw:
             continue
         try:

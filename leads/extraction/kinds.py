@@ -44,7 +44,7 @@ _HOME_SEGMENT = re.compile(r"^(?:index\.html?|[a-z]{2}(?:[-_][a-z]{2})?)$", re.I
 
 def kind_for_url(url: str) -> str | None:
     """The kind a URL's path names, the deepest segment first ("/company/team" is team)."""
-    segments = [s for s in urlsplit(url).path.lower().split("/") if s]
+    segments = [s for s in _path(url).lower().split("/") if s]
     for segment in reversed(segments):
         kind = _SEGMENT_KIND.get(segment.rsplit(".", 1)[0])
         if kind:
@@ -58,5 +58,12 @@ def kind_for_text(text: str) -> str | None:
 
 
 def is_home(url: str) -> bool:
-    segments = [s for s in urlsplit(url).path.split("/") if s]
+    segments = [s for s in _path(url).split("/") if s]
     return len(segments) <= 1 and all(_HOME_SEGMENT.match(s) for s in segments)
+
+
+def _path(url: str) -> str:
+    try:
+        return urlsplit(url).path
+    except ValueError:  # "http://[ccpa-preferences]/team": no page to name
+        return ""

@@ -5,14 +5,16 @@ from __future__ import annotations
 import gzip
 import io
 import zlib
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from lxml import etree
 
 from leads.extraction.kinds import KIND_WORDS, kind_for_text, kind_for_url
-from leads.extraction.page import Page
+from leads.extraction.page import Page, split_url
 from leads.extraction.text import clean
+from leads.extraction.tree import text
 from sdr.domains import registrable_domain
+from sdr.links import outside_url
 
 # kind_for_url is re-exported: enrichment classifies sitemap URLs with it.
 __all__ = ["extract", "kind_for_url", "sitemap_urls"]
@@ -28,7 +30,7 @@ def extract(page: Page) -> dict[str, list[str]]:
     for anchor, url in page.outlinks:
         if url == page.url or not page.same_site(url):
             continue
-        kind = kind_for_url(url) or kind_for_text(clean(anchor.get_text(" "), 60))
+        kind = kind_for_url(url) or kind_for_text(clean(text(anchor, " "), 60))
         if kind and url not in links[kind] and len(links[kind]) < MAX_LINKS_PER_KIND:
             links[kind].append(url)
     return {kind: urls for kind, urls in links.items() if urls}
@@ -47,7 +49,7 @@ def sitemap_urls(xml: bytes | str, *, base_url: str) -> list[str]:
         return []
     if root is None:
         return []
-    site = registrable_domain(base_url) or urlsplit(base_url).netloc
+    site = registrable_domain(base_url) or split_url(base_url).netloc
     urls = []
     for loc in root.iter("{*}loc"):
         text = clean(loc.text, 2000)
@@ -55,10 +57,12 @@ def sitemap_urls(xml: bytes | str, *, base_url: str) -> list[str]:
         # sites served under more than one host write; a bare word is a truncated file.
         if not text.startswith(("http://", "https://", "/")):
             continue
-        url = urljoin(base_url, text)
-        on_site = (registrable_domain(url) or urlsplit(url).netloc) == site
-        if url.startswith(("http://", "https://")) and on_site:
-            urls.append(url.split("#", 1)[0])
+        try:
+            url = outside_url(urljoin(base_url, text).split("#", 1)[0])
+        except ValueError:  # "http://[ccpa-preferences]": not a URL, skipped
+            continue
+        if url and (registrable_domain(url) or split_url(url).netloc) == site:
+            urls.append(url)
     return list(dict.fromkeys(urls))[:MAX_SITEMAP_URLS]
 
 

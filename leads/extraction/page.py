@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-import warnings
 from collections import defaultdict
 from functools import cached_property
-from urllib.parse import urljoin, urlsplit
+from typing import Any
+from urllib.parse import SplitResult, urljoin, urlsplit
 
 import phonenumbers
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, NavigableString, Tag
-from bs4.element import PreformattedString
+from lxml import etree
 
 from leads.extraction.items import (
     ORGANIZATION_TYPES,
@@ -22,10 +21,9 @@ from leads.extraction.items import (
 )
 from leads.extraction.kinds import is_home, kind_for_text, kind_for_url
 from leads.extraction.text import clean
+from leads.extraction.tree import Element, parse, squash, text
 from sdr.domains import registrable_domain
-
-# A fetched page whose whole text looks like a URL or a file name is still a page.
-warnings.filterwarnings("ignore", category=MarkupResemblesLocatorWarning)
+from sdr.links import outside_url
 
 # The fetcher stops at 2 MB by default; past this a page is read as its first and last
 # parts (head and footer carry most facts), so 5 MB of generated markup stays fast.
@@ -43,23 +41,50 @@ _NOT_TEXT_TAGS = {"script", "style", "head", "title", "svg", "math", "iframe", "
 _HIDDEN_TAGS = {"template", "noscript"}
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _ATS_EMBED = re.compile(r"greenhouse\.io|lever\.co|ashbyhq\.com|workable\.com|bamboohr\.com", re.I)
+_WALK_EVENTS = ("start", "end", "comment", "pi")
+_PRESERVE = frozenset({"pre", "textarea"})
+_NOT_WEB = ("javascript:", "data:", "mailto:", "tel:")
+# Links a page may name in its warnings; the rest are counted, so a page of 10,000 broken
+# links does not store 10,000 warnings.
+MAX_LINK_WARNINGS = 5
+_EMPTY_URL = SplitResult("", "", "", "", "")
+
+
+def split_url(url: str) -> SplitResult:
+    """urlsplit that never raises: "http://[ccpa-preferences]" (a real page's link) makes
+    urlsplit raise ValueError; it splits to nothing here."""
+    try:
+        return urlsplit(url)
+    except ValueError:
+        return _EMPTY_URL
 
 
 class Page:
-    """A page's soup plus what every extractor needs from it, computed once.
+    """A page's tree plus what every extractor needs from it, computed once.
 
     `tags` indexes every element by name in document order, so extractors look tags up
-    instead of each walking the whole tree again with find_all.
+    instead of each walking the whole tree again.
     """
 
     def __init__(self, html: str, url: str) -> None:
         self.url = url
         self.warnings: list[str] = []
         self.html = self._capped(html or "")
-        self.soup = BeautifulSoup(self.html, "lxml")
-        self.elements: list[Tag] = []
-        self.tags: dict[str, list[Tag]] = defaultdict(list)
+        try:
+            self.root = parse(self.html)
+        except UnicodeEncodeError:  # lone surrogates ("\ud800") that libxml2 cannot take
+            self.html = self.html.encode("utf-8", "replace").decode("utf-8")
+            self.warnings.append("replaced characters that are not valid Unicode")
+            self.root = parse(self.html)
+        self.elements: list[Element] = []
+        self.tags: dict[str, list[Element]] = defaultdict(list)
         self.ids: set[str] = set()
+        # Pages repeat their links (menus, footers, "Read more"): each href is resolved
+        # and vetted once.
+        self._joined: dict[str, str] = {}
+        self._bad_links: list[str] = []
+        # What an extractor computed that another one reads too (the tech markers).
+        self.memo: dict[str, Any] = {}
         visible, hidden = self._walk()
         self.text = clean(" ".join(visible), MAX_TEXT)
         self.hidden_text = clean(" ".join(hidden), MAX_HIDDEN_TEXT)
@@ -80,40 +105,51 @@ class Page:
 
     def _walk(self) -> tuple[list[str], list[str]]:
         """One pass over the tree: index the tags, and sort the text into what a visitor
-        sees and what is hidden (display:none, aria-hidden, <template>, ...)."""
+        sees and what is hidden (display:none, aria-hidden, <template>, ...).
+
+        Linear in the page: each element is visited once and each string appended once
+        (a page of 20,000 strings costs ten times one of 2,000; tested)."""
         texts: tuple[list[str], list[str]] = ([], [])
         sizes = [0, 0]
         limits = (MAX_TEXT, MAX_HIDDEN_TEXT)
-        stack: list[tuple[object, int]] = [(self.soup, VISIBLE)]
-        while stack:
-            node, state = stack.pop()
-            if isinstance(node, Tag):
-                state = max(state, self._index(node))
-                stack.extend((child, state) for child in reversed(node.contents))
-            elif (
-                state != NOT_TEXT
-                and isinstance(node, NavigableString)
-                and not isinstance(node, PreformattedString)  # comments, doctype, CDATA
-                and sizes[state] < limits[state]
-            ):
-                texts[state].append(node)
-                sizes[state] += len(node)
+
+        def add(string: str | None, state: int, keep: bool) -> None:
+            if string and state != NOT_TEXT and sizes[state] < limits[state]:
+                string = squash(string, keep)
+                texts[state].append(string)
+                sizes[state] += len(string)
+
+        # lxml's own walk (in C) gives each element's start and end, and each comment or
+        # processing instruction, in document order; a node's tail belongs to its parent.
+        states, keeps = [VISIBLE], [False]
+        for event, node in etree.iterwalk(self.root, events=_WALK_EVENTS):
+            if event == "start":
+                state = max(states[-1], self._index(node))
+                keep = keeps[-1] or node.tag in _PRESERVE
+                states.append(state)
+                keeps.append(keep)
+                add(node.text, state, keep)
+            elif event == "end":
+                states.pop()
+                keeps.pop()
+                if len(states) > 1:  # not the root's tail, which BeautifulSoup did not read
+                    add(node.tail, states[-1], keeps[-1])
+            else:  # a comment or processing instruction: its tail is text
+                add(node.tail, states[-1], keeps[-1])
         if sizes[VISIBLE] >= MAX_TEXT:
             self.warnings.append(f"truncated: only the first {MAX_TEXT:,} characters of text read")
         return texts
 
-    def _index(self, tag: Tag) -> int:
-        if tag.name == "[document]":
-            return VISIBLE
+    def _index(self, tag: Element) -> int:
         self.elements.append(tag)
-        self.tags[tag.name].append(tag)
-        attrs = tag.attrs
+        self.tags[tag.tag].append(tag)
+        attrs = tag.attrib
         if "id" in attrs:
             self.ids.add(str(attrs["id"]))
-        if tag.name in _NOT_TEXT_TAGS:
+        if tag.tag in _NOT_TEXT_TAGS:
             return NOT_TEXT
         if (
-            tag.name in _HIDDEN_TAGS
+            tag.tag in _HIDDEN_TAGS
             or "hidden" in attrs
             or attrs.get("aria-hidden") == "true"
             or ("style" in attrs and _HIDDEN_STYLE.search(str(attrs["style"])))
@@ -121,21 +157,21 @@ class Page:
             return HIDDEN
         return VISIBLE
 
-    def find(self, *names: str) -> list[Tag]:
+    def find(self, *names: str) -> list[Element]:
         """Tags with any of these names, in document order, from the index."""
         if len(names) == 1:
             return self.tags.get(names[0], [])
         wanted = set(names)
-        return [tag for tag in self.elements if tag.name in wanted]
+        return [tag for tag in self.elements if tag.tag in wanted]
 
     @cached_property
-    def anchors(self) -> list[Tag]:
+    def anchors(self) -> list[Element]:
         return [a for a in self.find("a") if a.get("href")]
 
     @cached_property
-    def outlinks(self) -> list[tuple[Tag, str]]:
+    def outlinks(self) -> list[tuple[Element, str]]:
         """(anchor, absolute http(s) URL) for every web link, resolved once for all readers."""
-        resolved = ((anchor, self.absolute(anchor["href"])) for anchor in self.anchors)
+        resolved = ((anchor, self.absolute(anchor.get("href"))) for anchor in self.anchors)
         return [(anchor, url) for anchor, url in resolved if url]
 
     @cached_property
@@ -145,7 +181,7 @@ class Page:
         for tag in self.find("meta"):
             key = str(tag.get("property") or tag.get("name") or "").strip().lower()
             if key and tag.get("content") and key not in found:
-                found[key] = clean(str(tag["content"]), 2000)
+                found[key] = clean(str(tag.get("content")), 2000)
         return found
 
     def meta(self, *names: str) -> str:
@@ -154,8 +190,11 @@ class Page:
     @cached_property
     def title(self) -> str:
         # An inline <svg> has <title>s of its own ("Close menu"); they do not name the page.
-        title = next((t for t in self.find("title") if t.find_parent("svg") is None), None)
-        return clean(title.get_text(), 300) if title else ""
+        title = next(
+            (t for t in self.find("title") if not any(a.tag == "svg" for a in t.iterancestors())),
+            None,
+        )
+        return clean(text(title), 300) if title is not None else ""
 
     @cached_property
     def items(self) -> list[tuple[str, Item]]:
@@ -172,7 +211,7 @@ class Page:
     def kind(self) -> str:
         """home | about | team | careers | press | blog | contact | other, from the URL
         first, then from what the page holds."""
-        parts = urlsplit(self.url)
+        parts = split_url(self.url)
         # A saved file's directories say nothing about the page; its name does.
         path = parts.path.rsplit("/", 1)[-1] if parts.scheme == "file" else parts.path
         kind = kind_for_url(path) or ("home" if is_home(path) else None)
@@ -180,7 +219,7 @@ class Page:
             return kind
         if self.items_of("jobposting") or _ATS_EMBED.search(self._embeds()):
             return "careers"
-        headings = " ".join(clean(h.get_text(" "), 80) for h in self.find("h1")[:2])
+        headings = " ".join(clean(text(h, " "), 80) for h in self.find("h1")[:2])
         return kind_for_text(f"{self.title} {headings}") or "other"
 
     def _embeds(self) -> str:
@@ -204,7 +243,7 @@ class Page:
     def phone_region(self) -> str:
         """Where a national phone number on this page most likely belongs: the company's
         country, else the site's country-code TLD, else the US."""
-        tld = (urlsplit(self.url).hostname or "").rsplit(".", 1)[-1].upper()
+        tld = (split_url(self.url).hostname or "").rsplit(".", 1)[-1].upper()
         for region in (self.country, "GB" if tld == "UK" else tld):
             if region in phonenumbers.SUPPORTED_REGIONS:
                 return region
@@ -212,26 +251,48 @@ class Page:
 
     @cached_property
     def domain(self) -> str:
-        return registrable_domain(self.url) or (urlsplit(self.url).hostname or "")
+        return registrable_domain(self.url) or (split_url(self.url).hostname or "")
 
     def absolute(self, href: object) -> str:
-        """An absolute http(s) URL without its fragment, or "" for anything else."""
+        """An absolute http(s) URL without its fragment, or "" for anything else.
+
+        Every URL a page yields passes sdr.links.outside_url, the one check for URLs from
+        outside; a link that cannot be read is skipped and named in the page's warnings."""
         href = str(href or "").strip()
-        if (
-            not href
-            or href.startswith("#")
-            or href[:11].lower().startswith(("javascript:", "data:", "mailto:", "tel:"))
-        ):
+        joined = self._joined.get(href)
+        if joined is None:
+            joined = self._joined[href] = self._join(href)
+        return joined
+
+    def _join(self, href: str) -> str:
+        if not href or href.startswith("#") or href[:11].lower().startswith(_NOT_WEB):
             return ""
         try:
             url = urljoin(self.url, href).split("#", 1)[0]
-        except ValueError:  # "http://[broken" and other unparseable hrefs
+        except ValueError as error:  # "http://[ccpa-preferences]" and other unparseable hrefs
+            self._bad_link(href, str(error))
             return ""
-        return url if url.startswith(("http://", "https://")) else ""
+        if not url.startswith(("http://", "https://")):
+            return ""
+        if not outside_url(url):
+            self._bad_link(href, "not a valid web address")
+            return ""
+        return url
+
+    def _bad_link(self, href: str, reason: str) -> None:
+        self._bad_links.append(href)
+        if len(self._bad_links) <= MAX_LINK_WARNINGS:
+            self.warnings.append(f"skipped a link that cannot be read: {href[:200]!r} ({reason})")
+
+    def link_warnings(self) -> None:
+        """Count the bad links past the ones named (called once, when extraction ends)."""
+        extra = len(self._bad_links) - MAX_LINK_WARNINGS
+        if extra > 0:
+            self.warnings.append(f"skipped {extra:,} more links that cannot be read")
 
     def same_site(self, url: str) -> bool:
         """On the page's registrable domain ("www.acme.com" and "acme.com" are one site)."""
-        host = urlsplit(url).netloc
+        host = split_url(url).netloc
         if host == self._netloc:
             return True  # most links; skips the public-suffix lookup
         domain = registrable_domain(host)
@@ -239,4 +300,4 @@ class Page:
 
     @cached_property
     def _netloc(self) -> str:
-        return urlsplit(self.url).netloc
+        return split_url(self.url).netloc

@@ -7,14 +7,13 @@ import datetime
 import re
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
-
-from bs4 import Tag
-from bs4.element import PreformattedString
+from itertools import islice
 
 from leads.extraction.items import Item, text_of
 from leads.extraction.page import Page
 from leads.extraction.team import looks_like_name
 from leads.extraction.text import clean, find_date
+from leads.extraction.tree import Element, strings, text
 from leads.extraction.types import ExtractedSignal, Found
 
 ARTICLE_TYPES = (
@@ -294,42 +293,42 @@ def _html_items(page: Page) -> list[PressItem]:
     return [_from_heading(h, dated=dated) for h in headings]
 
 
-def _from_article(article: Tag) -> PressItem:
-    heading = article.find(["h1", "h2", "h3", "h4"])
+def _from_article(article: Element) -> PressItem:
+    heading = next(article.iterdescendants("h1", "h2", "h3", "h4"), None)
     # The body without the headline, so "Acme raises $5M led by X" ends at X and does not
     # run on into the dateline.
-    in_heading = {id(s) for s in heading.find_all(string=True)} if heading else set()
+    in_heading = set(heading.iter()) if heading is not None else set()
     body = " ".join(
-        s
-        for s in article.find_all(string=True)
-        if id(s) not in in_heading and not isinstance(s, PreformattedString)  # comments
+        s for s, parent, comment in strings(article) if parent not in in_heading and not comment
     )
     return PressItem(
-        title=clean(heading.get_text(" ") if heading else "", 300),
+        title=clean(text(heading, " ") if heading is not None else "", 300),
         text=clean(body, MAX_ITEM_TEXT),
         date=_time_in(article),
     )
 
 
-def _from_heading(heading: Tag, *, dated: bool) -> PressItem:
-    following = heading.find_next_siblings(["p", "div", "time"], limit=2)
+def _from_heading(heading: Element, *, dated: bool) -> PressItem:
+    following = list(
+        islice((s for s in heading.itersiblings() if s.tag in ("p", "div", "time")), 2)
+    )
     date = next((d for s in following if (d := _time_in(s))), None) if dated else None
-    parent = heading.parent
-    if dated and date is None and parent is not None and parent.name not in _PAGE_LEVEL:
+    parent = heading.getparent()
+    if dated and date is None and parent is not None and parent.tag not in _PAGE_LEVEL:
         date = _time_in(parent)  # a card: <div><h3>..</h3><span><time>..</time></span></div>
     return PressItem(
-        title=clean(heading.get_text(" "), 300),
-        text=" ".join(clean(s.get_text(" "), 800) for s in following),
+        title=clean(text(heading, " "), 300),
+        text=" ".join(clean(text(s, " "), 800) for s in following),
         date=date,
     )
 
 
-def _time_in(node: Tag) -> datetime.date | None:
-    tag = node if node.name == "time" else node.find("time")
+def _time_in(node: Element) -> datetime.date | None:
+    tag = node if node.tag == "time" else next(node.iterdescendants("time"), None)
     if tag is None:
         return None
-    return find_date(str(tag.get("datetime") or "")) or find_date(tag.get_text(" "))
+    return find_date(str(tag.get("datetime") or "")) or find_date(text(tag, " "))
 
 
-def _in_chrome(tag: Tag) -> bool:
-    return any(parent.name in ("nav", "footer") for parent in tag.parents)
+def _in_chrome(tag: Element) -> bool:
+    return any(parent.tag in ("nav", "footer") for parent in tag.iterancestors())

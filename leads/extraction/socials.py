@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from leads.extraction.page import Page
 from leads.extraction.text import clean
+from leads.extraction.tree import outer_html
 from leads.extraction.types import ExtractedValue, Found
 
 NETWORKS = {
@@ -79,7 +80,9 @@ def extract(page: Page) -> Found:
         social = social_value(url)
         if social and social["url"] not in seen:
             seen.add(social["url"])
-            values.append(ExtractedValue("social", social, clean(str(anchor)), 0.75, "socials"))
+            values.append(
+                ExtractedValue("social", social, clean(outer_html(anchor)), 0.75, "socials")
+            )
     handle = _HANDLE.match(page.meta("twitter:site"))
     if handle:
         social = {"network": "twitter", "url": f"https://x.com/{handle.group(1)}"}

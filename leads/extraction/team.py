@@ -6,14 +6,16 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from itertools import islice
 
-from bs4 import Tag
 from nameparser import HumanName
 
 from leads.extraction.contacts import valid_email
 from leads.extraction.items import ORGANIZATION_TYPES, Item, as_list, text_of
 from leads.extraction.page import Page
 from leads.extraction.text import clean
+from leads.extraction.tree import Element, classes, following, is_element, own_strings
+from leads.extraction.tree import text as text_of_tag
 from leads.extraction.types import ExtractedPerson, Found
 
 _TITLE_WORD = re.compile(
@@ -99,7 +101,7 @@ MAX_CARDS = 200  # a "team" page with thousands of cards is a directory, not a t
 class _Card:
     name: str
     title: str
-    heading: Tag
+    heading: Element
 
 
 def looks_like_name(text: str) -> bool:
@@ -160,30 +162,32 @@ def _card_people(page: Page) -> list[ExtractedPerson]:
             cards.append(card)
             if len(cards) >= MAX_CARDS:
                 break
-    headings = {id(card.heading) for card in cards}
-    per_box = Counter(id(card.heading.parent) for card in cards)
-    return [_person(card, headings, alone=per_box[id(card.heading.parent)] == 1) for card in cards]
+    # Elements are safe set members: the page's index holds every one, so lxml keeps one
+    # Python object per element for the page's life.
+    headings = {card.heading for card in cards}
+    per_box = Counter(card.heading.getparent() for card in cards)
+    return [_person(card, headings, alone=per_box[card.heading.getparent()] == 1) for card in cards]
 
 
-def _candidates(page: Page) -> list[Tag]:
+def _candidates(page: Page) -> list[Element]:
     return [
         tag
         for tag in page.elements
-        if (tag.name in _CARD_TAGS or _NAME_CLASS.search(" ".join(tag.get("class") or [])))
-        and not any(p.name in _CHROME for p in tag.parents)
+        if (tag.tag in _CARD_TAGS or _NAME_CLASS.search(classes(tag)))
+        and not any(p.tag in _CHROME for p in tag.iterancestors())
     ]
 
 
-def _card(tag: Tag) -> _Card | None:
-    text = clean(tag.get_text(" "), 200)
+def _card(tag: Element) -> _Card | None:
+    text = clean(text_of_tag(tag, " "), 200)
     if looks_like_name(_clean_name(text)):
         title = _title_after(tag)
         return _Card(_clean_name(text), title, tag) if title else None
     if not _TITLE_WORD.search(text):
         return None
     # "Ruth Adeyemi, CEO" in one element, or a name with the title in a <small> inside.
-    inner = tag.find(["small", "span", "em", "i", "br"])
-    own = clean(" ".join(tag.find_all(string=True, recursive=False)), 100)
+    inner = next(tag.iterdescendants("small", "span", "em", "i", "br"), None)
+    own = clean(" ".join(own_strings(tag)), 100)
     if inner is not None and looks_like_name(own):
         title = clean(text.removeprefix(own), 150)
         return _Card(own, title, tag) if _TITLE_WORD.search(title) else None
@@ -193,36 +197,41 @@ def _card(tag: Tag) -> _Card | None:
     return None
 
 
-def _title_after(tag: Tag) -> str:
-    for sibling in tag.find_next_siblings(limit=3):
-        text = clean(sibling.get_text(" "), 150)
+def _title_after(tag: Element) -> str:
+    siblings = (s for s in tag.itersiblings() if is_element(s))
+    for sibling in islice(siblings, 3):
+        text = clean(text_of_tag(sibling, " "), 150)
         if text and _TITLE_WORD.search(text) and len(text.split()) <= 12:
             return text
     return ""
 
 
-def _person(card: _Card, headings: set[int], *, alone: bool) -> ExtractedPerson:
+def _person(card: _Card, headings: set[Element], *, alone: bool) -> ExtractedPerson:
     """`alone`: the card's box holds one person, so its links are that person's; in a
     flat list a link belongs to the person whose heading comes before it."""
-    box = card.heading.parent if card.heading.parent is not None else card.heading
-    links = box.find_all("a", href=True, limit=20) if alone else _links_until_next(card, headings)
-    hrefs = [str(a["href"]) for a in links]
+    parent = card.heading.getparent()
+    box = parent if parent is not None else card.heading
+    if alone:
+        links = list(islice((a for a in box.iterdescendants("a") if a.get("href") is not None), 20))
+    else:
+        links = _links_until_next(card, headings)
+    hrefs = [str(a.get("href")) for a in links]
     mail = next((h[7:].split("?")[0] for h in hrefs if h.lower().startswith("mailto:")), "")
     return ExtractedPerson(
         name=card.name,
         title=card.title,
         linkedin_url=next((_linkedin(h) for h in hrefs if _LINKEDIN_PERSON in h), ""),
         email=valid_email(mail),
-        evidence=clean(box.get_text(" ") if alone else f"{card.name}, {card.title}", 300),
+        evidence=clean(text_of_tag(box, " ") if alone else f"{card.name}, {card.title}", 300),
     )
 
 
-def _links_until_next(card: _Card, headings: set[int]) -> list[Tag]:
+def _links_until_next(card: _Card, headings: set[Element]) -> list[Element]:
     links = []
-    for element in card.heading.find_all_next(True, limit=30):
-        if id(element) in headings:
+    for element in islice(following(card.heading), 30):
+        if element in headings:
             break
-        if element.name == "a" and element.get("href"):
+        if element.tag == "a" and element.get("href"):
             links.append(element)
     return links
 

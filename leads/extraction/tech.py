@@ -6,6 +6,7 @@ import re
 
 from leads.extraction.page import Page
 from leads.extraction.text import clean
+from leads.extraction.tree import text
 from leads.extraction.types import ExtractedValue, Found
 
 # name -> pattern over the page's markers: script src and inline code, link href, iframe
@@ -89,15 +90,74 @@ ATS = ("Greenhouse", "Lever", "Workable", "Ashby", "BambooHR")
 COMPILED = [(name, re.compile(pattern, re.I)) for name, pattern in FINGERPRINTS.items()]
 MAX_INLINE = 5_000  # characters read from each inline script: markers sit at the top
 MAX_MARKERS = 400_000
+MIN_NEEDLE = 3
+# The only characters outside ASCII that re.IGNORECASE matches to ASCII letters and
+# digits (checked over all of Unicode): folded to them before the needle test.
+_FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u212a": "k", "\u017f": "s"})
+
+
+def needles(pattern: str) -> tuple[str, ...] | None:
+    """Lowercase strings one of which must be in any text the pattern matches: the
+    longest run of plain characters of each alternative. None when an alternative has no
+    run of MIN_NEEDLE characters; the pattern is then always searched.
+
+    The compiled patterns are all IGNORECASE and most of them have no literal prefix, so
+    re scans every position of the markers (about 8 MB/s); 60 of them cost seven bare
+    parses a page. `in` on the lowercased markers costs a few microseconds, and only a
+    page that holds a needle pays the pattern's real search."""
+    tree = re._parser.parse(pattern, re.I)  # type: ignore[attr-defined]  # no public parser
+    items = list(tree)
+    branches = (
+        items[0][1][1] if len(items) == 1 and items[0][0] == re._constants.BRANCH else [items]  # type: ignore[attr-defined]
+    )
+    found = []
+    for branch in branches:
+        runs, run = [], ""
+        for op, value in branch:
+            if op == re._constants.LITERAL:  # type: ignore[attr-defined]
+                run += chr(value)
+            else:
+                runs.append(run)
+                run = ""
+        best = max([*runs, run], key=len)
+        if len(best) < MIN_NEEDLE:
+            return None
+        found.append(best.lower())
+    return tuple(found)
+
+
+_NEEDLED = [(name, compiled, needles(compiled.pattern)) for name, compiled in COMPILED]
+
+
+def detect(haystack: str) -> list[tuple[str, re.Match[str]]]:
+    """(name, first match) for every fingerprint in the markers, in FINGERPRINTS order;
+    the same matches as searching every pattern, found at a fraction of the cost."""
+    lowered = haystack.translate(_FOLD).lower()
+    found = []
+    for name, pattern, wanted in _NEEDLED:
+        if wanted is not None and not any(needle in lowered for needle in wanted):
+            continue
+        match = pattern.search(haystack)
+        if match:
+            found.append((name, match))
+    return found
+
+
+def technologies(page: Page) -> tuple[str, list[tuple[str, re.Match[str]]]]:
+    """The page's markers and the fingerprints found in them, computed once a page (the
+    careers extractor asks again for the ATS)."""
+    if "tech" not in page.memo:
+        haystack = markers(page)
+        page.memo["tech"] = (haystack, detect(haystack))
+    found: tuple[str, list[tuple[str, re.Match[str]]]] = page.memo["tech"]
+    return found
 
 
 def extract(page: Page) -> Found:
-    haystack = markers(page)
-    values = []
-    for name, pattern in COMPILED:
-        match = pattern.search(haystack)
-        if match:
-            values.append(ExtractedValue("tech", name, _marker(haystack, match), 0.8, "tech"))
+    haystack, found = technologies(page)
+    values = [
+        ExtractedValue("tech", name, _marker(haystack, match), 0.8, "tech") for name, match in found
+    ]
     return Found(values=values)
 
 
@@ -113,10 +173,16 @@ def markers(page: Page) -> str:
     found = []
     for tag in page.find("script", "link", "iframe"):
         reference = tag.get("src") or tag.get("href")
-        found.append(str(reference) if reference else tag.get_text()[:MAX_INLINE])
+        found.append(str(reference) if reference else text(tag)[:MAX_INLINE])
     found.append(f"generator {page.meta('generator')}")
     html = page.find("html")
     if html:
-        found.append(" ".join(f"{k}={v}" for k, v in html[0].attrs.items()))
+        found.append(" ".join(f"{k}={_attribute(k, v)}" for k, v in html[0].attrib.items()))
     found += [f"id={i}" for i in page.ids if i.startswith("__")]  # __next, ___gatsby
     return "\n".join(found)[:MAX_MARKERS]
+
+
+def _attribute(key: str, value: str) -> object:
+    # As the markers were first written, from BeautifulSoup's attributes: the
+    # space-separated ones as lists of words ("class=['a', 'b']").
+    return value.split() if key in ("class", "accesskey", "dropzone") else value
