@@ -3,6 +3,7 @@ from django.contrib import admin
 from leads.models import (
     Company,
     Fact,
+    ImportFileChunk,
     ImportJob,
     ImportRowError,
     Lead,
@@ -72,6 +73,13 @@ class ImportJobAdmin(WorkspaceAdmin):
     list_filter = ["workspace", "status"]
     exclude = ["content"]  # the raw upload can be megabytes; it is not for reading here
     inlines = [ImportRowErrorInline]
+
+
+@admin.register(ImportFileChunk)
+class ImportFileChunkAdmin(WorkspaceAdmin):
+    list_display = ["job", "seq"]
+    exclude = ["data"]  # up to a megabyte of the raw upload
+    raw_id_fields = ["job"]
 
 
 @admin.register(ImportRowError)

@@ -44,6 +44,7 @@ class ImportOutput(WorkspaceSerializer):
             "progress",
             "created_count",
             "updated_count",
+            "duplicate_count",
             "error_count",
             "failure",
             "created_at",
@@ -200,6 +201,7 @@ class BulkUpsertApi(APIView):
             {
                 "created": result.created,
                 "updated": result.updated,
+                "duplicates": result.duplicates,
                 "lead_ids": result.lead_ids,
                 "errors": result.errors,
                 "results": [

@@ -31,7 +31,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from leads.enrichment import companies_enqueue_enrichment
-from leads.models import ImportJob, ImportRowError, Lead
+from leads.models import ImportFileChunk, ImportJob, ImportRowError, Lead
 from leads.upsert import leads_upsert
 from sdr.activity import activity_record
 from sdr.errors import AppError, ErrorCode
@@ -47,6 +47,8 @@ logger = logging.getLogger(__name__)
 
 MAX_ROWS = 100_000
 MAX_BYTES = 50 * 1024 * 1024
+# The file is stored in pieces of this size: a big upload is many modest INSERTs.
+CHUNK_BYTES = 1024 * 1024
 # A resumed run skips the first `batches_done` batches, so the size must stay the same for
 # the life of a job (a deploy that changes it should let running imports finish first).
 BATCH_SIZE = 1_000
@@ -117,15 +119,37 @@ def import_job_create(
             f"The file has {data_rows:,} rows; at most "
             f"{MAX_ROWS:,} can be imported at once. Split it and upload the parts.",
         )
-    return ImportJob.objects.for_workspace(workspace).create(
-        workspace=workspace,
-        created_by=user if getattr(user, "pk", None) else None,
-        filename=(uploaded_file.name or "upload.csv")[:255],
-        content=content,
-        columns=header,
-        mapping=mapping_guess(header),
-        total_rows=data_rows,
+    with transaction.atomic():
+        job = ImportJob.objects.for_workspace(workspace).create(
+            workspace=workspace,
+            created_by=user if getattr(user, "pk", None) else None,
+            filename=(uploaded_file.name or "upload.csv")[:255],
+            columns=header,
+            mapping=mapping_guess(header),
+            total_rows=data_rows,
+        )
+        _file_store(job, content)
+    return job
+
+
+def _file_store(job: ImportJob, content: bytes) -> None:
+    ImportFileChunk.unscoped_objects.bulk_create(
+        ImportFileChunk(
+            workspace_id=job.workspace_id,
+            job=job,
+            seq=seq,
+            data=content[start : start + CHUNK_BYTES],
+        )
+        for seq, start in enumerate(range(0, len(content), CHUNK_BYTES))
     )
+
+
+def import_file_content(job: ImportJob) -> bytes:
+    """The uploaded file, as it was uploaded."""
+    chunks = ImportFileChunk.unscoped_objects.filter(job=job).order_by("seq")
+    content = b"".join(bytes(data) for data in chunks.values_list("data", flat=True))
+    # A job uploaded before the file was kept in chunks still has it in `content`.
+    return content or bytes(job.content)
 
 
 def decode_csv(content: bytes) -> tuple[str, str]:
@@ -352,7 +376,7 @@ def _release(job: ImportJob, held: Claim, error: BaseException) -> None:
 
 def _batches(job: ImportJob) -> Iterator[list[tuple[int, dict[str, str], str]]]:
     """(line, row as {column: value}, problem) in batches; line is where the row starts."""
-    text, _ = decode_csv(bytes(job.content))
+    text, _ = decode_csv(import_file_content(job))
     header, reader = _reader(text)
     batch: list[tuple[int, dict[str, str], str]] = []
     line = reader.line_num + 1
@@ -404,6 +428,7 @@ def _import_batch(
             done_rows=F("done_rows") + len(batch),
             created_count=F("created_count") + result.created,
             updated_count=F("updated_count") + result.updated,
+            duplicate_count=F("duplicate_count") + result.duplicates,
             error_count=F("error_count") + len(errors),
             batches_done=F("batches_done") + 1,
             # Attempts count runs that committed nothing: a run that moved the import on
@@ -450,7 +475,7 @@ def import_errors_csv(*, job: ImportJob) -> str:
 
 def import_preview(*, job: ImportJob, rows: int = 5) -> list[list[str]]:
     """The first rows of the file, for the mapping page."""
-    text, _ = decode_csv(bytes(job.content))
+    text, _ = decode_csv(import_file_content(job))
     _, reader = _reader(text)
     preview = []
     for cells, _ in _rows(reader):

@@ -49,6 +49,12 @@ class Company(TenantModel, Leased):
         constraints = [
             models.UniqueConstraint(fields=["workspace", "domain"], name="company_domain_unique"),
         ]
+        # The lists' orders, each ending in id so keyset paging has a total order. Trigram
+        # indexes for search are in migration 0006 (PostgreSQL only).
+        indexes = [
+            models.Index(fields=["workspace", "created_at", "id"], name="company_ws_created"),
+            models.Index(fields=["workspace", "name", "domain", "id"], name="company_ws_name"),
+        ]
 
     def __str__(self) -> str:
         return self.name or self.domain
@@ -121,7 +127,20 @@ class Lead(TenantModel):
                 name="lead_external_id_unique",
             ),
         ]
-        indexes = [models.Index(fields=["workspace", "status"])]
+        # The lists' filters and orders, each ending in id for keyset paging. The old
+        # (workspace, status) index is a prefix of the second and is dropped.
+        indexes = [
+            models.Index(fields=["workspace", "created_at", "id"], name="lead_ws_created"),
+            models.Index(
+                fields=["workspace", "status", "created_at", "id"], name="lead_ws_status_created"
+            ),
+            models.Index(fields=["company", "created_at", "id"], name="lead_company_created"),
+            models.Index(fields=["workspace", "score", "id"], name="lead_ws_score"),
+            models.Index(
+                fields=["workspace", "last_name", "first_name", "id"], name="lead_ws_name"
+            ),
+            models.Index(fields=["workspace", "title", "id"], name="lead_ws_title"),
+        ]
 
     def __str__(self) -> str:
         return self.full_name or self.email or str(self.pk)
@@ -224,8 +243,8 @@ class ImportJob(TenantModel, Leased):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     filename = models.CharField(max_length=255)
-    # Kept in the database so a worker on another host can read it.
-    content = models.BinaryField()
+    # Uploads from before ImportFileChunk kept the file here; new ones leave it empty.
+    content = models.BinaryField(blank=True, default=b"")
     columns = models.JSONField(default=list, help_text="header row as uploaded")
     mapping = models.JSONField(default=dict, help_text="CSV column -> lead field")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.MAPPING)
@@ -234,6 +253,9 @@ class ImportJob(TenantModel, Leased):
     created_count = models.PositiveIntegerField(default=0)
     updated_count = models.PositiveIntegerField(default=0)
     error_count = models.PositiveIntegerField(default=0)
+    # Rows that repeat a lead earlier in the same batch: merged into it and counted here,
+    # so created + updated + duplicates + errors = rows.
+    duplicate_count = models.PositiveIntegerField(default=0)
     # Batches committed so far: a resumed run starts after them.
     batches_done = models.PositiveIntegerField(default=0)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -245,6 +267,22 @@ class ImportJob(TenantModel, Leased):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.get_status_display()})"
+
+
+class ImportFileChunk(TenantModel):
+    """One piece of an uploaded file, in order. Kept in the database so a worker on another
+    host can read it; in pieces, because a 27 MB file written as one value is one huge
+    INSERT and a value every query on the job could drag along."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="chunks")
+    seq = models.PositiveIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        ordering = ["seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "seq"], name="import_chunk_seq_unique")
+        ]
 
 
 class ImportRowError(TenantModel):
