@@ -8,6 +8,11 @@ locust (headless, a closed loop of USERS clients with no pause) asks for:
 
 - the first page of leads (`GET /api/v1/leads/?page_size=50`),
 - a page half a million leads deep (the same, with a cursor),
+- the best scored leads first (`?ordering=-score`; two leads in three are scored),
+- one company's leads, a rare filter pair (status + seniority, 1 lead in 1,000) and a
+  search that matches nothing (the trigram indexes' case: it read every lead before),
+- the first page of companies, with each one's lead count (two statements: the page,
+  then the counts for its companies; the bare side runs both),
 - a page of the feed from its middle (`GET /api/v1/activities/?after=...&limit=100`).
 
 Locust rather than a smaller tool: it is the usual one, runs headless, and writes its
@@ -69,6 +74,7 @@ MINIMUM_RATIO = 0.02
 GOAL_RATIO = 0.5
 LOCUSTFILE = Path(__file__).resolve().parent / "locust_api.py"
 TITLES = ["VP Sales", "Head of Growth", "CEO", "Account Executive", "Director, RevOps"]
+SENIORITIES = ["vp", "head", "c_level", "entry", "director"]
 EVENT_TYPES = ["lead.created", "lead.updated", "message.sent", "reply.received"]
 
 
@@ -137,6 +143,7 @@ def workspace_build() -> Any:
             "leads": LEADS,
             "activities": ACTIVITIES,
             "titles": TITLES,
+            "seniorities": SENIORITIES,
             "types": EVENT_TYPES,
         }
         cursor.execute(
@@ -166,13 +173,20 @@ def workspace_build() -> Any:
             INSERT INTO leads_lead (
                 id, created_at, updated_at, workspace_id, company_id, email, first_name,
                 last_name, title, seniority, department, linkedin_url, phone, timezone,
-                status, source, external_id, custom_fields
+                status, source, external_id, custom_fields, score, score_reasons,
+                score_basis, scored_at
             )
             SELECT lpad(to_hex(g), 32, '0')::uuid, at, at, %(ws)s, company.id,
                 'person' || lpad(g::text, 7, '0') || '@company' || company.n || '.example',
                 'First' || g,
-                'Last' || g, (%(titles)s::text[])[1 + g %% 5], 'vp', 'sales', '', '',
-                'Europe/London', 'new', 'csv', '', '{}'
+                'Last' || g, (%(titles)s::text[])[1 + g %% 5],
+                (%(seniorities)s::text[])[1 + g %% 5], 'sales', '', '', 'Europe/London',
+                -- One lead in a thousand has replied: with a seniority, a rare filter pair.
+                CASE WHEN g %% 1000 = 7 THEN 'replied' ELSE 'new' END, 'csv', '', '{}',
+                -- Two leads in three ranked, as a workspace part-way through scoring.
+                CASE WHEN g %% 3 = 0 THEN NULL ELSE (g::bigint * 7919 %% 10007) / 10007.0 END,
+                '[]', CASE WHEN g %% 3 = 0 THEN '' ELSE 'profile' END,
+                CASE WHEN g %% 3 = 0 THEN NULL ELSE at END
             FROM generate_series(0, %(leads)s - 1) AS g
             JOIN company ON company.n = g %% %(companies)s,
                 LATERAL (SELECT timestamptz '2026-02-01' + g * interval '10 ms' AS at) AS t
@@ -219,22 +233,39 @@ def paths(workspace: Any) -> dict[str, str]:
             [workspace.pk, ACTIVITIES // 2],
         )
         middle_seq = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT id FROM leads_company WHERE workspace_id = %s ORDER BY created_at "
+            "OFFSET %s LIMIT 1",
+            [workspace.pk, COMPANIES // 2],
+        )
+        middle_company = cursor.fetchone()[0]
     # DRF's cursor: base64 of a query string whose `p` is the last row's ordering value.
     cursor_token = base64.b64encode(urlencode({"p": str(middle_lead)}).encode()).decode()
     return {
         "leads, first page": "/api/v1/leads/?page_size=50",
         "leads, 500,000 deep": f"/api/v1/leads/?page_size=50&cursor={quote(cursor_token)}",
+        "leads, best scored first": "/api/v1/leads/?page_size=50&ordering=-score",
+        "leads, one company's": f"/api/v1/leads/?page_size=50&company={middle_company}",
+        # 1 lead in 1,000: replied, and C-level (all of those are; no other lead is both).
+        "leads, rare filter pair": "/api/v1/leads/?page_size=50&status=replied&seniority=c_level",
+        "leads, search with no match": "/api/v1/leads/?page_size=50&search=zqxjkv",
+        "companies, first page": "/api/v1/companies/?page_size=50",
         "feed, from the middle": f"/api/v1/activities/?after={middle_seq}&limit=100",
     }
 
 
-def view_query(path: str, key: str) -> tuple[str, Any, int]:
-    """The SELECT the view runs for `path` (its SQL and parameters) and the rows it
-    returned, captured from an in-process request."""
+# The tables whose rows a list shows; statements on others (the API key, its rate bucket)
+# are the API's overhead, not the list's query.
+LIST_TABLES = ('FROM "sdr_activity"', 'FROM "leads_lead"', 'FROM "leads_company"')
+
+
+def view_query(path: str, key: str) -> tuple[list[tuple[str, Any]], int]:
+    """The SELECTs the view runs for the list at `path` (SQL and parameters: one, or two
+    for companies and their lead counts) and the rows it returned, captured from an
+    in-process request."""
     from django.db import connection
     from django.test import Client
 
-    table = "sdr_activity" if "/activities/" in path else "leads_lead"
     seen: list[tuple[str, Any]] = []
 
     def capture(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
@@ -247,13 +278,15 @@ def view_query(path: str, key: str) -> tuple[str, Any, int]:
     selects = [
         (sql, params)
         for sql, params in seen
-        if sql.lstrip().startswith("SELECT") and f'FROM "{table}"' in sql
+        if sql.lstrip().startswith("SELECT") and any(table in sql for table in LIST_TABLES)
     ]
-    assert len(selects) == 1, [sql[:120] for sql, _ in seen]
-    return selects[0][0], selects[0][1], len(response.json()["results"])
+    assert 1 <= len(selects) <= 2, [sql[:120] for sql, _ in seen]
+    return selects, len(response.json()["results"])
 
 
-def bare_latency(sql: str, params: Any, seconds: float) -> tuple[Latency, int]:
+def bare_latency(statements: list[tuple[str, Any]], seconds: float) -> tuple[Latency, int]:
+    """USERS threads running the list's statements, one after the other, for `seconds`;
+    the rows of the first (the page itself)."""
     import psycopg
 
     url = os.environ["DATABASE_URL"]
@@ -267,11 +300,14 @@ def bare_latency(sql: str, params: Any, seconds: float) -> tuple[Latency, int]:
         # statement text, planned afresh each time.
         with psycopg.connect(url, cursor_factory=psycopg.ClientCursor) as connection:
             for _ in range(20):  # warm the connection and the cache
-                rows[0] = len(connection.execute(sql, params).fetchall())
+                rows[0] = len(connection.execute(*statements[0]).fetchall())
+                for statement in statements[1:]:
+                    connection.execute(*statement).fetchall()
             start.wait()
             while time.perf_counter() < stop_at[0]:
                 began = time.perf_counter()
-                connection.execute(sql, params).fetchall()
+                for statement in statements:
+                    connection.execute(*statement).fetchall()
                 mine.append(time.perf_counter() - began)
 
     threads = [threading.Thread(target=client, args=(mine,)) for mine in timings]
@@ -412,12 +448,12 @@ def main() -> int:
     failed = 0
     try:
         for name, path in paths(workspace).items():
-            sql, params, api_rows = view_query(path, key)
+            statements, api_rows = view_query(path, key)
             gunicorn_warm(port, key, path)
             api = api_latency(port, key, path, SECONDS)
-            bare, bare_rows = bare_latency(sql, params, SECONDS)
+            bare, bare_rows = bare_latency(statements, SECONDS)
             # The view fetches one row more than it shows, to know whether there is more.
-            assert bare_rows == api_rows + 1, (name, bare_rows, api_rows)
+            assert bare_rows in (api_rows, api_rows + 1), (name, bare_rows, api_rows)
             ratio = bare.p99_ms / api.p99_ms
             verdict = "ok" if ratio >= MINIMUM_RATIO else "TOO SLOW"
             goal = "met" if ratio >= GOAL_RATIO else "not met"

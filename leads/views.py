@@ -16,6 +16,7 @@ from leads.erasure import lead_erase
 from leads.models import Company, Lead, Suppression
 from sdr.errors import AppError
 from sdr.http import MemberRequest
+from sdr.pagination import keyset_page
 from sdr.tenancy import member_required
 
 PAGE_SIZE = 50
@@ -28,23 +29,35 @@ def _is_htmx(request: HttpRequest) -> bool:
 @member_required
 def lead_list(request: MemberRequest) -> HttpResponse:
     params = request.GET
+    sort = params.get("sort", "-created")
+    if sort.lstrip("-") not in selectors.LEAD_SORTS:
+        sort = "-created"
     leads = selectors.lead_list(
         workspace=request.workspace,
         search=params.get("q", "").strip(),
         status=params.get("status", ""),
         seniority=params.get("seniority", ""),
         department=params.get("department", ""),
-        sort=params.get("sort", "-created"),
+        score_min=selectors.score_bound(params, "score_min"),
+        score_max=selectors.score_bound(params, "score_max"),
     )
-    page = Paginator(leads, PAGE_SIZE).get_page(params.get("page"))
+    order = selectors.lead_sort(sort)
+    page = keyset_page(
+        leads.select_related("company"),
+        columns=order.columns,
+        descending=order.descending,
+        token=params.get("cursor", ""),
+        size=PAGE_SIZE,
+        nullable=selectors.NULLABLE_SORT_COLUMNS,
+    )
     context = {
         "page": page,
         "params": params,
-        "sort": params.get("sort", "-created"),
+        "sort": sort,
         "statuses": Lead.Status.choices,
         "seniorities": [c for c in Lead.Seniority.choices if c[0]],
-        "querystring": _querystring(params, drop={"page"}),
-        "sort_querystring": _querystring(params, drop={"page", "sort"}),
+        "querystring": _querystring(params, drop={"cursor"}),
+        "sort_querystring": _querystring(params, drop={"cursor", "sort"}),
     }
     template = "leads/_lead_table.html" if _is_htmx(request) else "leads/lead_list.html"
     return render(request, template, context)
@@ -123,7 +136,14 @@ def company_list(request: MemberRequest) -> HttpResponse:
         search=request.GET.get("q", "").strip(),
         status=request.GET.get("status", ""),
     )
-    page = Paginator(companies, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = keyset_page(
+        companies,
+        columns=selectors.COMPANY_SORT,
+        descending=False,
+        token=request.GET.get("cursor", ""),
+        size=PAGE_SIZE,
+    )
+    selectors.companies_count_leads(workspace=request.workspace, companies=page.rows)
     return render(
         request,
         "leads/company_list.html",
@@ -131,7 +151,7 @@ def company_list(request: MemberRequest) -> HttpResponse:
             "page": page,
             "params": request.GET,
             "statuses": Company.EnrichStatus.choices,
-            "querystring": _querystring(request.GET, drop={"page"}),
+            "querystring": _querystring(request.GET, drop={"cursor"}),
         },
     )
 

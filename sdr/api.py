@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -46,6 +47,30 @@ class ActivityOutput(serializers.ModelSerializer):
         return {"type": activity.actor_type, "id": activity.actor_id, "label": activity.actor_label}
 
 
+_OCCURRED_AT = serializers.DateTimeField()
+
+
+def activities_output(activities: list[Activity]) -> list[dict[str, Any]]:
+    """What ActivityOutput gives for these rows (a test compares them), without DRF's
+    per-field machinery: for a page of 100 that was most of the feed's own time."""
+    return [
+        {
+            "id": activity.seq,
+            "type": activity.type,
+            "occurred_at": _OCCURRED_AT.to_representation(activity.occurred_at),
+            "object_type": activity.object_type,
+            "object_id": activity.object_id,
+            "actor": {
+                "type": activity.actor_type,
+                "id": activity.actor_id,
+                "label": activity.actor_label,
+            },
+            "payload": activity.payload,
+        }
+        for activity in activities
+    ]
+
+
 class ActivityFeedInput(serializers.Serializer):
     after = serializers.IntegerField(min_value=0, default=0, help_text="Last id already seen")
     limit = serializers.IntegerField(min_value=1, max_value=FEED_MAX_LIMIT, default=100)
@@ -87,7 +112,7 @@ class ActivityFeedApi(APIView):
         page = rows[:limit]
         return Response(
             {
-                "results": ActivityOutput(page, many=True).data,
+                "results": activities_output(page),
                 "last_id": page[-1].seq if page else params["after"],
                 "has_more": len(rows) > limit,
             }

@@ -102,6 +102,11 @@ class WorkspaceAPIKeyAuthentication(BaseAuthentication):
 
     def _touch(self, api_key: WorkspaceAPIKey) -> None:
         now = timezone.now()
+        # Decided on the row just read, so a request within the minute sends no statement
+        # at all; the condition in the UPDATE keeps concurrent requests to one write.
+        last_used = api_key.last_used_at
+        if last_used is not None and last_used >= now - LAST_USED_RESOLUTION:
+            return
         WorkspaceAPIKey.objects.filter(pk=api_key.pk).filter(
             Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
         ).update(last_used_at=now)

@@ -1,5 +1,14 @@
+import base64
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from uuid import UUID
 
+from django.core.exceptions import ValidationError as InvalidValue
+from django.db import connection
+from django.db.models import F, Q, QuerySet
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
@@ -36,3 +45,162 @@ class CreatedCursorPagination(CursorPagination):
             if parameter["name"] == self.page_size_query_param:
                 parameter["schema"] |= {"minimum": 1, "maximum": self.max_page_size}
         return parameters
+
+
+# --- Web lists: keyset pages with an estimated total -------------------------------------
+#
+# Django's Paginator runs an exact COUNT(*) on every page (100-640 ms at a million leads)
+# and reaches deep pages with OFFSET (1.1 s at page 20,000). A keyset page starts after
+# (or before) the last row shown instead, and the total is the planner's estimate once
+# the list is too long to count cheaply.
+
+# Below this many rows (by the planner's estimate), the total is counted exactly.
+EXACT_COUNT_BELOW = 10_000
+
+
+@dataclass(frozen=True)
+class KeysetPage:
+    rows: list[Any]
+    next_token: str
+    previous_token: str
+    total: int
+    total_is_estimate: bool
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def keyset_page(
+    queryset: QuerySet[Any],
+    *,
+    columns: Sequence[str],
+    descending: bool,
+    token: str,
+    size: int,
+    nullable: frozenset[str] = frozenset(),
+) -> KeysetPage:
+    """One page of `queryset` ordered by `columns` (the last one unique, NULLs last in
+    either direction), starting after or before the row a token names. A token that cannot
+    be read gives the first page: it is a link we made, and an old one is no reason to
+    fail."""
+    direction, values = _token_read(token, len(columns))
+    backwards = direction == "before"
+    rows_query = queryset
+    if values is not None:
+        try:
+            rows_query = rows_query.filter(
+                _keyset_condition(columns, values, descending, backwards, nullable)
+            )
+        except (InvalidValue, ValueError, TypeError):  # a token edited by hand
+            direction, values, backwards = "after", None, False
+    ordering = _keyset_ordering(
+        columns, descending=descending != backwards, nulls_last=not backwards
+    )
+    rows = list(rows_query.order_by(*ordering)[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    if backwards:
+        rows.reverse()
+    has_next = more if not backwards else True
+    has_previous = (more if backwards else values is not None) and bool(rows)
+    total, estimate = estimated_count(queryset)
+    return KeysetPage(
+        rows=rows,
+        next_token=_token_make("after", rows[-1], columns) if has_next and rows else "",
+        previous_token=_token_make("before", rows[0], columns) if has_previous else "",
+        total=total,
+        total_is_estimate=estimate,
+    )
+
+
+def estimated_count(queryset: QuerySet[Any]) -> tuple[int, bool]:
+    """The number of rows, and whether it is the planner's estimate rather than a count."""
+    if connection.vendor != "postgresql":
+        return queryset.count(), False
+    plan = json.loads(queryset.order_by().values("pk").explain(format="json"))
+    estimate = int(plan[0]["Plan"]["Plan Rows"])
+    if estimate < EXACT_COUNT_BELOW:
+        return queryset.count(), False
+    return estimate, True
+
+
+def _keyset_ordering(columns: Sequence[str], *, descending: bool, nulls_last: bool) -> list[Any]:
+    nulls = {"nulls_last": True} if nulls_last else {"nulls_first": True}
+    return [F(c).desc(**nulls) if descending else F(c).asc(**nulls) for c in columns]
+
+
+def _keyset_condition(
+    columns: Sequence[str],
+    values: Sequence[Any],
+    descending: bool,
+    backwards: bool,
+    nullable: frozenset[str],
+) -> Q:
+    """Rows after (or, backwards, before) the row with these values, in the order of
+    `columns` with NULLs last: (c1 past v1) or (c1 = v1 and c2 past v2) or ..."""
+    condition = Q(pk__in=[])
+    equal = Q()
+    for column, value in zip(columns, values, strict=True):
+        condition |= equal & _past(column, value, descending != backwards, backwards, nullable)
+        equal &= Q(**{f"{column}__isnull": True}) if value is None else Q(**{column: value})
+    first, first_value = columns[0], values[0]
+    if first_value is not None and first not in nullable:
+        # Redundant, but a plain range on the first column is what bounds the index scan;
+        # the OR above alone makes PostgreSQL walk the index from the start.
+        lookup = "lte" if descending != backwards else "gte"
+        condition &= Q(**{f"{first}__{lookup}": first_value})
+    return condition
+
+
+def _past(
+    column: str, value: Any, descending: bool, backwards: bool, nullable: frozenset[str]
+) -> Q:
+    if value is None:
+        # NULLs sort last: nothing is after a NULL; before one, every non-NULL value is.
+        return Q(**{f"{column}__isnull": False}) if backwards else Q(pk__in=[])
+    past = Q(**{f"{column}__{'lt' if descending else 'gt'}": value})
+    if column in nullable and not backwards:
+        past |= Q(**{f"{column}__isnull": True})
+    return past
+
+
+def _token_make(direction: str, row: Any, columns: Sequence[str]) -> str:
+    values = [_column_value(row, column) for column in columns]
+    raw = json.dumps([direction, values], default=_token_value)
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _token_value(value: Any) -> str:
+    # Full precision: DjangoJSONEncoder cuts datetimes to milliseconds, and a keyset
+    # position must equal the row's value exactly.
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} cannot be a keyset position")
+
+
+def _column_value(row: Any, column: str) -> Any:
+    for part in column.split("__"):
+        if row is None:
+            return None
+        row = getattr(row, part)
+    return row
+
+
+def _token_read(token: str, count: int) -> tuple[str, list[Any] | None]:
+    if not token:
+        return "after", None
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        direction, values = json.loads(raw)
+    except (ValueError, TypeError):
+        return "after", None
+    if direction not in ("after", "before") or not isinstance(values, list):
+        return "after", None
+    if len(values) != count:
+        return "after", None
+    return direction, values

@@ -109,6 +109,7 @@ def test_a_created_row_links_to_every_operation_on_it():
         "campaigns_resume_create",
         "campaigns_unenroll_create",
         "campaigns_archive_create",
+        "campaigns_variants_retrieve",
     }
     assert set(links[("POST", "/api/v1/leads/", "201")]) == {
         "leads_retrieve",

@@ -1,0 +1,255 @@
+"""The lead and company lists: same answers, bounded queries, keyset pages, the score."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from rest_framework.renderers import JSONRenderer
+
+from leads.api import LEAD_LIST_COLUMNS, LeadOutput, lead_rows_output
+from leads.models import Lead
+from sdr.activity import activities_publish, activity_record
+from sdr.api import ActivityOutput
+from sdr.models import Activity, WorkspaceAPIKey
+from tests.factories import CompanyFactory, LeadFactory
+
+LEAD_LINK = re.compile(r'href="/leads/([0-9a-f-]{36})/"')
+COMPANY_LINK = re.compile(r'href="/leads/companies/([0-9a-f-]{36})/"')
+NEXT = re.compile(r'cursor=([^"&]+)" rel="next"')
+PREVIOUS = re.compile(r'cursor=([^"&]+)" rel="prev"')
+
+
+def leads_varied(workspace, count: int) -> list[Lead]:
+    """Leads with and without a company, an address, a score and custom fields."""
+    company = CompanyFactory(workspace=workspace, name="Northwind", domain="northwind.example")
+    leads = []
+    for i in range(count):
+        leads.append(
+            LeadFactory(
+                workspace=workspace,
+                company=company if i % 3 else None,
+                email="" if i % 7 == 0 else f"p{i}@northwind.example",
+                last_name=f"Name{i % 11:02d}",
+                title=["CEO", "VP Sales", ""][i % 3],
+                linkedin_url="" if i % 2 else f"https://www.linkedin.com/in/p{i}",
+                custom_fields={"tier": i % 4} if i % 4 else {},
+                score=None if i % 5 == 0 else round((i % 9) / 10, 2),
+                score_reasons=[{"feature": "seniority", "weight": 0.3}] if i % 5 else [],
+                score_basis="" if i % 5 == 0 else "profile",
+                scored_at=None if i % 5 == 0 else timezone.now(),
+            )
+        )
+    return leads
+
+
+def as_json(data: object) -> list[dict]:
+    # As the client receives it: the renderer turns UUIDs and the like into strings.
+    return json.loads(JSONRenderer().render(data))
+
+
+# --- API ------------------------------------------------------------------------------
+
+
+def test_the_lean_lead_list_gives_the_same_json_as_the_lead_serializer(workspace):
+    leads_varied(workspace, 30)
+    scoped = Lead.objects.for_workspace(workspace).order_by("-created_at", "-id")
+    lean = as_json(lead_rows_output(list(scoped.values(*LEAD_LIST_COLUMNS))))
+    full = as_json(LeadOutput(scoped.select_related("company"), many=True).data)
+    assert lean == full
+    assert {row["company"] is None for row in lean} == {True, False}
+    assert any(row["email"] is None for row in lean) and any(row["score"] for row in lean)
+
+
+def test_the_api_lead_list_pages_in_a_bounded_number_of_queries(
+    api, workspace, django_assert_max_num_queries
+):
+    leads_varied(workspace, 60)
+    with django_assert_max_num_queries(8):
+        first = api.get("/api/v1/leads/?page_size=50").json()
+    with django_assert_max_num_queries(8):
+        second = api.get(first["next"]).json()
+    ids = [row["id"] for row in first["results"] + second["results"]]
+    assert len(ids) == len(set(ids)) == 60
+
+
+def test_the_score_is_in_the_api_and_the_crm_cannot_write_it(api, workspace):
+    lead = LeadFactory(workspace=workspace, score=0.8, score_basis="model")
+    body = api.get(f"/api/v1/leads/{lead.pk}/").json()
+    assert body["score"] == 0.8 and body["score_basis"] == "model"
+    assert set(body) >= {"score_reasons", "scored_at"}
+    response = api.patch(
+        f"/api/v1/leads/{lead.pk}/",
+        {"title": "CTO", "score": 0.01, "score_basis": "profile"},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    lead.refresh_from_db()
+    assert (lead.title, lead.score, lead.score_basis) == ("CTO", 0.8, "model")
+
+
+def test_leads_by_score_best_first_and_within_a_range(api, workspace):
+    leads_varied(workspace, 40)
+    scored = Lead.objects.for_workspace(workspace).filter(score__isnull=False)
+    seen, url = [], "/api/v1/leads/?ordering=-score&page_size=7"
+    while url:  # through ties in the score, page by page
+        body = api.get(url).json()
+        seen += body["results"]
+        url = body["next"]
+    assert [row["id"] for row in seen] == [
+        str(pk) for pk in scored.order_by("-score", "-id").values_list("pk", flat=True)
+    ]
+    ranged = api.get("/api/v1/leads/?score_min=0.3&score_max=0.5&page_size=500").json()
+    assert ranged["results"] and all(0.3 <= row["score"] <= 0.5 for row in ranged["results"])
+    assert len(ranged["results"]) == scored.filter(score__gte=0.3, score__lte=0.5).count()
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["ordering=score", "ordering=-email", "score_min=high", "score_max=2", "score_min=nan"],
+)
+def test_a_bad_order_or_score_range_is_a_400_that_names_it(api, workspace, query):
+    response = api.get(f"/api/v1/leads/?{query}")
+    assert response.status_code == 400
+    assert query.split("=")[0] in str(response.json()["error"])
+
+
+def test_search_finds_leads_by_their_own_fields_and_by_their_company(api, workspace):
+    acme = CompanyFactory(workspace=workspace, name="Acme Robotics", domain="acme.example")
+    by_company = LeadFactory(workspace=workspace, company=acme, title="CEO")
+    by_title = LeadFactory(workspace=workspace, company=None, title="Head of Robotics")
+    LeadFactory(workspace=workspace, company=None, title="CFO")
+
+    def found(search: str) -> set[str]:
+        return {row["id"] for row in api.get(f"/api/v1/leads/?search={search}").json()["results"]}
+
+    assert found("robotics") == {str(by_company.pk), str(by_title.pk)}
+    assert found("ACME.EXAMPLE") == {str(by_company.pk)}
+    assert found("no-such-thing-anywhere") == set()
+
+
+def test_the_api_company_list_counts_the_leads_of_its_page_only(
+    api, workspace, django_assert_max_num_queries
+):
+    companies = [CompanyFactory(workspace=workspace) for _ in range(12)]
+    for i, company in enumerate(companies):
+        for _ in range(i % 3):
+            LeadFactory(workspace=workspace, company=company)
+    with django_assert_max_num_queries(8):
+        body = api.get("/api/v1/companies/?page_size=5").json()
+    counts = {row["id"]: row["lead_count"] for row in body["results"]}
+    expected = {str(c.pk): i % 3 for i, c in enumerate(companies)}
+    assert len(counts) == 5 and all(counts[pk] == expected[pk] for pk in counts)
+    detail = api.get(f"/api/v1/companies/{companies[2].pk}/").json()
+    assert detail["lead_count"] == 2
+
+
+def test_the_lean_feed_gives_the_same_json_as_the_activity_serializer(api, workspace):
+    lead = LeadFactory(workspace=workspace)
+    for i in range(5):
+        activity_record(
+            workspace=workspace,
+            type="lead.updated",
+            object_type="lead",
+            object_id=lead.pk,
+            payload={"fields": ["title"], "n": i},
+        )
+    body = api.get("/api/v1/activities/?limit=3").json()
+    activities_publish()
+    rows = list(
+        Activity.objects.for_workspace(workspace).filter(seq__isnull=False).order_by("seq")[:3]
+    )
+    assert body["results"] == as_json(ActivityOutput(rows, many=True).data)
+    assert body["has_more"] is True and len(body["results"]) == 3
+
+
+def test_an_api_key_is_written_as_used_at_most_once_a_minute(api, api_key, workspace):
+    key = WorkspaceAPIKey.objects.get(prefix=api_key.partition(".")[0])
+    api.get("/api/v1/leads/")
+    used = WorkspaceAPIKey.objects.get(pk=key.pk).last_used_at
+    assert used is not None
+    with CaptureQueriesContext(connection) as queries:
+        api.get("/api/v1/leads/")
+    assert not [q for q in queries if q["sql"].startswith('UPDATE "sdr_workspaceapikey"')]
+    assert WorkspaceAPIKey.objects.get(pk=key.pk).last_used_at == used
+    WorkspaceAPIKey.objects.filter(pk=key.pk).update(last_used_at=used - timedelta(minutes=2))
+    api.get("/api/v1/leads/")
+    assert WorkspaceAPIKey.objects.get(pk=key.pk).last_used_at > used
+
+
+# --- web ------------------------------------------------------------------------------
+
+
+def walk(web, base: str, link: re.Pattern[str]) -> tuple[list[str], list[str]]:
+    """Every page forward by Next, then back by Previous: the ids seen each way."""
+    joiner = "&" if "?" in base else "?"
+    html = web.get(base).content.decode()
+    forward = link.findall(html)
+    while cursor := NEXT.search(html):
+        html = web.get(f"{base}{joiner}cursor={cursor.group(1)}").content.decode()
+        forward += link.findall(html)
+    backward = link.findall(html)
+    while cursor := PREVIOUS.search(html):
+        html = web.get(f"{base}{joiner}cursor={cursor.group(1)}").content.decode()
+        backward = link.findall(html) + backward
+    return forward, backward
+
+
+@pytest.mark.parametrize(
+    "sort", ["-created", "name", "-name", "score", "-score", "company", "title"]
+)
+def test_the_web_lead_list_pages_through_every_lead_once_in_order(web, workspace, sort):
+    leads_varied(workspace, 61)
+    forward, backward = walk(web, f"/leads/?sort={sort}", LEAD_LINK)
+    assert len(forward) == len(set(forward)) == 61
+    assert backward == forward
+
+
+def test_the_web_lead_list_sorts_by_score_with_unscored_leads_last(web, workspace):
+    low = LeadFactory(workspace=workspace, score=0.1)
+    high = LeadFactory(workspace=workspace, score=0.9)
+    unscored = LeadFactory(workspace=workspace, score=None)
+    html = web.get("/leads/?sort=-score").content.decode()
+    assert LEAD_LINK.findall(html) == [str(high.pk), str(low.pk), str(unscored.pk)]
+    assert "0.90" in html and "Not scored" in html
+    html = web.get("/leads/?sort=score").content.decode()
+    assert LEAD_LINK.findall(html) == [str(low.pk), str(high.pk), str(unscored.pk)]
+    html = web.get("/leads/?score_min=0.5").content.decode()
+    assert LEAD_LINK.findall(html) == [str(high.pk)]
+
+
+def test_web_list_pages_take_a_bounded_number_of_queries(
+    web, workspace, django_assert_max_num_queries
+):
+    leads_varied(workspace, 120)
+    for url in ["/leads/", "/leads/?sort=company&q=northwind", "/leads/companies/"]:
+        with django_assert_max_num_queries(12):
+            html = web.get(url).content.decode()
+        if "cursor=" in html:
+            with django_assert_max_num_queries(12):
+                web.get(f"{url}{'&' if '?' in url else '?'}cursor={NEXT.search(html).group(1)}")
+
+
+def test_a_bad_cursor_gives_the_first_page_and_a_bad_score_a_400(web, workspace):
+    lead = LeadFactory(workspace=workspace)
+    for cursor in ["garbage", "WyJhZnRlciIsIFsibm90IGEgZGF0ZSIsICJ4Il1d", ""]:
+        response = web.get(f"/leads/?cursor={cursor}")
+        assert response.status_code == 200
+        assert LEAD_LINK.findall(response.content.decode()) == [str(lead.pk)]
+    assert web.get("/leads/?score_min=lots").status_code == 400
+
+
+def test_the_web_company_list_pages_and_counts_leads(web, workspace):
+    companies = [CompanyFactory(workspace=workspace, name=f"Co {i:02d}") for i in range(55)]
+    LeadFactory(workspace=workspace, company=companies[0])
+    LeadFactory(workspace=workspace, company=companies[0])
+    html = web.get("/leads/companies/").content.decode()
+    assert "55 in all" in html
+    assert re.search(r"Co 00</a></td>\s*<td>[^<]*</td>\s*<td>[^<]*</td>\s*<td>2</td>", html)
+    forward, backward = walk(web, "/leads/companies/", COMPANY_LINK)
+    assert forward == backward == [str(c.pk) for c in companies]
