@@ -107,3 +107,26 @@ def test_the_status_filter_submits_on_change(watched, workspace):
     watched.get_by_label("Research status").select_option(index=1)
     watched.wait_for_url("**/leads/companies/?*status=*")
     assert not violations(watched)
+
+
+def test_the_admin_pages_run_under_the_policy_without_a_violation(watched, member, workspace):
+    """The admin's own templates set a few `style` attributes (change-list columns, the
+    action counter); an admin page must work under the policy as the product's pages do."""
+    member.is_staff = member.is_superuser = True
+    member.save(update_fields=["is_staff", "is_superuser"])
+    rows = workspace_populate(workspace, tag="acme")
+    pages = [
+        "/admin/",
+        "/admin/leads/lead/",
+        f"/admin/leads/lead/{rows[Lead].pk}/change/",
+        "/admin/outreach/campaign/",
+        f"/admin/outreach/message/{rows[Message].pk}/change/",
+    ]
+    found = {}
+    for url in pages:
+        watched.goto(url)
+        watched.wait_for_load_state("networkidle")
+        if violations(watched):
+            found[url] = violations(watched)
+            watched.refused.clear()
+    assert not found, found
