@@ -12,9 +12,11 @@ batch instead of about eight per message, which was a fifth of a send's time.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from outreach.messages import messages_enqueue_drafting
@@ -49,6 +51,38 @@ def sequences_advance(*, messages: Iterable[Message]) -> list[Message]:
                 plan.add(message, enrollment, steps.get(enrollment.campaign_id, []))
         plan.write()
     return plan.follow_ups
+
+
+# A sending worker advances its sends every few messages and at the end of its batch;
+# a sent step older than this with nothing after it was lost with a worker.
+REPAIR_AFTER = timedelta(minutes=10)
+
+
+def sequences_repair(*, limit: int = 500) -> int:
+    """Advance the sequences whose last sent step has no next message while the
+    enrollment is still active: what a worker killed between a send and its batch's
+    advance left undone. Returns the number of sent steps advanced."""
+    later = Message.unscoped_objects.filter(
+        enrollment_id=OuterRef("enrollment_id"),
+        kind=Message.Kind.SEQUENCE,
+        step__order__gt=OuterRef("step__order"),
+    )
+    stalled = list(
+        Message.unscoped_objects.filter(
+            kind=Message.Kind.SEQUENCE,
+            status=Message.Status.SENT,
+            enrollment__status=Enrollment.Status.ACTIVE,
+            sent_at__lt=timezone.now() - REPAIR_AFTER,
+        )
+        .exclude(Exists(later))
+        .select_related(
+            "step", "workspace", "enrollment__lead", "enrollment__campaign", "enrollment__workspace"
+        )
+        .order_by("sent_at")[:limit]
+    )
+    if stalled:
+        sequences_advance(messages=stalled)
+    return len(stalled)
 
 
 def _steps_by_campaign(campaign_ids: set[Any]) -> dict[Any, list[SequenceStep]]:

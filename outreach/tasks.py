@@ -20,6 +20,13 @@ def dispatch_due_task() -> None:
     dispatch_due()
 
 
+@shared_task(name="send.repair_sequences")
+def repair_sequences_task() -> int:
+    from outreach.sequence_advance import sequences_repair
+
+    return sequences_repair()
+
+
 @shared_task(name="send.record_no_response")
 def record_no_response_task() -> None:
     from outreach.sequences import enrollments_record_no_response

@@ -443,6 +443,12 @@ CELERY_BEAT_SCHEDULE["send.dispatch_due"] = {
     # A pass not started within the minute is dropped: the next one does its job.
     "options": {"expires": 55},
 }
+# Sequences a killed send worker left without their next step (sequence_advance.py).
+CELERY_BEAT_SCHEDULE["send.repair_sequences"] = {
+    "task": "send.repair_sequences",
+    "schedule": 60 * 5,
+    "options": {"expires": 60 * 4},
+}
 CELERY_BEAT_SCHEDULE["send.record_no_response"] = {
     "task": "send.record_no_response",
     "schedule": 60 * 60 * 24,

@@ -237,3 +237,35 @@ def test_a_finished_sequence_without_an_answer_becomes_no_response(settings, wor
     # Once per lead: running again records nothing new; a day on, the recent one's turn.
     assert enrollments_record_no_response(now=now) == 0
     assert enrollments_record_no_response(now=now + timedelta(days=1)) == 1
+
+
+def test_steps_a_killed_send_worker_left_without_their_next_are_advanced_by_the_repair(
+    workspace, campaign
+):
+    from django.utils import timezone
+
+    from outreach.sequence_advance import sequences_repair
+
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    stalled = sent(campaign, sent_at=an_hour_ago)
+    last_step = sent(campaign, order=2, sent_at=an_hour_ago)
+    in_flight = sent(campaign, sent_at=timezone.now() - timedelta(minutes=1))
+    advanced = sent(campaign, sent_at=an_hour_ago)
+    after_sent(message=advanced)
+    stopped = sent(campaign, sent_at=an_hour_ago)
+    Enrollment.unscoped_objects.filter(pk=stopped.enrollment_id).update(
+        status=Enrollment.Status.REPLIED
+    )
+
+    assert sequences_repair() == 2
+
+    follow_up = Message.unscoped_objects.get(enrollment=stalled.enrollment, step__order=2)
+    assert follow_up.status == Message.Status.DRAFTING
+    assert follow_up.in_reply_to == stalled.message_id_header
+    assert fresh(last_step.enrollment).status == Enrollment.Status.FINISHED
+    for untouched in (in_flight, stopped):
+        assert not Message.unscoped_objects.filter(
+            enrollment=untouched.enrollment, step__order=2
+        ).exists()
+    assert Message.unscoped_objects.filter(enrollment=advanced.enrollment).count() == 2
+    assert sequences_repair() == 0
