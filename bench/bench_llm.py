@@ -11,14 +11,19 @@ so drafts per second per worker process are half of this rate at best. Real mode
 in seconds, not 50 ms, so in production the rate is set by the provider's latency and
 rate limits times the number of workers; this benchmark guards the overhead we add.
 
-The limit, 0.5 of the ideal, fails the run when our overhead per call approaches the
-server delay (50 ms, against a few ms of CPU per call here), and catches the
-regressions that matter far below it: calls serialised by a lock or a transaction held
-across the request (1/C = 0.125), or a client and connection pool built per call.
+The ratio judged is ours against the bare SDK, both measured in each of ROUNDS
+interleaved rounds (median), so load from elsewhere on a shared machine slows both sides
+alike: measured against the fixed ideal alone, one run here read 0.499 of it with the
+bare SDK itself at only 0.67. The limit, 0.6 of the bare SDK, fails the run when our
+overhead per call approaches the server delay (50 ms, against a few ms of CPU per call
+here), and catches the regressions that matter far below it: calls serialised by a lock
+or a transaction held across the request (about 0.15-0.2 of the bare SDK), or a client and
+connection pool built per call. The ratio to the ideal is printed too.
 """
 
 from __future__ import annotations
 
+import statistics
 import sys
 import time
 import uuid
@@ -32,7 +37,8 @@ from bench._setup import django_on_scratch_postgres, report
 DELAY = 0.05
 CONCURRENCY = 8
 CALLS = 160
-MINIMUM_RATIO = 0.5
+ROUNDS = 3
+MINIMUM_RATIO = 0.6
 SCHEMA = {
     "type": "object",
     "additionalProperties": False,
@@ -95,21 +101,28 @@ def main() -> int:
             },
         )
 
+    ours_rates, bare_rates = [], []
     try:
-        measured = calls_per_second(ours)
-        bare_sdk = calls_per_second(bare)
+        for _ in range(ROUNDS):
+            ours_rates.append(calls_per_second(ours))
+            bare_rates.append(calls_per_second(bare))
     finally:
         workspace.delete()
         server.close()
     ideal = CONCURRENCY / DELAY
-    print(f"bare SDK, same server: {bare_sdk:,.0f} calls/s; ratio {bare_sdk / ideal:.3f}")
+    measured, bare_sdk = statistics.median(ours_rates), statistics.median(bare_rates)
+    print(
+        f"ideal {ideal:,.0f} calls/s; median of {ROUNDS} rounds: ours {measured:,.0f} calls/s "
+        f"(ratio {measured / ideal:.3f}), bare SDK {bare_sdk:,.0f} calls/s "
+        f"(ratio {bare_sdk / ideal:.3f})"
+    )
     return report(
         f"structured calls ({CALLS}, {CONCURRENCY} at a time, {DELAY * 1000:.0f} ms server delay)",
         measured,
-        ideal,
+        bare_sdk,
         "calls/s",
         MINIMUM_RATIO,
-        "ideal",
+        "bare SDK",
     )
 
 
