@@ -13,6 +13,7 @@ urlpatterns: list = [
     path("imports/<uuid:pk>/", import_views.import_detail, name="import-detail"),
     path("imports/<uuid:pk>/start/", import_views.import_start, name="import-start"),
     path("imports/<uuid:pk>/progress/", import_views.import_progress, name="import-progress"),
+    path("imports/<uuid:pk>/delete/", views.import_delete, name="import-delete"),
     path("imports/<uuid:pk>/rejected.csv", import_views.import_errors, name="import-errors"),
     path("suppressions/", views.suppression_list, name="suppression-list"),
     path("suppressions/<uuid:pk>/lift/", views.suppression_lift, name="suppression-lift"),

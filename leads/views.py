@@ -1,5 +1,5 @@
 """Web UI for leads and companies: lists, details with facts, sources and the timeline,
-enrich now, erase a person, and the suppression list."""
+enrich now, erase a person, delete an import, and the suppression list."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from django.views.decorators.http import require_POST
 from leads import contactability, selectors, services
 from leads.enrichment import company_enrich_request
 from leads.erasure import lead_erase
-from leads.models import Company, Lead, Suppression
+from leads.import_deletion import import_job_delete
+from leads.models import Company, ImportJob, Lead, Suppression
 from sdr.errors import AppError
 from sdr.http import MemberRequest
 from sdr.pagination import keyset_page
@@ -127,6 +128,22 @@ def lead_erase_view(request: MemberRequest, pk: Lead) -> HttpResponse:
         "imported and written to again.",
     )
     return redirect("lead-list")
+
+
+@require_POST
+@member_required(pk=ImportJob)
+def import_delete(request: MemberRequest, pk: ImportJob) -> HttpResponse:
+    """Delete an import that is not running. Owners and admins may delete any; a member
+    the imports they uploaded (an upload of theirs that failed should not need an admin)."""
+    if not (request.membership.can_manage or pk.created_by_id == request.user.pk):
+        raise PermissionDenied("Only owners, admins and the person who uploaded it can delete it.")
+    try:
+        import_job_delete(job=pk)
+    except AppError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Deleted the import of {pk.filename}.")
+    return redirect("import-list")
 
 
 @member_required
