@@ -1,16 +1,23 @@
-"""/api/v1/ranking/: the ideal customer profile (read and write) and the model's status."""
+"""/api/v1/ranking/: the ideal customer profile (read and write), the model's status and
+the addresses guessed for leads without one (read only)."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ranking import selectors, services
-from ranking.models import IdealCustomerProfile
-from sdr.api_base import validated
+from ranking.models import EmailGuess, IdealCustomerProfile
+from sdr.api_base import WorkspaceScoped, WorkspaceSerializer, validated
+from sdr.edge import query_uuid
 from sdr.http import ApiRequest
+from sdr.tenancy import TenantQuerySet
 
 
 def _list_field(help_text: str) -> serializers.ListField:
@@ -86,3 +93,41 @@ class ModelStatusApi(APIView):
     @extend_schema(responses=ModelStatusOutput)
     def get(self, request: ApiRequest) -> Response:
         return Response(ModelStatusOutput(selectors.model_status(request.workspace)).data)
+
+
+class EmailGuessOutput(WorkspaceSerializer):
+    class Meta:
+        model = EmailGuess
+        fields = [
+            "id",
+            "lead",
+            "address",
+            "pattern",
+            "mx_found",
+            "verified",
+            "based_on",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+@extend_schema_view(
+    get=extend_schema(
+        parameters=[OpenApiParameter("lead", OpenApiTypes.UUID, description="lead id")]
+    )
+)
+class EmailGuessListApi(WorkspaceScoped, generics.ListAPIView):
+    """Addresses guessed for leads without one, from the company's address pattern, with
+    whether its domain has an MX record. Unverified: never sent to until confirmed."""
+
+    model = EmailGuess
+    serializer_class = EmailGuessOutput
+
+    @classmethod
+    def tenant_kwargs(cls) -> dict[str, Any]:
+        return {}  # a list: no id in the route
+
+    def scope_queryset(self, queryset: TenantQuerySet) -> QuerySet[EmailGuess]:
+        lead_id = query_uuid(self.request.query_params, "lead")
+        return queryset.filter(lead_id=lead_id) if lead_id else queryset

@@ -21,6 +21,9 @@ from leads.normalize import InvalidValue, email_normalize, is_free_mail
 from ranking.models import EmailGuess
 from sdr.models import Workspace
 
+# Seconds one MX lookup may take: a slow name server must not hold up the whole batch.
+DNS_LIFETIME = 5.0
+
 # Most common first: a tie between patterns goes to the earlier one.
 PATTERNS: dict[str, str] = {
     "first.last": "{first}.{last}",
@@ -87,6 +90,8 @@ def email_guess(*, lead: Lead, resolver: dns.resolver.Resolver) -> EmailGuess | 
     colleagues = (
         Lead.objects.for_workspace(lead.workspace)
         .filter(company=company, email__endswith=f"@{company.domain}")
+        # An address that bounced is no evidence of how the company spells its mailboxes.
+        .exclude(status=Lead.Status.BOUNCED)
         .values_list("first_name", "last_name", "email")
     )
     known = [(f, la, email.rsplit("@", 1)[0]) for f, la, email in colleagues]
@@ -135,3 +140,18 @@ def email_guesses_for_top(
         if guess is not None:
             guesses.append(guess)
     return guesses
+
+
+def resolver_default() -> dns.resolver.Resolver:
+    """The system's name servers, with a bounded wait per lookup."""
+    resolver = dns.resolver.Resolver()
+    resolver.lifetime = DNS_LIFETIME
+    return resolver
+
+
+def email_guesses_all(*, resolver: dns.resolver.Resolver, limit: int = 25) -> int:
+    """Guesses for the top-ranked leads without an email in every workspace; how many."""
+    total = 0
+    for workspace in Workspace.objects.order_by("pk"):
+        total += len(email_guesses_for_top(workspace=workspace, resolver=resolver, limit=limit))
+    return total

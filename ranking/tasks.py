@@ -18,7 +18,18 @@ def outcome_rescore_task(workspace_id: str, lead_id: str) -> int:
 def nightly_rescore_task() -> int:
     from ranking.scoring import workspaces_rescore
 
-    return workspaces_rescore()
+    total = workspaces_rescore()
+    # With the ranks fresh, the best leads without an email are offered a guessed address
+    # (DNS lookups: a task of its own, so a slow name server never holds up the scores).
+    email_guesses_task.delay()
+    return total
+
+
+@shared_task(name="ranking.email_guesses")
+def email_guesses_task() -> int:
+    from ranking.email_finder import email_guesses_all, resolver_default
+
+    return email_guesses_all(resolver=resolver_default())
 
 
 @shared_task(name="ranking.workspace_rescore")

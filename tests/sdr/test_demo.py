@@ -6,7 +6,8 @@ import pytest
 from django.core.management import call_command
 
 from leads.models import Company, Fact, Lead
-from outreach.models import Campaign, Message
+from outreach.models import Campaign, Enrollment, Message
+from ranking.models import EmailGuess, IdealCustomerProfile
 from sdr.models import Workspace
 from tests.loopback import NETWORK_SETTINGS
 
@@ -41,6 +42,15 @@ def test_seed_demo_researches_the_sample_sites_and_drafts_a_campaign(db, setting
     messages = Message.objects.for_workspace(workspace)
     assert messages.count() >= 3
     assert all(m.drafter == "offline" for m in messages)
+    # Ranked before the campaign enrolled them, and every demo lead has a score and a basis.
+    leads = Lead.objects.for_workspace(workspace)
+    assert not leads.filter(score__isnull=True).exists()
+    assert set(leads.values_list("score_basis", flat=True)) <= {"profile", "model"}
+    assert IdealCustomerProfile.objects.for_workspace(workspace).exists()
+    # Guesses, if any, are offline ones: never verified, and no MX found for .example.
+    guesses = EmailGuess.objects.for_workspace(workspace)
+    assert not guesses.filter(verified=True).exists()
+    assert not guesses.filter(mx_found=True).exists()
     first = counts()
 
     call_command("seed_demo")
@@ -59,7 +69,12 @@ def test_in_the_demo_an_approved_draft_goes_out_to_the_console_and_a_follow_up_f
     campaign = Campaign.objects.for_workspace(workspace).get()
     assert campaign.status == Campaign.Status.ACTIVE
     assert [m.smtp_host for m in campaign.mailboxes.all()] == ["127.0.0.1"]
-    message = Message.objects.for_workspace(workspace).filter(step__order=1).first()
+    # A lead whose sequence is still going: the demo's replies stopped some of them.
+    message = (
+        Message.objects.for_workspace(workspace)
+        .filter(step__order=1, enrollment__status=Enrollment.Status.ACTIVE)
+        .first()
+    )
     Message.objects.for_workspace(workspace).filter(pk=message.pk).update(
         status=Message.Status.APPROVED, approved_at=datetime(2026, 12, 1, tzinfo=UTC)
     )

@@ -34,10 +34,14 @@ class Command(BaseCommand):
             workspace = seed_demo_workspace()
         from leads.demo import seed_demo_leads
         from outreach.demo import seed_demo_campaign, seed_demo_replies
+        from ranking.demo import seed_demo_night, seed_demo_ranking
 
         seed_demo_leads(workspace=workspace)
+        # Scored before the campaign: enrollment takes leads in score order.
+        seed_demo_ranking(workspace=workspace)
         seed_demo_campaign(workspace=workspace)
-        seed_demo_replies(workspace=workspace)
+        seed_demo_replies(workspace=workspace)  # its outcomes re-score the leads
+        seed_demo_night(workspace=workspace)
         self.stdout.write(
             f"Demo workspace '{workspace.slug}' is ready.\n"
             f"Sign in at http://127.0.0.1:8000/ as {DEMO_USERNAME} / {DEMO_PASSWORD}"
