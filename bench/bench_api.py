@@ -2,9 +2,9 @@
 
 A workspace of BENCH_API_LEADS leads (250,000 by default, so the CI run stays within its
 time; the issue's size is 1,000,000), a company per twenty leads and as many published
-activities as leads is built once in the scratch database, in SQL (INSERT ... SELECT over generate_series: the
-rows are made by the server, nothing crosses the wire; 50-70 s on the CI machine)
-and kept for later runs. The app is served by gunicorn on loopback with DEBUG off, and
+activities as leads is built once in the scratch database, in SQL (INSERT ... SELECT over
+generate_series: the rows are made by the server, nothing crosses the wire) and kept for
+later runs. The app is served by gunicorn on loopback with DEBUG off, and
 locust (headless, a closed loop of USERS clients with no pause) asks for:
 
 - the first page of leads (`GET /api/v1/leads/?page_size=50`),

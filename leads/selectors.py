@@ -27,6 +27,7 @@ LEAD_SORTS = {
     "created": ("created_at",),
     "score": ("score",),
 }
+HAS_EMAIL_CHOICES = ("", "yes", "no")
 # Columns that can be NULL: they sort last in both directions (an unscored lead is never
 # "the best" nor "the worst"), which the keyset condition must know.
 NULLABLE_SORT_COLUMNS = frozenset({"score", "company__name", "company__domain"})
@@ -45,6 +46,24 @@ def lead_sort(sort: str) -> LeadSort:
     if key not in LEAD_SORTS:
         return LeadSort(columns=(*LEAD_SORTS["created"], "id"), descending=True)
     return LeadSort(columns=(*LEAD_SORTS[key], "id"), descending=sort.startswith("-"))
+
+
+def lead_filters(params: Mapping[str, str]) -> dict[str, Any]:
+    """The leads list's filters read from its query string, as `lead_list` takes them: what
+    the list shows is what its export and bulk actions act on. InvalidQuery (a 400) for a
+    value that cannot be a filter."""
+    has_email = (params.get("has_email") or "").strip()
+    if has_email not in HAS_EMAIL_CHOICES:
+        raise InvalidQuery("has_email", f"{has_email[:40]!r} is not one of yes, no.")
+    return {
+        "search": (params.get("q") or "").strip(),
+        "status": params.get("status") or "",
+        "seniority": params.get("seniority") or "",
+        "department": params.get("department") or "",
+        "score_min": score_bound(params, "score_min"),
+        "score_max": score_bound(params, "score_max"),
+        "has_email": has_email,
+    }
 
 
 def score_bound(params: Mapping[str, str], name: str) -> float | None:
@@ -72,9 +91,13 @@ def lead_list(
     company_id: str = "",
     score_min: float | None = None,
     score_max: float | None = None,
+    has_email: str = "",
 ) -> QuerySet[Lead]:
-    """The workspace's leads that match, unordered: the caller orders and pages them."""
+    """The workspace's leads that match, unordered: the caller orders and pages them.
+    `has_email` is "yes", "no" or "" (either)."""
     leads = Lead.objects.for_workspace(workspace)
+    if has_email:
+        leads = leads.exclude(email="") if has_email == "yes" else leads.filter(email="")
     if search:
         leads = leads.filter(_lead_search(workspace, search))
     filters = {
@@ -301,6 +324,18 @@ def lead_timeline(*, lead: Lead, limit: int = TIMELINE_LIMIT) -> list[TimelineEn
 def _label(activity_type: str) -> str:
     """ "message.sent_late" reads "Message sent late": never a raw type on a page."""
     return activity_type.replace(".", " ").replace("_", " ").capitalize()
+
+
+def enrollable_campaigns(*, workspace: Workspace) -> list[tuple[str, str]]:
+    """(id, name) of the campaigns leads can be added to: all but the archived ones."""
+    from outreach.models import Campaign
+
+    campaigns = (
+        Campaign.objects.for_workspace(workspace)
+        .exclude(status=Campaign.Status.ARCHIVED)
+        .order_by("name")
+    )
+    return [(str(pk), name) for pk, name in campaigns.values_list("pk", "name")]
 
 
 def _campaign_names(workspace: Workspace, activities: list[Activity]) -> dict[str, str]:

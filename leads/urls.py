@@ -7,6 +7,8 @@ from leads import import_views, views
 urlpatterns: list = [
     path("", views.lead_list, name="lead-list"),
     path("new/", views.lead_add, name="lead-add"),
+    path("bulk/", views.lead_bulk, name="lead-bulk"),
+    path("export.csv", views.lead_export, name="lead-export"),
     path("companies/", views.company_list, name="company-list"),
     path("coverage/", views.coverage, name="coverage"),
     path("imports/", import_views.import_list, name="import-list"),

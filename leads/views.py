@@ -3,14 +3,18 @@ enrich now, erase a person, delete an import, and the suppression list."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from leads import contactability, selectors, services
+from leads import bulk, contactability, selectors, services
 from leads.enrichment import company_enrich_request
 from leads.erasure import lead_erase
 from leads.import_deletion import import_job_delete
@@ -33,15 +37,7 @@ def lead_list(request: MemberRequest) -> HttpResponse:
     sort = params.get("sort", "-created")
     if sort.lstrip("-") not in selectors.LEAD_SORTS:
         sort = "-created"
-    leads = selectors.lead_list(
-        workspace=request.workspace,
-        search=params.get("q", "").strip(),
-        status=params.get("status", ""),
-        seniority=params.get("seniority", ""),
-        department=params.get("department", ""),
-        score_min=selectors.score_bound(params, "score_min"),
-        score_max=selectors.score_bound(params, "score_max"),
-    )
+    leads = selectors.lead_list(workspace=request.workspace, **selectors.lead_filters(params))
     order = selectors.lead_sort(sort)
     page = keyset_page(
         leads.select_related("company"),
@@ -59,9 +55,71 @@ def lead_list(request: MemberRequest) -> HttpResponse:
         "seniorities": [c for c in Lead.Seniority.choices if c[0]],
         "querystring": _querystring(params, drop={"cursor"}),
         "sort_querystring": _querystring(params, drop={"cursor", "sort"}),
+        "filter_fields": _filter_fields(params),
+        "campaigns": selectors.enrollable_campaigns(workspace=request.workspace),
+        "can_manage": request.membership.can_manage,
     }
     template = "leads/_lead_table.html" if _is_htmx(request) else "leads/lead_list.html"
     return render(request, template, context)
+
+
+# The query parameters that say which leads the list shows (not how it sorts or pages).
+FILTER_PARAMS = ("q", "status", "seniority", "department", "score_min", "score_max", "has_email")
+
+
+def _filter_fields(params: QueryDict) -> list[tuple[str, str]]:
+    return [(name, str(params.get(name))) for name in FILTER_PARAMS if params.get(name)]
+
+
+@member_required
+def lead_export(request: MemberRequest) -> StreamingHttpResponse:
+    """The leads the list's filters match, as CSV (the current view)."""
+    leads = selectors.lead_list(workspace=request.workspace, **selectors.lead_filters(request.GET))
+    return _csv_download(bulk.leads_export_csv(leads))
+
+
+def _csv_download(lines: Iterator[str]) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="leads.csv"'
+    return response
+
+
+@require_POST
+@member_required
+def lead_bulk(request: MemberRequest) -> HttpResponseBase:
+    """A bulk action from the leads list on the ticked leads or all that match its filters;
+    back to the list, with the same filters, saying what was done and what was skipped."""
+    params, workspace = request.POST, request.workspace
+    action = params.get("action", "")
+    leads = bulk.leads_selected(workspace=workspace, params=params)
+    if action == "export":
+        return _csv_download(bulk.leads_export_csv(leads))
+    try:
+        if action == "enroll":
+            result = bulk.leads_enroll(
+                workspace=workspace, leads=leads, campaign_id=params.get("campaign", "")
+            )
+            messages.success(
+                request,
+                result.summary("Added {leads} to the campaign; their drafts are being written"),
+            )
+        elif action == "suppress":
+            result = bulk.leads_suppress(workspace=workspace, leads=leads, user=request.user)
+            messages.success(request, result.summary("Suppressed {leads}"))
+        elif action == "erase":
+            if not request.membership.can_manage:
+                raise PermissionDenied("Only owners and admins can erase people.")
+            result = bulk.leads_erase(workspace=workspace, leads=leads)
+            messages.success(request, result.summary("Erased {leads}"))
+        else:
+            messages.error(request, "Choose what to do with the selected leads.")
+    except AppError as error:
+        messages.error(request, error.message)
+    back = QueryDict(mutable=True)
+    for name, value in _filter_fields(params):
+        back[name] = value
+    query = back.urlencode()
+    return redirect(f"{reverse('lead-list')}{'?' + query if query else ''}")
 
 
 def _querystring(params: QueryDict, *, drop: set[str]) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -26,8 +26,16 @@ def spreadsheet_cell(value: object) -> object:
 
 def csv_text(rows: Iterable[Sequence[object]]) -> str:
     """The CSV text of `rows`, each cell through `spreadsheet_cell`."""
+    return "".join(csv_lines(rows))
+
+
+def csv_lines(rows: Iterable[Sequence[object]]) -> Iterator[str]:
+    """`rows` as CSV, a line at a time (for a streamed download), each cell through
+    `spreadsheet_cell`."""
     out = io.StringIO()
     writer = csv.writer(out)
     for row in rows:
         writer.writerow([spreadsheet_cell(cell) for cell in row])
-    return out.getvalue()
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()

@@ -23,6 +23,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 
 if TYPE_CHECKING:
     from sdr.http import WorkspaceRequest
@@ -142,7 +143,8 @@ def workspace_context(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-View = Callable[..., HttpResponse]
+# HttpResponseBase: a view may stream (a CSV download is a StreamingHttpResponse).
+View = Callable[..., HttpResponseBase]
 
 
 @overload
@@ -162,7 +164,7 @@ def member_required(
 
     def decorate(func: View) -> View:
         @functools.wraps(func)
-        def wrapper(request: WorkspaceRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: WorkspaceRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 if request.COOKIES.get(SIGNED_IN_COOKIE):
                     messages.info(request, "Your session has expired. Please sign in again.")

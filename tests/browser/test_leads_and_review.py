@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from leads.models import Lead
-from outreach.models import Message, MessageFeedback
+from leads.models import Lead, Suppression
+from outreach.models import Enrollment, Message, MessageFeedback
 from tests.factories import CompanyFactory, FactFactory, LeadFactory, MessageFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -43,7 +43,7 @@ def test_leads_are_searched_and_a_company_shows_its_sources(signed_in_page, work
         field="industry",
         value="Robotics",
         source_url="https://northwind.example/about",
-        extractor="jsonld",
+        extractor="structured",
     )
     LeadFactory(workspace=workspace, company=company, first_name="Dana", last_name="Okafor")
     LeadFactory(workspace=workspace, first_name="Robin", last_name="Reyes")
@@ -53,7 +53,7 @@ def test_leads_are_searched_and_a_company_shows_its_sources(signed_in_page, work
     page.get_by_test_id("lead-table").filter(has_not_text="Reyes").wait_for()
     page.get_by_role("link", name="Northwind Robotics").click()
     facts = page.locator("table.facts").inner_text()
-    assert "Robotics" in facts and "jsonld" in facts
+    assert "Robotics" in facts and "structured data" in facts
     assert page.get_by_role("link", name="https://northwind.example/about").count() == 1
     assert page.get_by_test_id("enrich-status").inner_text() == "Never enriched"
 
@@ -107,3 +107,33 @@ def test_an_edit_is_saved_as_feedback(signed_in_page, workspace):
     feedback = MessageFeedback.objects.for_workspace(workspace).get()
     assert feedback.kind == "edited"
     assert feedback.body_after == "Hi Dana, a shorter note. Worth a call?"
+
+
+def test_leads_ticked_on_the_list_are_added_to_a_campaign_and_one_suppressed(
+    signed_in_page, workspace
+):
+    from tests.factories import CampaignFactory, SequenceStepFactory
+
+    campaign = CampaignFactory(workspace=workspace, name="Q1 warehouses")
+    SequenceStepFactory(workspace=workspace, campaign=campaign, order=1, kind="first_touch")
+    leads = [LeadFactory(workspace=workspace, last_name=f"Okafor{n}") for n in range(3)]
+    page = signed_in_page
+    page.goto("/leads/")
+    page.get_by_label("Select every lead on this page").check()
+    assert page.locator("input[name=lead]:checked").count() == 3
+    page.get_by_label(f"Select Dana {leads[0].last_name}").uncheck()
+    page.get_by_label("Campaign to add them to").select_option(label="Q1 warehouses")
+    page.get_by_role("button", name="Add to campaign").click()
+    page.get_by_text("Added 2 leads to the campaign").wait_for()
+    enrolled = set(Enrollment.objects.for_workspace(workspace).values_list("lead_id", flat=True))
+    assert enrolled == {leads[1].pk, leads[2].pk}
+
+    # Suppress asks first; dismissing the question suppresses nothing.
+    page.get_by_label(f"Select Dana {leads[0].last_name}").check()
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.get_by_role("button", name="Suppress").click()
+    assert not Suppression.objects.for_workspace(workspace).exists()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Suppress").click()
+    page.get_by_text("Suppressed 1 lead.").wait_for()
+    assert Suppression.objects.for_workspace(workspace).get().value == leads[0].email

@@ -572,7 +572,7 @@ def probe(
             result.error = f"{type(error).__name__}: {error}"
         else:
             result.status = response.status_code
-            result.body = _text(response)
+            result.body = response_text(response)
             result.location = response.get("Location", "")
         # A 405 never reached the view: nothing to look at.
         if b_before is not None and world is not None and result.status != 405:
@@ -582,7 +582,8 @@ def probe(
     return result
 
 
-def _text(response: Any) -> str:
+def response_text(response: Any) -> str:
+    """The body as text, whether the view streamed it (a CSV download) or not."""
     if getattr(response, "streaming", False):
         return b"".join(response.streaming_content).decode(errors="replace")
     return response.content.decode(errors="replace")

@@ -49,6 +49,7 @@ from tests.sdr.isolation_walk import (
     openapi,
     path_regex,
     probe,
+    response_text,
     routes,
     send_api,
     snapshot_changes,
@@ -183,7 +184,7 @@ def test_routes_without_ids_never_show_another_workspaces_rows(world):
         for label, http in world.clients(route).items():
             for sent, full in (("", url), (query, f"{url}?{query}")):
                 response = http.get(full)
-                found = world.leaks(response.content.decode(errors="replace"), sent=sent)
+                found = world.leaks(response_text(response), sent=sent)
                 if found:
                     leaked.append(f"{label} GET {full[:80]}: {found}")
     assert not leaked, "Pages show workspace B's rows:\n" + "\n".join(leaked)
@@ -321,7 +322,7 @@ def get_pages(world) -> dict[str, str]:
         for label, http in world.clients(route).items():
             response = http.get(url)
             pages[f"{label} GET {url}"] = f"{response.status_code}\n" + normalized(
-                response.content.decode(errors="replace")
+                response_text(response)
             )
     return pages
 

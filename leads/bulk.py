@@ -1,0 +1,192 @@
+"""Acting on many leads at once from the leads list: the ones ticked, or every lead the
+list's filters match. Add to a campaign, suppress, erase, or export as CSV.
+
+The selection is always read back from the database within the member's workspace: ids
+posted from another workspace, or made up, select nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from itertools import chain
+
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
+
+from leads import selectors
+from leads.contactability import suppressions_add
+from leads.erasure import lead_erase
+from leads.models import Lead, Suppression
+from sdr.errors import AppError, ErrorCode, InvalidQuery
+from sdr.models import Workspace
+from sdr.spreadsheet import csv_lines
+
+# One request does the work: enrolling and suppressing cost a fixed number of queries per
+# batch, erasing about ten per lead (it reaches into every table that mentions them).
+MAX_ACTED_ON = 5_000
+MAX_ERASED = 500
+EXPORT_HEADER = [
+    "id",
+    "email",
+    "first_name",
+    "last_name",
+    "title",
+    "seniority",
+    "department",
+    "company",
+    "company_domain",
+    "status",
+    "score",
+    "source",
+    "external_id",
+    "created_at",
+]
+EXPORT_CHUNK = 2_000
+
+
+@dataclass
+class BulkResult:
+    acted_on: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    def skip(self, reason: str, count: int) -> None:
+        if count:
+            self.skipped[reason] = self.skipped.get(reason, 0) + count
+
+    def summary(self, done: str) -> str:
+        """`done` with "{leads}" filled in, then what was skipped and why: "Suppressed 3
+        leads. Skipped: 1 without an email." """
+        leads = f"{self.acted_on:,} lead{'' if self.acted_on == 1 else 's'}"
+        text = done.format(leads=leads) + "."
+        if self.skipped:
+            text += " Skipped: " + ", ".join(f"{n:,} {why}" for why, n in self.skipped.items())
+            text += "."
+        return text
+
+
+def leads_selected(*, workspace: Workspace, params: Mapping[str, str]) -> QuerySet[Lead]:
+    """The leads a bulk action names: with `scope=matching`, every lead the list's filters
+    (in `params`) match; otherwise the ids ticked (`lead`, repeated). InvalidQuery for an id
+    that is not one."""
+    if params.get("scope") == "matching":
+        return selectors.lead_list(workspace=workspace, **selectors.lead_filters(params))
+    ids = []
+    for value in _getlist(params, "lead"):
+        try:
+            ids.append(uuid.UUID(value.strip()))
+        except ValueError:
+            raise InvalidQuery("lead", f"{value[:40]!r} is not a valid id.") from None
+    return Lead.objects.for_workspace(workspace).filter(pk__in=ids)
+
+
+def _getlist(params: Mapping[str, str], name: str) -> list[str]:
+    getlist = getattr(params, "getlist", None)
+    if getlist is not None:
+        values: list[str] = getlist(name)
+        return values
+    value = params.get(name)
+    return [value] if value else []
+
+
+def _ids_within(leads: QuerySet[Lead], limit: int, verb: str) -> list[uuid.UUID]:
+    """The selected ids, or a clear refusal when there are more than one request may act on
+    (a partial action would leave the seller guessing which leads it reached)."""
+    ids = list(leads.order_by().values_list("pk", flat=True)[: limit + 1])
+    if not ids:
+        raise AppError(ErrorCode.INVALID, "No leads selected: tick some, or choose all matching.")
+    if len(ids) > limit:
+        raise AppError(
+            ErrorCode.INVALID,
+            f"More than {limit:,} leads selected: {verb} at most {limit:,} at a time. "
+            "Narrow the filters and repeat.",
+        )
+    return ids
+
+
+def leads_enroll(*, workspace: Workspace, leads: QuerySet[Lead], campaign_id: str) -> BulkResult:
+    """Enroll the selected leads into the workspace's campaign `campaign_id`, best-ranked
+    first; those not eligible (no email, active elsewhere, suppressed, answered) are skipped
+    with the reason."""
+    from outreach.enrollment import campaign_enroll
+    from outreach.models import Campaign
+
+    try:
+        wanted = uuid.UUID(campaign_id)
+    except ValueError:
+        raise AppError(ErrorCode.INVALID, "Choose the campaign to add the leads to.") from None
+    campaign = Campaign.objects.for_workspace(workspace).filter(pk=wanted).first()
+    if campaign is None:
+        raise AppError(ErrorCode.NOT_FOUND, "That campaign does not exist.", status_code=404)
+    ids = _ids_within(leads, MAX_ACTED_ON, "add")
+    enrolled = campaign_enroll(campaign=campaign, lead_ids=ids, limit=len(ids))
+    result = BulkResult(acted_on=len(enrolled.enrolled))
+    for reason, count in enrolled.skipped.items():
+        result.skip(reason, count)
+    return result
+
+
+def leads_suppress(*, workspace: Workspace, leads: QuerySet[Lead], user: User) -> BulkResult:
+    """Suppress the selected leads' addresses: never mailed again by any campaign."""
+    ids = _ids_within(leads, MAX_ACTED_ON, "suppress")
+    emails = list(
+        Lead.objects.for_workspace(workspace)
+        .filter(pk__in=ids)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    added = suppressions_add(
+        workspace=workspace,
+        values=emails,
+        reason="Suppressed from the leads list.",
+        source=Suppression.Source.UI,
+        user=user,
+    )
+    result = BulkResult(acted_on=len(added.created))
+    result.skip("without an email", len(ids) - len(emails))
+    result.skip("already suppressed", len(added.existing))
+    result.skip("with an address that cannot be suppressed", len(added.errors))
+    return result
+
+
+def leads_erase(*, workspace: Workspace, leads: QuerySet[Lead]) -> BulkResult:
+    """Erase the selected people as the lead page's Erase does, each in a transaction of
+    its own (`lead_erase`)."""
+    ids = _ids_within(leads, MAX_ERASED, "erase")
+    result = BulkResult()
+    for lead in Lead.objects.for_workspace(workspace).filter(pk__in=ids):
+        lead_erase(lead=lead)
+        result.acted_on += 1
+    return result
+
+
+def leads_export_csv(leads: QuerySet[Lead]) -> Iterator[str]:
+    """The selected leads as CSV lines (header first), read in chunks so an export of a
+    hundred thousand leads never holds them all; every cell safe to open in a spreadsheet."""
+    rows = (
+        leads.select_related("company")
+        .order_by("-created_at", "-id")
+        .iterator(chunk_size=EXPORT_CHUNK)
+    )
+    return csv_lines(chain([EXPORT_HEADER], (_export_row(lead) for lead in rows)))
+
+
+def _export_row(lead: Lead) -> list[object]:
+    company = lead.company
+    return [
+        lead.pk,
+        lead.email,
+        lead.first_name,
+        lead.last_name,
+        lead.title,
+        lead.seniority,
+        lead.department,
+        company.name if company else "",
+        company.domain if company else "",
+        lead.status,
+        "" if lead.score is None else round(lead.score, 4),
+        lead.source,
+        lead.external_id,
+        lead.created_at.isoformat(),
+    ]
