@@ -226,7 +226,9 @@ def funnel_cards(*, workspace: Workspace) -> list[dict[str, object]]:
     from django.urls import reverse
 
     companies = Company.objects.for_workspace(workspace).aggregate(
-        total=Count("pk"), researched=Count("pk", filter=Q(enrich_status="done"))
+        total=Count("pk"),
+        researched=Count("pk", filter=Q(enrich_status=Company.EnrichStatus.DONE)),
+        failed=Count("pk", filter=Q(enrich_status=Company.EnrichStatus.FAILED)),
     )
     return [
         {
@@ -236,7 +238,8 @@ def funnel_cards(*, workspace: Workspace) -> list[dict[str, object]]:
         },
         {
             "label": "Companies researched",
-            "value": f"{companies['researched']} / {companies['total']}",
+            "value": f"{companies['researched']:,} of {companies['total']:,}",
+            "note": f"{companies['failed']:,} failed" if companies["failed"] else "",
             "url": reverse("company-list"),
         },
         {

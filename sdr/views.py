@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from sdr import services
+from sdr.edge import query_uuid
 from sdr.errors import AppError
 from sdr.http import MemberRequest
 from sdr.models import Workspace, WorkspaceAPIKey
@@ -80,7 +81,26 @@ class LogoutView(auth_views.LogoutView):
 
 @member_required
 def dashboard(request: MemberRequest) -> HttpResponse:
-    return render(request, "sdr/dashboard.html", {"cards": dashboard_cards(request.workspace)})
+    from outreach import reporting
+
+    workspace = request.workspace
+    funnel = reporting.funnel(
+        workspace=workspace,
+        period=request.GET.get("period", reporting.DEFAULT_PERIOD),
+        campaign_id=query_uuid(request.GET, "campaign"),
+    )
+    context = {
+        "cards": dashboard_cards(workspace),
+        "funnel": funnel,
+        "periods": [(key, _period_label(days)) for key, days in reporting.PERIODS.items()],
+        "campaigns": reporting.campaign_choices(workspace=workspace),
+        "campaign_id": query_uuid(request.GET, "campaign"),
+    }
+    return render(request, "sdr/dashboard.html", context)
+
+
+def _period_label(days: int | None) -> str:
+    return "All time" if days is None else f"Last {days} days"
 
 
 def dashboard_cards(workspace: Workspace) -> list[dict[str, object]]:

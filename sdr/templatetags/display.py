@@ -205,3 +205,12 @@ def plain_error(value: object) -> str:
     text = " ".join(text.split()).rstrip(" :;,")
     text = text[:1].upper() + text[1:]
     return text if text.endswith((".", "!", "?")) else f"{text}."
+
+
+@register.filter
+def percent(value: object) -> str:
+    """A rate (0.125) as a percentage ("12.5%"); None, a rate over nothing, as a dash."""
+    if value is None or value == "":
+        return "–"
+    rate = float(str(value))
+    return f"{rate:.0%}" if rate >= 0.1 or rate == 0 else f"{rate:.1%}"
