@@ -8,12 +8,13 @@ posted from another workspace, or made up, select nothing.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import chain
 
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
+from django.http import QueryDict
 
 from leads import selectors
 from leads.contactability import suppressions_add
@@ -66,28 +67,19 @@ class BulkResult:
         return text
 
 
-def leads_selected(*, workspace: Workspace, params: Mapping[str, str]) -> QuerySet[Lead]:
+def leads_selected(*, workspace: Workspace, params: QueryDict) -> QuerySet[Lead]:
     """The leads a bulk action names: with `scope=matching`, every lead the list's filters
     (in `params`) match; otherwise the ids ticked (`lead`, repeated). InvalidQuery for an id
     that is not one."""
     if params.get("scope") == "matching":
         return selectors.lead_list(workspace=workspace, **selectors.lead_filters(params))
     ids = []
-    for value in _getlist(params, "lead"):
+    for value in params.getlist("lead"):
         try:
             ids.append(uuid.UUID(value.strip()))
         except ValueError:
             raise InvalidQuery("lead", f"{value[:40]!r} is not a valid id.") from None
     return Lead.objects.for_workspace(workspace).filter(pk__in=ids)
-
-
-def _getlist(params: Mapping[str, str], name: str) -> list[str]:
-    getlist = getattr(params, "getlist", None)
-    if getlist is not None:
-        values: list[str] = getlist(name)
-        return values
-    value = params.get(name)
-    return [value] if value else []
 
 
 def _ids_within(leads: QuerySet[Lead], limit: int, verb: str) -> list[uuid.UUID]:

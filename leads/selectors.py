@@ -28,6 +28,8 @@ LEAD_SORTS = {
     "score": ("score",),
 }
 HAS_EMAIL_CHOICES = ("", "yes", "no")
+# The query parameters that say which leads the list shows (not how it sorts or pages).
+LEAD_FILTERS = ("q", "status", "seniority", "department", "score_min", "score_max", "has_email")
 # Columns that can be NULL: they sort last in both directions (an unscored lead is never
 # "the best" nor "the worst"), which the keyset condition must know.
 NULLABLE_SORT_COLUMNS = frozenset({"score", "company__name", "company__domain"})

@@ -4,6 +4,7 @@ enrich now, erase a person, delete an import, and the suppression list."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -63,12 +64,9 @@ def lead_list(request: MemberRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-# The query parameters that say which leads the list shows (not how it sorts or pages).
-FILTER_PARAMS = ("q", "status", "seniority", "department", "score_min", "score_max", "has_email")
-
-
 def _filter_fields(params: QueryDict) -> list[tuple[str, str]]:
-    return [(name, str(params.get(name))) for name in FILTER_PARAMS if params.get(name)]
+    """The list's filters as set in `params`, to carry them through a form or a redirect."""
+    return [(name, str(params.get(name))) for name in selectors.LEAD_FILTERS if params.get(name)]
 
 
 @member_required
@@ -115,10 +113,7 @@ def lead_bulk(request: MemberRequest) -> HttpResponseBase:
             messages.error(request, "Choose what to do with the selected leads.")
     except AppError as error:
         messages.error(request, error.message)
-    back = QueryDict(mutable=True)
-    for name, value in _filter_fields(params):
-        back[name] = value
-    query = back.urlencode()
+    query = urlencode(_filter_fields(params))
     return redirect(f"{reverse('lead-list')}{'?' + query if query else ''}")
 
 

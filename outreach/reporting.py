@@ -48,46 +48,37 @@ class Stage:
     rate: float | None  # of the stage before; None for the first or after a zero
 
 
-@dataclass(frozen=True)
-class Breakdown:
-    """One campaign's or mailbox's row: what it sent and what came back."""
+@dataclass(frozen=True, kw_only=True)
+class Sending:
+    """What went out, and the people who answered and who answered well."""
 
-    name: str
     sent: int
     replied: int
     positive: int
+
+    @property
+    def reply_rate(self) -> float | None:
+        return _rate(self.replied, self.sent)
+
+    @property
+    def positive_rate(self) -> float | None:
+        return _rate(self.positive, self.sent)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Breakdown(Sending):
+    """One campaign's or mailbox's row."""
+
+    name: str
     bounced: int
     unsubscribed: int
 
-    @property
-    def reply_rate(self) -> float | None:
-        return _rate(self.replied, self.sent)
 
-    @property
-    def positive_rate(self) -> float | None:
-        return _rate(self.positive, self.sent)
-
-    @property
-    def bounce_rate(self) -> float | None:
-        return _rate(self.bounced, self.sent)
-
-
-@dataclass(frozen=True)
-class Week:
-    """One week of sending: what went out and the people who answered, by their week."""
+@dataclass(frozen=True, kw_only=True)
+class Week(Sending):
+    """One week (from Monday, UTC), each count by the week it happened in."""
 
     starts: date
-    sent: int
-    replied: int
-    positive: int
-
-    @property
-    def reply_rate(self) -> float | None:
-        return _rate(self.replied, self.sent)
-
-    @property
-    def positive_rate(self) -> float | None:
-        return _rate(self.positive, self.sent)
 
 
 @dataclass
@@ -235,7 +226,12 @@ def _per_week(
     )
     weeks = sorted({*sends, *replies, *positives}, reverse=True)
     return [
-        Week(week, sends.get(week, 0), replies.get(week, 0), positives.get(week, 0))
+        Week(
+            starts=week,
+            sent=sends.get(week, 0),
+            replied=replies.get(week, 0),
+            positive=positives.get(week, 0),
+        )
         for week in weeks
     ]
 
