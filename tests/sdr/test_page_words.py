@@ -1,0 +1,73 @@
+"""Every web page, in a populated workspace, speaks in words (issue 14): no stored choice
+value (`pending_review`, `meeting_booked`, `customer_success`) and no draft check id
+(`not_near_duplicate`) shows as text a seller reads. Pages come from the URL resolver,
+so a new page is checked without an edit here."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from bs4 import BeautifulSoup
+from django.apps import apps
+
+from sdr.templatetags.display import CHECKS
+from tests.sdr.isolation_walk import response_text, routes, world_build
+
+# Text a seller reads as code: code samples, keys and the API's own words.
+CODE_TAGS = ["script", "style", "code", "pre", "kbd", "textarea"]
+
+
+def internal_words() -> set[str]:
+    """Every choice value of our models that a person would not write (it has an
+    underscore), and every check id."""
+    values = set(CHECKS)
+    for model in apps.get_models():
+        if model.__module__.split(".")[0] not in {"leads", "outreach", "ranking", "billing", "sdr"}:
+            continue
+        for field in model._meta.get_fields():
+            for value, _label in getattr(field, "choices", None) or []:
+                if isinstance(value, str) and "_" in value:
+                    values.add(value)
+    return values
+
+
+def visible_text(html: str) -> str:
+    soup = BeautifulSoup(html, "lxml")
+    for tag in soup(CODE_TAGS):
+        tag.decompose()
+    return " ".join(soup.get_text(" ").split())
+
+
+@pytest.fixture
+def world(db):
+    return world_build()
+
+
+def test_no_page_shows_an_internal_word(world):
+    words = internal_words()
+    assert {"pending_review", "meeting_booked", "not_near_duplicate"} <= words
+    pattern = re.compile(r"\b(" + "|".join(sorted(map(re.escape, words))) + r")\b")
+    found: dict[str, set[str]] = {}
+    checked = []
+    for route in routes():
+        if route.is_api or route.has_format_suffix:
+            continue
+        url = world.url(route, "a")
+        response = world.session.get(url)
+        if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
+            continue
+        checked.append(route.name)
+        hits = set(pattern.findall(visible_text(response_text(response))))
+        if hits:
+            found[url] = hits
+    assert not found, f"Internal words on pages: {found}"
+    # The walk reached the pages where ids used to show (a broken walk passes nothing).
+    assert {"dashboard", "lead-detail", "message-review", "reply-detail", "billing"} <= set(
+        checked
+    ), checked
+
+
+def test_the_check_sees_a_word_in_text_but_not_in_code():
+    page = "<p>Status: pending_review</p><code>meeting_booked</code><pre>no_response</pre>"
+    assert visible_text(page) == "Status: pending_review"
