@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import User
@@ -11,7 +12,12 @@ from django.db import IntegrityError, transaction
 
 from leads.contactability import OPT_OUT_STATUSES, SuppressResult, suppressions_add
 from leads.models import Company, Lead, Suppression
-from leads.normalize import email_normalize, registrable_domain
+from leads.normalize import (
+    email_normalize,
+    linkedin_url_normalize,
+    registrable_domain,
+    timezone_validate,
+)
 from leads.titles import title_classify
 from sdr.activity import activity_record
 from sdr.errors import AppError, ErrorCode
@@ -123,21 +129,32 @@ def lead_create(*, workspace: Workspace, row: dict[str, Any], source: str) -> Le
     )
 
 
+EDIT_NORMALIZERS: dict[str, Callable[[str], str]] = {
+    "email": email_normalize,
+    "timezone": timezone_validate,
+    "linkedin_url": linkedin_url_normalize,
+}
+EDIT_LABELS = {"email": "email address", "timezone": "time zone", "linkedin_url": "LinkedIn URL"}
+
+
 def lead_update(*, lead: Lead, data: dict[str, Any]) -> Lead:
     """Apply an edit. A `status` is read only for an opt-out, which becomes a suppression;
     the lead's stage is the product's to set, and no value lifts a suppression."""
     for name in LEAD_EDITABLE:
         if name in data:
             setattr(lead, name, data[name])
-    if data.get("email"):
-        try:
-            lead.email = email_normalize(data["email"])
-        except ValueError as error:
-            raise AppError(
-                ErrorCode.INVALID,
-                "The email address is not valid.",
-                details={"email": [str(error)]},
-            ) from error
+    # Normalised and checked as an import does (leads/upsert.py): no path stores what
+    # another refuses.
+    for name, normalize in EDIT_NORMALIZERS.items():
+        if data.get(name):
+            try:
+                setattr(lead, name, normalize(data[name]))
+            except ValueError as error:
+                raise AppError(
+                    ErrorCode.INVALID,
+                    f"The {EDIT_LABELS[name]} is not valid.",
+                    details={name: [str(error)]},
+                ) from error
     if "title" in data:
         lead.seniority, lead.department = title_classify(lead.title)
     lead.full_clean(exclude=["workspace", "company"], validate_constraints=False)

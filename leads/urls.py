@@ -20,6 +20,7 @@ urlpatterns: list = [
     path("suppressions/", views.suppression_list, name="suppression-list"),
     path("suppressions/<uuid:pk>/lift/", views.suppression_lift, name="suppression-lift"),
     path("<uuid:pk>/", views.lead_detail, name="lead-detail"),
+    path("<uuid:pk>/edit/", views.lead_edit, name="lead-edit"),
     path("<uuid:pk>/erase/", views.lead_erase_view, name="lead-erase"),
     path("companies/<uuid:pk>/", views.company_detail, name="company-detail"),
     path("companies/<uuid:pk>/enrich/", views.company_enrich, name="company-enrich"),

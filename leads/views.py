@@ -3,7 +3,8 @@ enrich now, erase a person, delete an import, and the suppression list."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -167,6 +168,52 @@ def lead_add(request: MemberRequest) -> HttpResponse:
         "leads/lead_form.html",
         {"errors": errors, "existing": existing, "values": request.POST},
     )
+
+
+# What a seller may change on a lead's page: the person's details. The company follows the
+# address's domain, and the stage is the product's to set.
+LEAD_EDIT_FIELDS = (
+    "email",
+    "first_name",
+    "last_name",
+    "title",
+    "linkedin_url",
+    "phone",
+    "timezone",
+)
+
+
+@member_required(pk=Lead)
+def lead_edit(request: MemberRequest, pk: Lead) -> HttpResponse:
+    """Edit a lead's details, checked as the API checks them (names that carry
+    instructions or markup are refused), logged as `lead.updated`."""
+    from leads.api import LeadInput
+
+    errors: list[str] = []
+    values: Mapping[str, Any] = {name: getattr(pk, name) for name in LEAD_EDIT_FIELDS}
+    if request.method == "POST":
+        values = {name: request.POST.get(name, "").strip() for name in LEAD_EDIT_FIELDS}
+        changed = {name: value for name, value in values.items() if value != getattr(pk, name)}
+        form = LeadInput(data=changed, partial=True, context={"request": request})
+        if not form.is_valid():
+            errors = [
+                f"{_field_label(name)}: {' '.join(map(str, problems))}"
+                for name, problems in form.errors.items()
+            ]
+        else:
+            try:
+                services.lead_update(lead=pk, data=dict(form.validated_data))
+            except AppError as error:
+                details = error.details if isinstance(error.details, dict) else {}
+                errors = [error.message, *(str(p) for ps in details.values() for p in ps)]
+            else:
+                messages.success(request, "Lead saved." if changed else "Nothing changed.")
+                return redirect("lead-detail", pk=pk.pk)
+    return render(request, "leads/lead_form.html", {"errors": errors, "values": values, "lead": pk})
+
+
+def _field_label(name: str) -> str:
+    return "LinkedIn URL" if name == "linkedin_url" else name.replace("_", " ").capitalize()
 
 
 @require_POST
