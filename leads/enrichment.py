@@ -196,6 +196,7 @@ def _finish(
         if finished:
             if crawl is not None:
                 enrichment_record(company=company, crawl=crawl)
+                _score_company_leads(company)
             done = status == Company.EnrichStatus.DONE
             activity_record(
                 workspace=company.workspace_id,
@@ -210,6 +211,17 @@ def _finish(
             )
     company.refresh_from_db()
     return company
+
+
+def _score_company_leads(company: Company) -> None:
+    """What research found (industry, size, tech, signals, team members) is what leads are
+    scored on: the company's leads are scored again once the findings commit."""
+    from ranking.services import leads_score_after_commit
+
+    leads = Lead.objects.for_workspace(company.workspace).filter(company=company)
+    leads_score_after_commit(
+        workspace=company.workspace, lead_ids=leads.values_list("pk", flat=True)
+    )
 
 
 # --- crawling (network, no transaction) ---------------------------------------------

@@ -169,6 +169,9 @@ def lead_update(*, lead: Lead, data: dict[str, Any]) -> Lead:
                 object_id=lead.pk,
                 payload={"fields": [name for name in LEAD_EDITABLE if name in data]},
             )
+            from ranking.services import leads_score_after_commit
+
+            leads_score_after_commit(workspace=lead.workspace, lead_ids=[lead.pk])
             if opted_out and lead.email:
                 suppressions_add(
                     workspace=lead.workspace,

@@ -149,7 +149,19 @@ def leads_upsert(*, workspace: Workspace, rows: list[dict[str, Any]], source: st
         if row.index != target.index:
             result.duplicates += 1
     result.errors.sort(key=lambda error: error["index"])
+    _score_written(workspace, result)
     return result
+
+
+def _score_written(workspace: Workspace, result: UpsertResult) -> None:
+    from ranking.services import leads_score_after_commit
+
+    written = {
+        lead_id
+        for lead_id, status in zip(result.lead_ids, result.statuses, strict=True)
+        if status in ("created", "updated")
+    }
+    leads_score_after_commit(workspace=workspace, lead_ids=written)
 
 
 def _clean(index: int, raw: dict[str, Any]) -> tuple[_Row, list[str]]:

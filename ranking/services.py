@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
@@ -55,6 +56,17 @@ def profile_update(*, workspace: Workspace, **lists: Any) -> IdealCustomerProfil
 
         transaction.on_commit(lambda: workspace_rescore_task.delay(str(workspace.pk)))
     return profile
+
+
+def leads_score_after_commit(*, workspace: Workspace, lead_ids: Iterable[Any]) -> None:
+    """Score leads that were just written (created, or changed in what they are scored
+    on) once the write commits, with the model as it stands: a lead imported in the
+    morning sorts and enrolls by its rank that day, not after the nightly job."""
+    from ranking.tasks import leads_score_task
+
+    ids = [str(lead_id) for lead_id in lead_ids]
+    if ids:
+        transaction.on_commit(lambda: leads_score_task.delay(str(workspace.pk), ids))
 
 
 def _clean(name: str, value: Any) -> list[str]:

@@ -39,3 +39,14 @@ def workspace_rescore_task(workspace_id: str) -> int:
 
     workspace = Workspace.objects.filter(pk=workspace_id).first()
     return nightly_rescore(workspace=workspace) if workspace is not None else 0
+
+
+@shared_task(name="ranking.leads_score")
+def leads_score_task(workspace_id: str, lead_ids: list[str]) -> int:
+    from ranking.scoring import scores_write
+    from sdr.models import Workspace
+
+    workspace = Workspace.objects.filter(pk=workspace_id).first()
+    if workspace is None:
+        return 0
+    return scores_write(workspace=workspace, lead_ids=[uuid.UUID(i) for i in lead_ids])
