@@ -78,6 +78,12 @@ class Membership(models.Model):
     def can_manage(self) -> bool:
         return self.role in {self.Role.OWNER, self.Role.ADMIN}
 
+    @classmethod
+    def for_workspace(cls, workspace: Workspace) -> models.QuerySet[Membership]:
+        """Not a tenant model (a person belongs to several workspaces), scoped the same
+        explicit way, so web routes resolve a membership id only inside the workspace."""
+        return cls.objects.filter(workspace=workspace)
+
 
 def _default_scopes() -> list[str]:
     return ["read", "write"]

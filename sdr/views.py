@@ -11,13 +11,15 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.views.decorators.http import require_POST
 
 from sdr import services
 from sdr.edge import query_uuid
 from sdr.errors import AppError
 from sdr.http import MemberRequest
-from sdr.models import Workspace, WorkspaceAPIKey
+from sdr.members import member_invite, member_remove, member_role_set
+from sdr.models import Membership, Workspace, WorkspaceAPIKey
 from sdr.ratelimit import Limit, blocked, client_address, reset, take
 from sdr.tenancy import SESSION_WORKSPACE_KEY, SIGNED_IN_COOKIE, member_required
 
@@ -169,3 +171,73 @@ def api_key_revoke(request: MemberRequest, prefix: WorkspaceAPIKey) -> HttpRespo
 def _require_manager(request: MemberRequest) -> None:
     if not request.membership.can_manage:
         raise PermissionDenied("Only owners and admins manage API keys.")
+
+
+@member_required
+def settings_home(request: MemberRequest) -> HttpResponse:
+    """One place for a workspace's settings: each section is its own page."""
+    return render(request, "sdr/settings.html")
+
+
+@member_required
+def members(request: MemberRequest) -> HttpResponse:
+    """The workspace's people and their roles; owners and admins invite (POST)."""
+    if request.method == "POST":
+        try:
+            membership = member_invite(
+                workspace=request.workspace,
+                email=request.POST.get("email", ""),
+                role=request.POST.get("role", Membership.Role.MEMBER),
+                by=request.membership,
+                base_url=request.build_absolute_uri("/").rstrip("/"),
+            )
+        except AppError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, f"Added {membership.user.email}; they were sent an email.")
+        return redirect("members")
+    people = (
+        Membership.for_workspace(request.workspace)
+        .select_related("user")
+        .order_by("user__email", "user__username")
+    )
+    return render(request, "sdr/members.html", {"people": people, "roles": Membership.Role.choices})
+
+
+@require_POST
+@member_required(pk=Membership)
+def member_role(request: MemberRequest, pk: Membership) -> HttpResponse:
+    try:
+        member_role_set(membership=pk, role=request.POST.get("role", ""), by=request.membership)
+    except AppError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"{_person(pk)} is now {pk.get_role_display().lower()}.")
+    return redirect("members")
+
+
+@require_POST
+@member_required(pk=Membership)
+def member_remove_view(request: MemberRequest, pk: Membership) -> HttpResponse:
+    try:
+        member_remove(membership=pk, by=request.membership)
+    except AppError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Removed {_person(pk)} from {request.workspace.name}.")
+    return redirect("members")
+
+
+def _person(membership: Membership) -> str:
+    return membership.user.email or membership.user.get_username()
+
+
+class PasswordSetView(auth_views.PasswordResetConfirmView):
+    """The invitation's one-time link: the invitee chooses a password, then signs in."""
+
+    template_name = "registration/password_set.html"
+    success_url = reverse_lazy("login")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        messages.success(self.request, "Your password is set. Sign in with your email address.")
+        return super().form_valid(form)

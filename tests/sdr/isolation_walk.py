@@ -43,6 +43,10 @@ PUBLIC_ROUTES = {
     "api-docs": "the API docs page",
     "unsubscribe": "a recipient's unsubscribe link: a signed token, no session, no tenant",
     "stripe-webhook": "Stripe's calls: the signature is the authentication, no session",
+    "password-set": (
+        "an invitee's one-time link to set a password: the signed token is the credential, "
+        "and it names no workspace"
+    ),
     "inbound-email-webhook": (
         "raw email posted by a mail provider: the workspace's HMAC signature over the body "
         "is the only credential, no session; unsigned requests get 400/401/404"
