@@ -21,6 +21,7 @@ from leads.enrichment import company_enrich_request
 from leads.erasure import lead_erase
 from leads.import_deletion import import_job_delete
 from leads.models import Company, ImportJob, Lead, Suppression
+from leads.upsert import LEAD_FIELDS
 from sdr.errors import AppError
 from sdr.http import MemberRequest
 from sdr.pagination import keyset_page
@@ -170,17 +171,9 @@ def lead_add(request: MemberRequest) -> HttpResponse:
     )
 
 
-# What a seller may change on a lead's page: the person's details. The company follows the
-# address's domain, and the stage is the product's to set.
-LEAD_EDIT_FIELDS = (
-    "email",
-    "first_name",
-    "last_name",
-    "title",
-    "linkedin_url",
-    "phone",
-    "timezone",
-)
+# What a seller may change on a lead's page: the person's details, not the CRM's id. The
+# company follows the address's domain, and the stage is the product's to set.
+LEAD_EDIT_FIELDS = tuple(name for name in LEAD_FIELDS if name != "external_id")
 
 
 @member_required(pk=Lead)
