@@ -1,7 +1,8 @@
-"""Every web page, in a populated workspace, speaks in words (issue 14): no stored choice
+"""Every web page, in a populated workspace (issue 14), speaks in words: no stored choice
 value (`pending_review`, `meeting_booked`, `customer_success`) and no draft check id
-(`not_near_duplicate`) shows as text a seller reads. Pages come from the URL resolver,
-so a new page is checked without an edit here."""
+(`not_near_duplicate`) shows as text a seller reads; and costs a number of queries that
+does not grow with the rows it shows. Pages come from the URL resolver, so a new page is
+checked without an edit here."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ import re
 import pytest
 from bs4 import BeautifulSoup
 from django.apps import apps
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from sdr.templatetags.display import CHECKS
+from tests.factories import workspace_populate
 from tests.sdr.isolation_walk import response_text, routes, world_build
 
 # Text a seller reads as code: code samples, keys and the API's own words.
@@ -71,3 +75,30 @@ def test_no_page_shows_an_internal_word(world):
 def test_the_check_sees_a_word_in_text_but_not_in_code():
     page = "<p>Status: pending_review</p><code>meeting_booked</code><pre>no_response</pre>"
     assert visible_text(page) == "Status: pending_review"
+
+
+def test_no_page_runs_more_queries_for_more_rows(world):
+    """Every web page without an id costs the same number of queries with one set of rows
+    as with three (issue 14: lists at 100,000 leads answer in a bounded number of queries;
+    a query per row would show here as a count that grows)."""
+
+    def counts() -> dict[str, int]:
+        seen = {}
+        for route in routes():
+            if route.is_api or route.has_format_suffix or route.kwargs:
+                continue
+            url = world.url(route, "a")
+            world.session.get(url)  # first: once-a-minute writes, caches
+            with CaptureQueriesContext(connection) as queries:
+                response = world.session.get(url)
+            if response.status_code == 200 and "html" in response.get("Content-Type", ""):
+                seen[url] = len(queries)
+        return seen
+
+    before = counts()
+    for tag in ["charlie", "delta"]:
+        workspace_populate(world.a, tag=tag, member=False, api_key=False)
+    after = counts()
+    assert len(before) >= 15, before
+    grown = {url: (before[url], after[url]) for url in before if after[url] != before[url]}
+    assert not grown, f"Pages whose queries grew with their rows (before, after): {grown}"
