@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, TextField
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
 from leads.models import Company, Fact, Lead, Signal, Suppression
 from sdr.activity import object_timeline
+from sdr.edge import query_uuid
 from sdr.errors import InvalidQuery
 from sdr.models import Activity, Workspace
 
@@ -29,7 +30,19 @@ LEAD_SORTS = {
 }
 HAS_EMAIL_CHOICES = ("", "yes", "no")
 # The query parameters that say which leads the list shows (not how it sorts or pages).
-LEAD_FILTERS = ("q", "status", "seniority", "department", "score_min", "score_max", "has_email")
+LEAD_FILTERS = (
+    "q",
+    "status",
+    "seniority",
+    "department",
+    "score_min",
+    "score_max",
+    "has_email",
+    "industry",
+    "signal",
+    "in_campaign",
+    "outcome",
+)
 # Columns that can be NULL: they sort last in both directions (an unscored lead is never
 # "the best" nor "the worst"), which the keyset condition must know.
 NULLABLE_SORT_COLUMNS = frozenset({"score", "company__name", "company__domain"})
@@ -65,7 +78,19 @@ def lead_filters(params: Mapping[str, str]) -> dict[str, Any]:
         "score_min": score_bound(params, "score_min"),
         "score_max": score_bound(params, "score_max"),
         "has_email": has_email,
+        "industry": (params.get("industry") or "").strip(),
+        "signal": _choice(params, "signal", Signal.Kind.values),
+        # Not "campaign": the bulk form's campaign is the one to add the leads to.
+        "campaign_id": query_uuid(params, "in_campaign"),
+        "outcome": _choice(params, "outcome", [kind for kind, _ in outcome_kinds()]),
     }
+
+
+def _choice(params: Mapping[str, str], name: str, allowed: Iterable[str]) -> str:
+    value = (params.get(name) or "").strip()
+    if value and value not in allowed:
+        raise InvalidQuery(name, f"{value[:40]!r} is not one of {', '.join(allowed)}.")
+    return value
 
 
 def score_bound(params: Mapping[str, str], name: str) -> float | None:
@@ -94,10 +119,23 @@ def lead_list(
     score_min: float | None = None,
     score_max: float | None = None,
     has_email: str = "",
+    industry: str = "",
+    signal: str = "",
+    campaign_id: str = "",
+    outcome: str = "",
 ) -> QuerySet[Lead]:
     """The workspace's leads that match, unordered: the caller orders and pages them.
-    `has_email` is "yes", "no" or "" (either)."""
+    `has_email` is "yes", "no" or "" (either); `industry` a part of the company's
+    industry; `signal` a kind of signal the company has; `campaign_id` a campaign the lead
+    was ever enrolled in; `outcome` a kind of outcome the lead has."""
     leads = Lead.objects.for_workspace(workspace)
+    if industry:
+        leads = leads.filter(company__industry__icontains=industry)
+    if signal:
+        signals = Signal.objects.for_workspace(workspace).filter(company=OuterRef("company"))
+        leads = leads.filter(Exists(signals.filter(kind=signal)))
+    if campaign_id or outcome:
+        leads = leads.filter(_in_outreach(workspace, campaign_id, outcome))
     if has_email:
         leads = leads.exclude(email="") if has_email == "yes" else leads.filter(email="")
     if search:
@@ -114,6 +152,19 @@ def lead_list(
     if score_max is not None:
         leads = leads.filter(score__lte=score_max)
     return leads
+
+
+def _in_outreach(workspace: Workspace, campaign_id: str, outcome: str) -> Q:
+    from outreach.models import Enrollment, Outcome
+
+    condition = Q()
+    if campaign_id:
+        enrolled = Enrollment.objects.for_workspace(workspace).filter(campaign_id=campaign_id)
+        condition &= Q(Exists(enrolled.filter(lead=OuterRef("pk"))))
+    if outcome:
+        outcomes = Outcome.objects.for_workspace(workspace).filter(kind=outcome)
+        condition &= Q(Exists(outcomes.filter(lead=OuterRef("pk"))))
+    return condition
 
 
 def _lead_search(workspace: Workspace, search: str) -> Q:
@@ -353,10 +404,11 @@ def _campaign_names(workspace: Workspace, activities: list[Activity]) -> dict[st
     return {str(pk): name for pk, name in rows}
 
 
-def _outcome_kinds() -> dict[str, str]:
+def outcome_kinds() -> list[tuple[str, str]]:
+    """(value, label) of the outcomes a lead can have (the outreach app's)."""
     from outreach.models import Outcome
 
-    return dict(Outcome.Kind.choices)
+    return list(Outcome.Kind.choices)
 
 
 def _detail(activity: Activity, campaigns: dict[str, str]) -> str:
@@ -369,7 +421,7 @@ def _detail(activity: Activity, campaigns: dict[str, str]) -> str:
     if payload.get("fields"):
         parts.append("changed " + ", ".join(str(f).replace("_", " ") for f in payload["fields"]))
     if activity.type == "outcome.created" and payload.get("kind"):
-        parts.append(_outcome_kinds().get(payload["kind"], str(payload["kind"])))
+        parts.append(dict(outcome_kinds()).get(payload["kind"], str(payload["kind"])))
     if payload.get("edited"):
         parts.append("with edits")
     if payload.get("reason"):

@@ -20,7 +20,7 @@ from leads import bulk, contactability, selectors, services
 from leads.enrichment import company_enrich_request
 from leads.erasure import lead_erase
 from leads.import_deletion import import_job_delete
-from leads.models import Company, ImportJob, Lead, Suppression
+from leads.models import Company, ImportJob, Lead, Signal, Suppression
 from leads.upsert import LEAD_FIELDS
 from sdr.errors import AppError
 from sdr.http import MemberRequest
@@ -36,6 +36,8 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 @member_required
 def lead_list(request: MemberRequest) -> HttpResponse:
+    from outreach.reporting import campaign_choices
+
     params = request.GET
     sort = params.get("sort", "-created")
     if sort.lstrip("-") not in selectors.LEAD_SORTS:
@@ -60,6 +62,9 @@ def lead_list(request: MemberRequest) -> HttpResponse:
         "sort_querystring": _querystring(params, drop={"cursor", "sort"}),
         "filter_fields": _filter_fields(params),
         "campaigns": selectors.enrollable_campaigns(workspace=request.workspace),
+        "all_campaigns": campaign_choices(workspace=request.workspace),
+        "signal_kinds": Signal.Kind.choices,
+        "outcome_kinds": selectors.outcome_kinds(),
         "can_manage": request.membership.can_manage,
     }
     template = "leads/_lead_table.html" if _is_htmx(request) else "leads/lead_list.html"

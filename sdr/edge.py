@@ -16,7 +16,7 @@ Under /api/ the answer is the project's JSON error shape; elsewhere Django's 400
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
@@ -98,7 +98,7 @@ def _max_body() -> int:
     return limit
 
 
-def query_uuid(params: QueryDict | dict[str, str], name: str) -> str:
+def query_uuid(params: QueryDict | Mapping[str, str], name: str) -> str:
     """The id in query parameter `name`, canonical, or "" if absent or blank (the filters
     take "" as "no filter"); InvalidQuery (a 400 on the web and in the API) if it is not a
     UUID, which the database would otherwise fail to cast."""

@@ -212,6 +212,34 @@ def test_the_list_offers_the_campaigns_leads_can_join(web, workspace, campaign):
     CampaignFactory(workspace=workspace, name="Old one", status=Campaign.Status.ARCHIVED)
     LeadFactory(workspace=workspace)
     page = web.get("/leads/").content.decode()
-    assert "Q1 warehouses" in page
-    assert "Old one" not in page
+    target = page[page.index('name="campaign"') : page.index("Add to campaign")]
+    assert "Q1 warehouses" in target
+    assert "Old one" not in target  # archived: it takes no one (the filter still lists it)
     assert 'name="lead"' in page and 'value="matching"' in page
+
+
+def test_the_list_filters_by_industry_signal_campaign_and_outcome(web, workspace, campaign):
+    from tests.factories import CompanyFactory, EnrollmentFactory, OutcomeFactory, SignalFactory
+
+    robots = CompanyFactory(workspace=workspace, industry="Industrial automation")
+    shops = CompanyFactory(workspace=workspace, industry="Retail")
+    SignalFactory(workspace=workspace, company=robots, kind="funding")
+    builder = LeadFactory(workspace=workspace, company=robots, last_name="Builder")
+    seller = LeadFactory(workspace=workspace, company=shops, last_name="Seller")
+    EnrollmentFactory(workspace=workspace, campaign=campaign, lead=seller)
+    OutcomeFactory(workspace=workspace, lead=seller, kind="positive_reply")
+
+    def shown(**filters) -> set[str]:
+        page = web.get("/leads/", filters).content.decode()
+        return {name for name in ("Builder", "Seller") if f"Dana {name}" in page}
+
+    assert shown(industry="automation") == {"Builder"}
+    assert shown(signal="funding") == {"Builder"}
+    assert shown(in_campaign=str(campaign.pk)) == {"Seller"}
+    assert shown(outcome="positive_reply") == {"Seller"}
+    assert shown(outcome="meeting_booked") == set()
+    for bad in [{"signal": "rumour"}, {"outcome": "maybe"}, {"in_campaign": "not-an-id"}]:
+        assert web.get("/leads/", bad).status_code == 400, bad
+    # The bulk actions and the export act on what the filters show.
+    rows = _rows(b"".join(web.get("/leads/export.csv", {"signal": "funding"}).streaming_content))
+    assert [row["id"] for row in rows] == [str(builder.pk)]
