@@ -155,6 +155,15 @@ def campaign_detail(request: MemberRequest, pk: Campaign) -> HttpResponse:
     )
 
 
+@member_required(pk=Campaign)
+def campaign_counts(request: MemberRequest, pk: Campaign) -> HttpResponse:
+    """The drafts-by-status box alone, which the campaign page polls while drafts are being
+    written."""
+    counts = selectors.campaign_message_counts(campaign=pk)
+    context = {"campaign": pk, "counts": counts}
+    return render(request, "outreach/_campaign_counts.html", context)
+
+
 def _ab_tables(campaign: Campaign) -> list[tuple[str, list[variants.ArmReport], str]]:
     report = variants.campaign_ab_report(campaign=campaign)
     return [

@@ -447,3 +447,21 @@ def test_competitors_are_set_through_the_api_and_reach_the_drafting_brief(api, w
     response = api.post("/api/v1/campaigns/", too_long, format="json")
     assert response.status_code == 400
     assert "competitors" in error_of(response)["details"]
+
+
+def test_the_campaign_page_polls_while_drafts_are_being_written(web, workspace):
+    from outreach.models import Message
+    from tests.factories import MessageFactory
+
+    writing = MessageFactory(workspace=workspace, status=Message.Status.DRAFTING)
+    campaign = writing.enrollment.campaign
+    page = web.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert "Writing 1 draft now" in page
+    assert f'hx-get="/campaigns/{campaign.pk}/counts/"' in page
+
+    Message.objects.for_workspace(workspace).filter(pk=writing.pk).update(
+        status=Message.Status.PENDING_REVIEW
+    )
+    box = web.get(f"/campaigns/{campaign.pk}/counts/").content.decode()
+    assert "Writing" not in box and "hx-get" not in box  # done: it stops asking
+    assert "Waiting for review: 1" in box and "Review now" in box
