@@ -31,11 +31,10 @@ Role = Membership.Role
 logger = logging.getLogger(__name__)
 
 
-def member_invite(
-    *, workspace: Workspace, email: str, role: str, by: Membership, base_url: str
-) -> Membership:
+def member_invite(*, workspace: Workspace, email: str, role: str, by: Membership) -> Membership:
     """Add the person with this address (creating their account if they have none) and
-    mail them; AppError for a bad address or role, or someone already in."""
+    mail them; AppError for a bad address or role, or someone already in. The link is on
+    PUBLIC_BASE_URL, never on the request's Host header."""
     address = _address(email)
     _may_grant(by, role)
     with transaction.atomic():
@@ -49,7 +48,8 @@ def member_invite(
             raise AppError(ErrorCode.CONFLICT, f"{address} is already a member.", status_code=409)
         membership = Membership.objects.create(workspace=workspace, user=user, role=role)
         _audit(by, "member.invited", membership, role=role)
-        link = _password_link(user, base_url) if created else base_url + reverse("login")
+        base = settings.PUBLIC_BASE_URL
+        link = _password_link(user, base) if created else base + reverse("login")
         transaction.on_commit(lambda: _invitation_send(workspace, by, address, link, created))
     return membership
 
@@ -145,8 +145,7 @@ def _invitation_send(
         send_mail(
             f"You were added to {workspace.name}", body, settings.DEFAULT_FROM_EMAIL, [address]
         )
-    except Exception:  # any mail backend's failure: the membership stands, the inviter
-        # can send the link again by inviting once more after removing
+    except Exception:  # any mail backend's failure: the membership stands either way
         logger.warning("Could not mail the invitation to %s for %s", address, workspace.slug)
 
 

@@ -189,7 +189,6 @@ def members(request: MemberRequest) -> HttpResponse:
                 email=request.POST.get("email", ""),
                 role=request.POST.get("role", Membership.Role.MEMBER),
                 by=request.membership,
-                base_url=request.build_absolute_uri("/").rstrip("/"),
             )
         except AppError as error:
             messages.error(request, error.message)

@@ -21,7 +21,12 @@ def _said(response) -> str:
 
 
 def _link(mail) -> str:
-    return re.search(r"http://testserver(/\S+)", mail.body).group(1)
+    return re.search(r"https://sdr\.example\.com(/\S+)", mail.body).group(1)
+
+
+@pytest.fixture(autouse=True)
+def _public_url(settings):
+    settings.PUBLIC_BASE_URL = "https://sdr.example.com"
 
 
 def _membership(workspace, user) -> Membership | None:
