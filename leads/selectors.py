@@ -339,8 +339,9 @@ class TimelineEntry:
 
 def lead_timeline(*, lead: Lead, limit: int = TIMELINE_LIMIT) -> list[TimelineEntry]:
     """What happened to the lead, newest first: its own activities and those of its
-    enrollments, messages and outcomes, in one query (plus one for campaign names)."""
-    from outreach.models import Enrollment, Message, Outcome
+    enrollments, messages, replies and outcomes, in one query (plus one for campaign
+    names)."""
+    from outreach.models import Enrollment, Message, Outcome, Reply
 
     workspace = lead.workspace
     scoped = {
@@ -349,6 +350,7 @@ def lead_timeline(*, lead: Lead, limit: int = TIMELINE_LIMIT) -> list[TimelineEn
             (Enrollment, "lead"),
             (Message, "enrollment__lead"),
             (Outcome, "lead"),
+            (Reply, "lead"),
         )
     }
     # By object ids (text subqueries, as activities store them) rather than the payload's
@@ -411,6 +413,12 @@ def outcome_kinds() -> list[tuple[str, str]]:
     return list(Outcome.Kind.choices)
 
 
+def _reply_categories() -> dict[str, str]:
+    from outreach.models import Reply
+
+    return dict(Reply.Category.choices)
+
+
 def _detail(activity: Activity, campaigns: dict[str, str]) -> str:
     payload: dict[str, Any] = activity.payload or {}
     parts = []
@@ -422,6 +430,8 @@ def _detail(activity: Activity, campaigns: dict[str, str]) -> str:
         parts.append("changed " + ", ".join(str(f).replace("_", " ") for f in payload["fields"]))
     if activity.type == "outcome.created" and payload.get("kind"):
         parts.append(dict(outcome_kinds()).get(payload["kind"], str(payload["kind"])))
+    if activity.type.startswith("reply.") and payload.get("category"):
+        parts.append(_reply_categories().get(payload["category"], str(payload["category"])))
     if payload.get("edited"):
         parts.append("with edits")
     if payload.get("reason"):

@@ -125,6 +125,9 @@ def test_a_lead_goes_from_a_csv_to_a_billed_positive_reply(
     assert category in {"Interested", "Meeting request"}
     lead = Lead.objects.for_workspace(workspace).get(email="priya@northwind-robotics.example")
     assert lead.status == Lead.Status.REPLIED
+    page.goto(f"/leads/{lead.pk}/")
+    timeline = page.get_by_test_id("lead-timeline").inner_text()
+    assert "Reply received" in timeline and category in timeline
 
     # The positive reply is an outcome on the bill (billing off: the ledger still shows it).
     page.get_by_role("link", name="Billing").click()
