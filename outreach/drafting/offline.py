@@ -40,9 +40,12 @@ def offline_draft(
         ]
     else:
         subject = _reply_subject(step)
-        paragraphs = [_follow_up_line(step, campaign), campaign.call_to_action]
+        opener, cites_fact = _follow_up_bridge(angle, fact, lead, campaign, pick)
+        fact = fact if cites_fact else None
+        line = _follow_up_line(step, campaign, lead, pick)
+        paragraphs = [opener, f"{line} {campaign.call_to_action}"]
     body = "\n\n".join([f"Hi {lead.first_name or 'there'},", *paragraphs, _signature(campaign)])
-    citations = [fact.id] if fact is not None and step.kind == "first_touch" else []
+    citations = [fact.id] if fact is not None and step.kind != "break_up" else []
     claims = [{"text": opener, "fact_ids": citations}] if citations else []
     return Draft(
         subject=subject,
@@ -176,16 +179,7 @@ def _value_line(campaign: CampaignBrief, pick: _Picker) -> str:
     name = product_name(campaign)
     parts = []
     if campaign.value_propositions:
-        value = pick(campaign.value_propositions, salt=1).strip().rstrip(".")
-        first = value.split()[0].lower() if value.split() else ""
-        # "Cuts picking labour by 30%" reads as what the product does; a fragment such as
-        # "Live in six weeks" stands as its own sentence.
-        if first.endswith("s") and not first.endswith("ss"):
-            parts.append(f"{name} {_lower_first(value)}.")
-        elif first in _STATE_WORDS:
-            parts.append(f"With {name}, teams are {_lower_first(value)}.")
-        else:
-            parts.append(f"{_upper_first(value)}.")
+        parts.append(_value_sentence(name, pick(campaign.value_propositions, salt=1)))
     else:
         parts.append(f"We make {_lower_first(campaign.product.rstrip('.'))}.")
     if campaign.proof_points and pick(["proof", "proof", "none"], salt=2) == "proof":
@@ -197,8 +191,55 @@ def _value_line(campaign: CampaignBrief, pick: _Picker) -> str:
     return " ".join(parts)
 
 
-def _follow_up_line(step: StepBrief, campaign: CampaignBrief) -> str:
-    # A follow-up adds something new: the next value proposition or proof point.
+def _value_sentence(name: str, value: str) -> str:
+    """A value proposition as a sentence: "Cuts picking labour by 30%" reads as what the
+    product does, "Live in six weeks" as what teams are; anything else stands alone."""
+    value = value.strip().rstrip(".")
+    first = value.split()[0].lower() if value.split() else ""
+    if first.endswith("s") and not first.endswith("ss"):
+        return f"{name} {_lower_first(value)}."
+    if first in _STATE_WORDS:
+        return f"With {name}, teams are {_lower_first(value)}."
+    return f"{_upper_first(value)}."
+
+
+def _follow_up_bridge(
+    angle: Angle, fact: FactRef | None, lead: LeadBrief, campaign: CampaignBrief, pick: _Picker
+) -> tuple[str, bool]:
+    """Which note this follows, and whether it names the angle's fact (then it cites it):
+    the first touch's own topic, so follow-ups to different leads differ as their first
+    touches do (one line shared by every lead's follow-up made them near-copies of each
+    other, held by the check)."""
+    company = lead.company_name or "your team"
+    details = fact.value if fact is not None and isinstance(fact.value, dict) else {}
+    topics = {
+        "funding": f"the {details.get('round') or 'funding round'} at {company}",
+        "hiring": f"the hiring at {company}",
+        "open_roles_count": f"the open roles at {company}",
+        "product_launch": f"the launch at {company}",
+        "leadership_change": f"the leadership news at {company}",
+        "tech": f"{company} running {fact.text}" if fact is not None else "",
+    }
+    topic = topics.get(angle.kind, "") if fact is not None else ""
+    cites_fact = bool(topic)
+    if not topic:
+        return "A short follow-up to my last note.", False
+    line = pick(
+        [
+            f"Following up on my last note, with {topic} in mind.",
+            f"A short follow-up, given {topic}.",
+            f"One more thought after my last note, given {topic}.",
+        ],
+        salt=3,
+    )
+    return line, cites_fact
+
+
+def _follow_up_line(
+    step: StepBrief, campaign: CampaignBrief, lead: LeadBrief, pick: _Picker
+) -> str:
+    # A follow-up adds something new: the next value proposition or proof point, said to
+    # the lead's role.
     index = max(1, step.order - 1)
     extras = [
         *campaign.value_propositions[1:],
@@ -206,10 +247,13 @@ def _follow_up_line(step: StepBrief, campaign: CampaignBrief) -> str:
         *[c.get("summary", "") for c in campaign.case_studies],
     ]
     extras = [e for e in extras if e]
-    if extras:
-        extra = extras[(index - 1) % len(extras)].rstrip(".")
-        return f"One more thing worth knowing: {_lower_first(extra)}."
-    return f"Following up on my note about {product_name(campaign)}."
+    if not extras:
+        return f"Happy to show how {product_name(campaign)} works in practice."
+    extra = _lower_first(_value_sentence(product_name(campaign), extras[(index - 1) % len(extras)]))
+    lead_in = pick(["One more thing worth knowing", "Something I left out", "One detail"], salt=4)
+    if lead.title:
+        return f"{lead_in} for someone in your role as {lead.title}: {extra}"
+    return f"{lead_in}: {extra}"
 
 
 def _reply_subject(step: StepBrief) -> str:

@@ -199,3 +199,19 @@ def test_the_demo_drafts_read_like_a_person_wrote_them(db, settings, capsys):
     assert len(set(subjects)) > len(subjects) // 2
     for message in messages:
         assert " was appointed" not in message.body and ": Wholesale." not in message.body
+    # Follow-ups differ lead to lead as first touches do: none is held as a near-copy.
+    follow_ups = list(
+        Message.objects.for_workspace(workspace)
+        .filter(enrollment__campaign=campaign, step__order=2)
+        .exclude(body="")
+    )
+    assert follow_ups
+    copies = [
+        m.subject
+        for m in follow_ups
+        if any(c["name"] == "not_near_duplicate" and not c["passed"] for c in m.checks)
+    ]
+    assert not copies, copies
+    assert all(m.status != Message.Status.HELD for m in follow_ups), [
+        (m.subject, m.failure_reason, [c for c in m.checks if not c["passed"]]) for m in follow_ups
+    ]
