@@ -384,18 +384,6 @@ def _label(activity_type: str) -> str:
     return activity_type.replace(".", " ").replace("_", " ").capitalize()
 
 
-def enrollable_campaigns(*, workspace: Workspace) -> list[tuple[str, str]]:
-    """(id, name) of the campaigns leads can be added to: all but the archived ones."""
-    from outreach.models import Campaign
-
-    campaigns = (
-        Campaign.objects.for_workspace(workspace)
-        .exclude(status=Campaign.Status.ARCHIVED)
-        .order_by("name")
-    )
-    return [(str(pk), name) for pk, name in campaigns.values_list("pk", "name")]
-
-
 def _campaign_names(workspace: Workspace, activities: list[Activity]) -> dict[str, str]:
     from outreach.models import Campaign
 

@@ -36,7 +36,7 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 @member_required
 def lead_list(request: MemberRequest) -> HttpResponse:
-    from outreach.reporting import campaign_choices
+    from outreach.selectors import campaign_choices
 
     params = request.GET
     sort = params.get("sort", "-created")
@@ -61,7 +61,7 @@ def lead_list(request: MemberRequest) -> HttpResponse:
         "querystring": _querystring(params, drop={"cursor"}),
         "sort_querystring": _querystring(params, drop={"cursor", "sort"}),
         "filter_fields": _filter_fields(params),
-        "campaigns": selectors.enrollable_campaigns(workspace=request.workspace),
+        "campaigns": campaign_choices(workspace=request.workspace, open_only=True),
         "all_campaigns": campaign_choices(workspace=request.workspace),
         "signal_kinds": Signal.Kind.choices,
         "outcome_kinds": selectors.outcome_kinds(),

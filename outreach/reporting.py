@@ -143,12 +143,6 @@ def period_since(period: str, *, now: datetime | None = None) -> tuple[str, date
     return period, since
 
 
-def campaign_choices(*, workspace: Workspace) -> list[tuple[str, str]]:
-    """(id, name) of every campaign, archived ones too: their results still count."""
-    rows = Campaign.objects.for_workspace(workspace).order_by("name").values_list("pk", "name")
-    return [(str(pk), name) for pk, name in rows]
-
-
 def funnel(*, workspace: Workspace, period: str = DEFAULT_PERIOD, campaign_id: str = "") -> Funnel:
     """The workspace's funnel over `period` (a PERIODS key), for one campaign if given;
     InvalidQuery (a 400) for a campaign id the workspace does not have."""

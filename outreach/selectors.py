@@ -47,6 +47,15 @@ def review_queue(*, workspace: Workspace, campaign_id: str = "") -> QuerySet[Mes
     )
 
 
+def campaign_choices(*, workspace: Workspace, open_only: bool = False) -> list[tuple[str, str]]:
+    """(id, name) of the workspace's campaigns by name: all of them (their results still
+    count), or with `open_only` those leads can still join (not archived)."""
+    campaigns = Campaign.objects.for_workspace(workspace).order_by("name")
+    if open_only:
+        campaigns = campaigns.exclude(status=Campaign.Status.ARCHIVED)
+    return [(str(pk), name) for pk, name in campaigns.values_list("pk", "name")]
+
+
 def campaign_message_counts(*, campaign: Campaign) -> dict[str, int]:
     rows = (
         Message.objects.for_workspace(campaign.workspace)

@@ -84,6 +84,7 @@ class LogoutView(auth_views.LogoutView):
 @member_required
 def dashboard(request: MemberRequest) -> HttpResponse:
     from outreach import reporting
+    from outreach.selectors import campaign_choices
 
     workspace = request.workspace
     funnel = reporting.funnel(
@@ -95,7 +96,7 @@ def dashboard(request: MemberRequest) -> HttpResponse:
         "cards": dashboard_cards(workspace),
         "funnel": funnel,
         "periods": [(key, _period_label(days)) for key, days in reporting.PERIODS.items()],
-        "campaigns": reporting.campaign_choices(workspace=workspace),
+        "campaigns": campaign_choices(workspace=workspace),
         "campaign_id": query_uuid(request.GET, "campaign"),
     }
     return render(request, "sdr/dashboard.html", context)
