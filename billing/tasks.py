@@ -7,14 +7,18 @@ from typing import Any
 
 from celery import shared_task
 
+from sdr import rls
+
 logger = logging.getLogger(__name__)
 
 
 @shared_task(name="billing.report_event", bind=True, max_retries=6)
 def report_event_task(self: Any, event_id: str, retrying: bool = False) -> str:
+    from billing.models import BillableEvent
     from billing.reporting import ReportOutcome, event_report
 
-    result = event_report(event_id=event_id, force=retrying)
+    with rls.workspace_of(BillableEvent, event_id):
+        result = event_report(event_id=event_id, force=retrying)
     if result.outcome == ReportOutcome.RETRY and result.retry_in is not None:
         # The row is back in PENDING with its backoff; this retry (and, failing it, the
         # outbox pass every minute) sends it again with the same identifier and key.
@@ -26,11 +30,13 @@ def report_event_task(self: Any, event_id: str, retrying: bool = False) -> str:
 def report_pending_task() -> str:
     from billing.reporting import events_report_pending
 
-    return events_report_pending().summary()
+    with rls.cross_workspace():
+        return events_report_pending().summary()
 
 
 @shared_task(name="billing.reconcile")
 def reconcile_task() -> int:
     from billing.reconcile import ledger_reconcile
 
-    return len(ledger_reconcile())
+    with rls.cross_workspace():
+        return len(ledger_reconcile())

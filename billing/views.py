@@ -17,6 +17,7 @@ from billing.disputes import event_dispute
 from billing.ledger import account_for
 from billing.models import BillableEvent
 from billing.webhooks import webhook_receive
+from sdr import rls
 from sdr.errors import AppError
 from sdr.http import MemberRequest
 from sdr.tenancy import member_required
@@ -109,9 +110,12 @@ def _can_act(request: MemberRequest) -> bool:
 def stripe_webhook(request: HttpRequest) -> HttpResponse:
     """Stripe's calls: no session, no workspace; the signature is the authentication."""
     try:
-        received = webhook_receive(
-            payload=request.body, signature=request.headers.get("Stripe-Signature", "")
-        )
+        # Stripe speaks for every customer: an event names its account by Stripe's
+        # customer id, which is looked up across workspaces once the signature holds.
+        with rls.cross_workspace():
+            received = webhook_receive(
+                payload=request.body, signature=request.headers.get("Stripe-Signature", "")
+            )
     except stripe_client.BadSignature:
         return JsonResponse({"error": "bad signature"}, status=400)
     return JsonResponse({"result": received.result}, status=received.status)

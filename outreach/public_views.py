@@ -8,7 +8,14 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from outreach.models import Message
-from outreach.unsubscribe import BadToken, address_masked, unsubscribe, unsubscribe_resolve
+from outreach.unsubscribe import (
+    BadToken,
+    address_masked,
+    unsubscribe,
+    unsubscribe_resolve,
+    unsubscribe_token_read,
+)
+from sdr import rls
 
 
 # No CSRF token and no login: the POST comes from the recipient's mail client (RFC 8058
@@ -18,6 +25,16 @@ from outreach.unsubscribe import BadToken, address_masked, unsubscribe, unsubscr
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def unsubscribe_page(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        workspace_id, _ = unsubscribe_token_read(token)
+    except BadToken:
+        return render(request, "outreach/unsubscribe_invalid.html", status=400)
+    # The signed link names whose message it is: the page acts for that workspace only.
+    with rls.workspace_scope(workspace_id):
+        return _unsubscribe_page(request, token)
+
+
+def _unsubscribe_page(request: HttpRequest, token: str) -> HttpResponse:
     try:
         if request.method == "POST":
             done = unsubscribe(token=token)

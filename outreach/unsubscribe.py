@@ -45,14 +45,19 @@ def unsubscribe_url(*, message: Message) -> str:
     return f"{settings.PUBLIC_BASE_URL}{path}"
 
 
+def unsubscribe_token_read(token: str) -> tuple[str, str]:
+    """The workspace and message ids a link was made for; BadToken if it is not ours."""
+    try:
+        payload = signing.loads(token, salt=SALT)
+        return str(payload["w"]), str(payload["m"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        raise BadToken from None
+
+
 def unsubscribe_resolve(*, token: str) -> Message | None:
     """The message a link was made for; None if it no longer exists; BadToken if the link
     is not one of ours."""
-    try:
-        payload = signing.loads(token, salt=SALT)
-        workspace_id, message_id = str(payload["w"]), str(payload["m"])
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
-        raise BadToken from None
+    workspace_id, message_id = unsubscribe_token_read(token)
     return (
         Message.unscoped_objects.filter(workspace_id=workspace_id, pk=message_id)
         .select_related("workspace", "mailbox", "enrollment__lead", "enrollment__campaign")

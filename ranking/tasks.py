@@ -2,6 +2,8 @@ import uuid
 
 from celery import shared_task
 
+from sdr import rls
+
 
 @shared_task(name="ranking.outcome_rescore")
 def outcome_rescore_task(workspace_id: str, lead_id: str) -> int:
@@ -11,14 +13,16 @@ def outcome_rescore_task(workspace_id: str, lead_id: str) -> int:
     workspace = Workspace.objects.filter(pk=workspace_id).first()
     if workspace is None:  # deleted since the outcome: nothing to learn for
         return 0
-    return outcome_rescore(workspace=workspace, lead_id=uuid.UUID(lead_id))
+    with rls.workspace_scope(workspace):
+        return outcome_rescore(workspace=workspace, lead_id=uuid.UUID(lead_id))
 
 
 @shared_task(name="ranking.nightly_rescore")
 def nightly_rescore_task() -> int:
     from ranking.scoring import workspaces_rescore
 
-    total = workspaces_rescore()
+    with rls.cross_workspace():
+        total = workspaces_rescore()
     # With the ranks fresh, the best leads without an email are offered a guessed address
     # (DNS lookups: a task of its own, so a slow name server never holds up the scores).
     email_guesses_task.delay()
@@ -29,7 +33,8 @@ def nightly_rescore_task() -> int:
 def email_guesses_task() -> int:
     from ranking.email_finder import email_guesses_all, resolver_default
 
-    return email_guesses_all(resolver=resolver_default())
+    with rls.cross_workspace():
+        return email_guesses_all(resolver=resolver_default())
 
 
 @shared_task(name="ranking.workspace_rescore")
@@ -38,7 +43,10 @@ def workspace_rescore_task(workspace_id: str) -> int:
     from sdr.models import Workspace
 
     workspace = Workspace.objects.filter(pk=workspace_id).first()
-    return nightly_rescore(workspace=workspace) if workspace is not None else 0
+    if workspace is None:
+        return 0
+    with rls.workspace_scope(workspace):
+        return nightly_rescore(workspace=workspace)
 
 
 @shared_task(name="ranking.leads_score")
@@ -49,4 +57,5 @@ def leads_score_task(workspace_id: str, lead_ids: list[str]) -> int:
     workspace = Workspace.objects.filter(pk=workspace_id).first()
     if workspace is None:
         return 0
-    return scores_write(workspace=workspace, lead_ids=[uuid.UUID(i) for i in lead_ids])
+    with rls.workspace_scope(workspace):
+        return scores_write(workspace=workspace, lead_ids=[uuid.UUID(i) for i in lead_ids])

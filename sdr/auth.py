@@ -13,6 +13,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
+from sdr import rls
 from sdr.activity import Actor, actor_set
 from sdr.errors import ErrorCode
 from sdr.http import ApiRequest
@@ -155,6 +156,8 @@ class HasWorkspace(BasePermission):
             scope_check(request.auth, required_scope(request, view))
         # This is what makes the request an ApiRequest for the view (sdr.http).
         cast(ApiRequest, request).workspace = workspace
+        # The database acts for it too, until the request's scope ends (sdr.rls).
+        rls.switch_to(workspace)
         # Reset with the request by CurrentWorkspaceMiddleware's acting_as.
         actor_set(
             Actor.api_key(request.auth)

@@ -116,6 +116,13 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Row-level security (sdr/rls.py): the role the web and the workers act as (owns no table,
+# does not bypass row-level security), and the role of the few cross-workspace jobs. A
+# process that logs in as the app role itself leaves DATABASE_ROLE empty; one that logs
+# in as another user (the test suite, as postgres) names it, and every connection takes
+# it with SET ROLE. `manage.py db_roles` creates both.
+DATABASE_ROLE = env_str("DATABASE_ROLE") or ""
+DATABASE_CROSS_WORKSPACE_ROLE = env_str("DATABASE_CROSS_WORKSPACE_ROLE") or ""
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,5 +1,6 @@
 from celery import shared_task
 
+from sdr import rls
 from sdr.services import expired_sessions_clear
 from sdr.states import sweep
 
@@ -11,7 +12,8 @@ def clear_expired_sessions_task() -> int:
 
 @shared_task(name="sdr.sweep")
 def sweep_task() -> dict[str, dict[str, int]]:
-    report = sweep()
+    with rls.cross_workspace():
+        report = sweep()
     return {"expired": report.expired, "requeued": report.requeued}
 
 
@@ -21,16 +23,19 @@ def webhooks_pump_task() -> dict[str, int]:
     from sdr.queue import hint_each
     from sdr.webhooks import endpoints_due, webhooks_fanout
 
-    cut = webhooks_fanout()
-    started = hint_each(webhook_deliver_task, endpoints_due())
+    with rls.cross_workspace():
+        cut = webhooks_fanout()
+        started = hint_each(webhook_deliver_task, endpoints_due())
     return {"cut": cut, "endpoints": started}
 
 
 @shared_task(name="webhooks.deliver")
 def webhook_deliver_task(endpoint_id: str) -> int:
+    from sdr.models import WebhookEndpoint
     from sdr.webhooks import endpoint_deliver
 
-    return endpoint_deliver(endpoint_id)
+    with rls.workspace_of(WebhookEndpoint, endpoint_id):
+        return endpoint_deliver(endpoint_id)
 
 
 @shared_task(name="sdr.expire_idempotency_records")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, overload
 
 from django.contrib import messages
@@ -24,6 +25,7 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
+from django.urls import reverse
 
 if TYPE_CHECKING:
     from sdr.http import WorkspaceRequest
@@ -109,10 +111,20 @@ class CurrentWorkspaceMiddleware:
             if membership is not None:
                 request.membership = membership
                 request.workspace = membership.workspace
-        # The actor of every activity this request writes (API keys override it once DRF
-        # has authenticated the request; see sdr.auth.HasWorkspace).
-        with acting_as(actor):
+        # The actor of every activity this request writes, and the workspace the database
+        # acts for (API keys override both once DRF has authenticated the request; see
+        # sdr.auth.HasWorkspace).
+        with acting_as(actor), _database_scope(request):
             return self.get_response(request)
+
+
+def _database_scope(request: WorkspaceRequest) -> AbstractContextManager[Any]:
+    from sdr import rls
+
+    # The admin reads across workspaces, and only staff get past its login.
+    if request.user.is_staff and request.path.startswith(reverse("admin:index")):
+        return rls.cross_workspace()
+    return rls.workspace_scope(request.workspace)
 
 
 def current_membership(request: HttpRequest) -> Membership | None:

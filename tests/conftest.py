@@ -18,13 +18,16 @@ The suite runs against PostgreSQL (DATABASE_URL); the README's test command sets
 from __future__ import annotations
 
 import functools
+import os
 from typing import Any
 
+import psycopg
 import pytest
+from django.conf import settings
 from django.db import connection
 from rest_framework.test import APIClient
 
-from sdr import services
+from sdr import rls, services
 from sdr.models import Workspace
 from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory, workspace_populate
 from tests.httpserver import http_server  # noqa: F401  (a fixture)
@@ -37,6 +40,47 @@ NEIGHBOUR_SLUG = "zebulon"
 # The committed neighbour: its workspace id, {key: (model, id)} of its rows, and the blocker
 # that lets the teardown hook write it again.
 _neighbour_state: dict[str, Any] = {}
+
+
+# Row-level security is on for the whole suite (sdr/rls.py): connected as postgres, the
+# product acts as the app role, which owns nothing and does not bypass the policies.
+settings.DATABASE_ROLE = os.environ.get("DATABASE_ROLE") or "sdr_app"
+settings.DATABASE_CROSS_WORKSPACE_ROLE = (
+    os.environ.get("DATABASE_CROSS_WORKSPACE_ROLE") or "sdr_ops"
+)
+# Creating the test database and migrating it is the owner's work.
+rls.default_set(rls.OWNER)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings):
+    """The roles exist in the cluster before the test database is migrated (its grants
+    name them); made here, as the suite's login user, once per cluster."""
+    db = connection.settings_dict
+    if connection.vendor == "postgresql":
+        with psycopg.connect(
+            host=db["HOST"] or None,
+            port=db["PORT"] or None,
+            user=db["USER"] or None,
+            password=db["PASSWORD"] or None,
+            dbname="postgres",
+            autocommit=True,
+        ) as raw:
+            for statement in rls.roles_statements(
+                settings.DATABASE_ROLE, settings.DATABASE_CROSS_WORKSPACE_ROLE
+            ):
+                raw.execute(statement)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    # Test bodies set up their rows across workspaces, as the admin would; every request,
+    # task and command they run sets its own scope, as in production.
+    with django_db_blocker.unblock():
+        rls.default_set(rls.CROSS)
+    yield
+    with django_db_blocker.unblock():
+        rls.default_set(rls.OWNER)  # dropping the test database is the owner's work too
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -32,6 +32,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from outreach.models import InboundEmail
+from sdr import rls
 from sdr.activity import activity_record
 from sdr.errors import error_body
 from sdr.models import Workspace
@@ -156,7 +157,8 @@ def inbound_webhook_receive(
         raise WebhookRefused(
             400, WebhookErrorCode.EMPTY, "The body is empty: send the raw message."
         )
-    return inbound_store(workspace, body, source=InboundEmail.Source.WEBHOOK)
+    with rls.workspace_scope(workspace):
+        return inbound_store(workspace, body, source=InboundEmail.Source.WEBHOOK)
 
 
 # No CSRF token and no session: the caller is a mail provider, and the signature over the

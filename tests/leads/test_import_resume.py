@@ -199,6 +199,9 @@ def test_a_dropped_database_connection_mid_import_resumes_instead_of_failing(mon
         other = connections.create_connection("default")
         try:
             with other.cursor() as cursor:
+                # As the login user (a superuser), not the role the import acts as: only a
+                # superuser may end a superuser's session.
+                cursor.execute("RESET ROLE")
                 cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
         finally:
             other.close()

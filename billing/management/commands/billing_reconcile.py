@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from billing.reconcile import ledger_reconcile
 from billing.stripe_client import billing_enabled
+from sdr import rls
 
 
 class Command(BaseCommand):
@@ -11,6 +12,7 @@ class Command(BaseCommand):
         "Compare this month's ledger with Stripe's meter event summaries (what beat runs nightly)."
     )
 
+    @rls.across_workspaces
     def handle(self, *args: Any, **options: Any) -> None:
         if not billing_enabled():
             raise CommandError("Billing is off: set STRIPE_SECRET_KEY.")

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from billing.disputes import dispute_resolve
 from billing.models import BillableEvent
+from sdr import rls
 from sdr.errors import AppError
 
 
@@ -20,6 +21,7 @@ class Command(BaseCommand):
         decision.add_argument("--uphold", action="store_true")
         parser.add_argument("--note", default="", help="why; shown to the customer")
 
+    @rls.across_workspaces
     def handle(self, *args: Any, **options: Any) -> None:
         event = BillableEvent.unscoped_objects.filter(pk=options["event"]).first()
         if event is None:

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from billing.accounts import customer_link
 from billing.stripe_client import StripeError
+from sdr import rls
 from sdr.errors import AppError
 from sdr.models import Workspace
 
@@ -17,6 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--workspace", required=True, help="workspace slug")
         parser.add_argument("--customer", required=True, help="Stripe customer id, cus_...")
 
+    @rls.in_named_workspace
     def handle(self, *args: Any, **options: Any) -> None:
         workspace = Workspace.objects.filter(slug=options["workspace"]).first()
         if workspace is None:

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from outreach.dispatch import dispatch_due
+from sdr import rls
 
 
 class Command(BaseCommand):
@@ -24,6 +25,7 @@ class Command(BaseCommand):
             help="the clock for this pass, ISO-8601 (2026-12-01T09:30:00+01:00; UTC if no offset)",
         )
 
+    @rls.across_workspaces
     def handle(self, *args: Any, **options: Any) -> None:
         now = _parse_now(options["now"]) if options["now"] else None
         report = dispatch_due(now=now)

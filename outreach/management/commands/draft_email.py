@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from outreach.drafting import draft_produce
 from outreach.drafting.from_json import BriefError, campaign_from_json, lead_from_json
+from sdr import rls
 from sdr.models import Workspace
 
 T = TypeVar("T")
@@ -30,6 +31,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--json", action="store_true", help="print one JSON object")
 
+    @rls.in_named_workspace
     def handle(self, *args: Any, **options: Any) -> None:
         lead = self._load(options["lead_json"], lead_from_json)
         campaign, step, others = self._load(options["campaign_json"], campaign_from_json)

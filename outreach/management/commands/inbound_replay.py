@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from outreach.models import InboundEmail, Reply
 from outreach.replies.ingest import REPLAYABLE, inbound_process, inbound_replay
+from sdr import rls
 from sdr.models import Workspace
 
 
@@ -28,6 +29,7 @@ class Command(BaseCommand):
             help="which messages to read again (repeatable; default: unparseable)",
         )
 
+    @rls.in_named_workspace
     def handle(self, *args: Any, **options: Any) -> None:
         workspace = Workspace.objects.filter(slug=options["workspace"]).first()
         if workspace is None:

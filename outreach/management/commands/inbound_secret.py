@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import reverse
 
 from outreach.replies.webhook import inbound_secret_disable, inbound_secret_rotate
+from sdr import rls
 from sdr.models import Workspace
 
 
@@ -26,6 +27,7 @@ class Command(BaseCommand):
         action.add_argument("--rotate", action="store_true")
         action.add_argument("--disable", action="store_true")
 
+    @rls.in_named_workspace
     def handle(self, *args: Any, **options: Any) -> None:
         workspace = Workspace.objects.filter(slug=options["workspace"]).first()
         if workspace is None:

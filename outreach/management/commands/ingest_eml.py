@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from outreach.models import InboundEmail, Mailbox, Reply
 from outreach.replies.ingest import inbound_process, inbound_store
+from sdr import rls
 from sdr.models import Workspace
 
 
@@ -28,6 +29,7 @@ class Command(BaseCommand):
             "--mailbox", metavar="EMAIL", help="the mailbox the messages arrived in"
         )
 
+    @rls.in_named_workspace
     def handle(self, *args: Any, **options: Any) -> None:
         workspace = Workspace.objects.filter(slug=options["workspace"]).first()
         if workspace is None:

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from sdr import services
+from sdr import rls, services
 from sdr.errors import AppError
 from sdr.models import Workspace
 
@@ -19,6 +19,7 @@ class Command(BaseCommand):
             help="Comma-separated, among read, write, send, admin (default: read,write).",
         )
 
+    @rls.in_named_workspace
     def handle(self, *args: Any, workspace: str, name: str, scopes: str, **options: Any) -> None:
         target = Workspace.objects.filter(slug=workspace).first()
         if target is None:

@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from sdr import rls
 from sdr.models import Membership, Workspace
 
 DEMO_SLUG = "demo"
@@ -27,6 +28,7 @@ DEMO_NETWORK_SETTINGS = (
 class Command(BaseCommand):
     help = "Migrate the database and create the demo workspace, its user and data (idempotent)."
 
+    @rls.across_workspaces
     def handle(self, *args: Any, **options: Any) -> None:
         demo_loopback_allow()  # seeding researches the sample sites
         call_command("migrate", interactive=False, verbosity=0)
