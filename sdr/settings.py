@@ -331,6 +331,9 @@ LLM_MODELS = {
     "checking": env_str("LLM_MODEL_CHECKING", "gpt-4.1-mini"),
     "classification": env_str("LLM_MODEL_CLASSIFICATION", "gpt-4.1-nano"),
 }
+# Non-public networks a workspace's own model endpoint may be on (sdr/workspace_settings.py):
+# none by default, like research, mailboxes and webhooks.
+LLM_ALLOWED_NETWORKS = env_networks("LLM_ALLOWED_NETWORKS", [])
 LLM_TIMEOUT = env_float("LLM_TIMEOUT", 30.0, minimum=0.1)
 LLM_MAX_RETRIES = env_int("LLM_MAX_RETRIES", 2, minimum=0)
 LLM_TEMPERATURE = env_float("LLM_TEMPERATURE", 0.4, minimum=0.0)

@@ -31,6 +31,7 @@ urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("workspaces/<slug:slug>/switch/", views.workspace_switch, name="workspace-switch"),
     path("settings/", views.settings_home, name="settings"),
+    path("settings/workspace/", views.workspace_settings, name="workspace-settings"),
     path("settings/members/", views.members, name="members"),
     path("settings/members/<int:pk>/role/", views.member_role, name="member-role"),
     path("settings/members/<int:pk>/remove/", views.member_remove_view, name="member-remove"),

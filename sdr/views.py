@@ -22,6 +22,12 @@ from sdr.members import member_invite, member_remove, member_role_set
 from sdr.models import Membership, Workspace, WorkspaceAPIKey
 from sdr.ratelimit import Limit, blocked, client_address, reset, take
 from sdr.tenancy import SESSION_WORKSPACE_KEY, SIGNED_IN_COOKIE, member_required
+from sdr.workspace_settings import (
+    SettingsInput,
+    SettingsInvalid,
+    settings_form,
+    workspace_settings_update,
+)
 
 
 class LoginView(auth_views.LoginView):
@@ -178,6 +184,31 @@ def _require_manager(request: MemberRequest) -> None:
 def settings_home(request: MemberRequest) -> HttpResponse:
     """One place for a workspace's settings: each section is its own page."""
     return render(request, "sdr/settings.html")
+
+
+@member_required
+def workspace_settings(request: MemberRequest) -> HttpResponse:
+    """The workspace's name, sending defaults and model endpoint; owners and admins save."""
+    problems: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            changed = workspace_settings_update(
+                workspace=request.workspace,
+                by=request.membership,
+                given=SettingsInput.from_post(request.POST),
+            )
+        except SettingsInvalid as error:
+            problems = error.problems
+            messages.error(request, "Nothing was saved: " + " ".join(problems.values()))
+        else:
+            messages.success(request, "Saved." if changed else "Nothing had changed.")
+            return redirect("workspace-settings")
+    posted = request.POST if problems else None
+    return render(
+        request,
+        "sdr/workspace_settings.html",
+        {"problems": problems, **settings_form(request.workspace, posted)},
+    )
 
 
 @member_required
