@@ -25,7 +25,7 @@ demo: $(VENV)/.installed
 	env -u DATABASE_URL -u CELERY_BROKER_URL $(PY) manage.py demo
 
 test: $(VENV)/.installed-dev
-	DATABASE_URL=$(DATABASE_URL) $(VENV)/bin/pytest $(PYTEST_ARGS)
+	DATABASE_URL=$(DATABASE_URL) $(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .

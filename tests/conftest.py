@@ -66,6 +66,8 @@ def django_db_modify_db_settings(django_db_modify_db_settings):
             dbname="postgres",
             autocommit=True,
         ) as raw:
+            # Test processes run side by side (xdist): one makes the roles at a time.
+            raw.execute("SELECT pg_advisory_lock(hashtext('sdr.rls.roles'))")
             for statement in rls.roles_statements(
                 settings.DATABASE_ROLE, settings.DATABASE_CROSS_WORKSPACE_ROLE
             ):
