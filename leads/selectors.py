@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, TextField
 from django.db.models.functions import Cast
+from django.utils import timezone
 
 from leads.models import Company, Fact, Lead, Signal, Suppression
 from sdr.activity import object_timeline
@@ -40,9 +42,28 @@ LEAD_FILTERS = (
     "has_email",
     "industry",
     "signal",
+    "signal_within",
+    "size",
+    "tech",
     "in_campaign",
     "outcome",
 )
+# Company size bands as sales teams name them: employees from, to (None: no upper bound).
+SIZE_BANDS = {
+    "1-10": (1, 10),
+    "11-50": (11, 50),
+    "51-200": (51, 200),
+    "201-1000": (201, 1000),
+    "1001+": (1001, None),
+}
+# How recent a signal must be, in days.
+SIGNAL_AGES = {
+    "7": "in the last 7 days",
+    "30": "in the last 30 days",
+    "90": "in the last 90 days",
+    "365": "in the last year",
+}
+MAX_TECH_LENGTH = 100
 # Columns that can be NULL: they sort last in both directions (an unscored lead is never
 # "the best" nor "the worst"), which the keyset condition must know.
 NULLABLE_SORT_COLUMNS = frozenset({"score", "company__name", "company__domain"})
@@ -80,10 +101,20 @@ def lead_filters(params: Mapping[str, str]) -> dict[str, Any]:
         "has_email": has_email,
         "industry": (params.get("industry") or "").strip(),
         "signal": _choice(params, "signal", Signal.Kind.values),
+        "signal_within": int(_choice(params, "signal_within", SIGNAL_AGES) or 0),
+        "size": _choice(params, "size", SIZE_BANDS),
+        "tech": _text(params, "tech", MAX_TECH_LENGTH),
         # Not "campaign": the bulk form's campaign is the one to add the leads to.
         "campaign_id": query_uuid(params, "in_campaign"),
         "outcome": _choice(params, "outcome", [kind for kind, _ in outcome_kinds()]),
     }
+
+
+def _text(params: Mapping[str, str], name: str, limit: int) -> str:
+    value = (params.get(name) or "").strip()
+    if len(value) > limit:
+        raise InvalidQuery(name, f"At most {limit} characters.")
+    return value
 
 
 def _choice(params: Mapping[str, str], name: str, allowed: Iterable[str]) -> str:
@@ -91,6 +122,19 @@ def _choice(params: Mapping[str, str], name: str, allowed: Iterable[str]) -> str
     if value and value not in allowed:
         raise InvalidQuery(name, f"{value[:40]!r} is not one of {', '.join(allowed)}.")
     return value
+
+
+def _has_signal(workspace: Workspace, kind: str, within_days: int) -> Exists:
+    signals = Signal.objects.for_workspace(workspace).filter(company=OuterRef("company"))
+    if kind:
+        signals = signals.filter(kind=kind)
+    if within_days:
+        since = timezone.now() - timedelta(days=within_days)
+        # A signal without a date counts from when we saw it.
+        signals = signals.filter(
+            Q(happened_on__gte=since.date()) | Q(happened_on__isnull=True, observed_at__gte=since)
+        )
+    return Exists(signals)
 
 
 def score_bound(params: Mapping[str, str], name: str) -> float | None:
@@ -121,19 +165,32 @@ def lead_list(
     has_email: str = "",
     industry: str = "",
     signal: str = "",
+    signal_within: int = 0,
+    size: str = "",
+    tech: str = "",
     campaign_id: str = "",
     outcome: str = "",
 ) -> QuerySet[Lead]:
     """The workspace's leads that match, unordered: the caller orders and pages them.
     `has_email` is "yes", "no" or "" (either); `industry` a part of the company's
     industry; `signal` a kind of signal the company has; `campaign_id` a campaign the lead
-    was ever enrolled in; `outcome` a kind of outcome the lead has."""
+    was ever enrolled in; `outcome` a kind of outcome the lead has; `signal_within` days
+    since the signal (of that kind, or any) happened; `size` a band of SIZE_BANDS; `tech` a
+    technology the company's site uses (its whole name, any case)."""
     leads = Lead.objects.for_workspace(workspace)
     if industry:
         leads = leads.filter(company__industry__icontains=industry)
-    if signal:
-        signals = Signal.objects.for_workspace(workspace).filter(company=OuterRef("company"))
-        leads = leads.filter(Exists(signals.filter(kind=signal)))
+    if signal or signal_within:
+        leads = leads.filter(_has_signal(workspace, signal, signal_within))
+    if size:
+        low, high = SIZE_BANDS[size]
+        leads = leads.filter(company__employee_count__gte=low)
+        if high is not None:
+            leads = leads.filter(company__employee_count__lte=high)
+    if tech:
+        # The stack is a JSON list of names: match one whole element, quoted as JSON
+        # writes it, so "Go" does not find "Google Analytics".
+        leads = leads.filter(company__tech_stack__icontains=json.dumps(tech))
     if campaign_id or outcome:
         leads = leads.filter(_in_outreach(workspace, campaign_id, outcome))
     if has_email:

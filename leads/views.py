@@ -64,6 +64,8 @@ def lead_list(request: MemberRequest) -> HttpResponse:
         "campaigns": campaign_choices(workspace=request.workspace, open_only=True),
         "all_campaigns": campaign_choices(workspace=request.workspace),
         "signal_kinds": Signal.Kind.choices,
+        "signal_ages": list(selectors.SIGNAL_AGES.items()),
+        "size_bands": list(selectors.SIZE_BANDS),
         "outcome_kinds": selectors.outcome_kinds(),
         "can_manage": request.membership.can_manage,
     }

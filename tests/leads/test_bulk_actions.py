@@ -243,3 +243,45 @@ def test_the_list_filters_by_industry_signal_campaign_and_outcome(web, workspace
     # The bulk actions and the export act on what the filters show.
     rows = _rows(b"".join(web.get("/leads/export.csv", {"signal": "funding"}).streaming_content))
     assert [row["id"] for row in rows] == [str(builder.pk)]
+
+
+def test_the_list_filters_by_company_size_technology_and_signal_age(web, workspace):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.factories import CompanyFactory, SignalFactory
+
+    today = timezone.now().date()
+    small = CompanyFactory(workspace=workspace, employee_count=12, tech_stack=["Go", "Shopify"])
+    large = CompanyFactory(
+        workspace=workspace, employee_count=4_000, tech_stack=["Google Analytics", "HubSpot"]
+    )
+    unknown = CompanyFactory(workspace=workspace, employee_count=None, tech_stack=[])
+    SignalFactory(workspace=workspace, company=small, kind="hiring", happened_on=today)
+    SignalFactory(
+        workspace=workspace, company=large, kind="funding", happened_on=today - timedelta(days=60)
+    )
+    for company, name in [(small, "Small"), (large, "Large"), (unknown, "Unknown")]:
+        LeadFactory(workspace=workspace, company=company, last_name=name)
+
+    def shown(**filters) -> set[str]:
+        page = web.get("/leads/", filters).content.decode()
+        return {n for n in ("Small", "Large", "Unknown") if f"Dana {n}" in page}
+
+    assert shown(size="11-50") == {"Small"}
+    assert shown(size="1001+") == {"Large"}
+    assert shown(size="1-10") == set()
+    assert shown(tech="shopify") == {"Small"}  # any case
+    assert shown(tech="Go") == {"Small"}  # a whole name: not "Google Analytics"
+    assert shown(tech='"]') == set()  # JSON's own characters are only text
+    assert shown(signal_within="30") == {"Small"}
+    assert shown(signal_within="90") == {"Small", "Large"}
+    assert shown(signal="funding", signal_within="30") == set()
+    assert shown(signal="funding", signal_within="90") == {"Large"}
+    for bad in [{"size": "huge"}, {"signal_within": "-1"}, {"tech": "x" * 101}]:
+        response = web.get("/leads/", bad)
+        assert response.status_code == 400, bad
+    # What the list shows is what the export and the bulk actions take.
+    rows = _rows(b"".join(web.get("/leads/export.csv", {"size": "11-50"}).streaming_content))
+    assert len(rows) == 1
