@@ -90,6 +90,7 @@ class LogoutView(auth_views.LogoutView):
 @member_required
 def dashboard(request: MemberRequest) -> HttpResponse:
     from outreach import reporting
+    from outreach.charts import weekly_rates_chart
     from outreach.selectors import campaign_choices
 
     workspace = request.workspace
@@ -101,6 +102,7 @@ def dashboard(request: MemberRequest) -> HttpResponse:
     context = {
         "cards": dashboard_cards(workspace),
         "funnel": funnel,
+        "rates_chart": weekly_rates_chart(funnel.weeks),
         "periods": [(key, _period_label(days)) for key, days in reporting.PERIODS.items()],
         "campaigns": campaign_choices(workspace=workspace),
         "campaign_id": query_uuid(request.GET, "campaign"),

@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from outreach import reporting
+from outreach.charts import weekly_rates_chart
 from outreach.models import Message, Outcome, Reply
 from tests.factories import (
     CampaignFactory,
@@ -192,3 +193,37 @@ def test_the_dashboard_page_shows_the_funnel_breakdowns_and_health(web, workspac
     assert "20.0% of sent emails bounced" in page
     one = web.get("/", {"campaign": str(world["q2"].pk)}).content.decode()
     assert "Funnel: Q2 retail" in one and "Leads enrolled" in one
+
+
+def test_the_weekly_rates_are_drawn_as_lines_from_the_same_numbers_as_the_table(
+    web, workspace, world
+):
+    weeks = reporting.funnel(workspace=workspace, period="all").weeks
+    chart = weekly_rates_chart(weeks)
+    rated = [w for w in weeks if w.reply_rate is not None]
+    assert chart is not None and len(rated) >= 2
+
+    reply, positive = chart.series
+    assert len(reply.dots) == len(positive.dots) == len(rated)
+    # Oldest on the left; a higher rate is drawn higher (a smaller y).
+    xs = [x for x, _, _ in reply.dots]
+    assert xs == sorted(xs)
+    oldest_first = sorted(rated, key=lambda w: w.starts)
+    by_rate = sorted(zip([w.reply_rate for w in oldest_first], reply.dots, strict=True))
+    assert [dot[1] for _, dot in by_rate] == sorted((dot[1] for _, dot in by_rate), reverse=True)
+    # Each point names its week and value, for a screen reader and a hover.
+    first = min(rated, key=lambda w: w.starts)
+    assert (
+        reply.dots[0][2]
+        == f"Reply rate in the week of {first.starts:%Y-%m-%d}: {first.reply_rate:.1%}"
+    )
+
+    page = web.get("/", {"period": "all"}).content.decode()
+    assert 'data-testid="line-chart"' in page
+    assert page.count("<polyline") == len(reply.segments) + len(positive.segments)
+
+
+def test_no_line_is_drawn_from_a_single_week(workspace):
+    assert weekly_rates_chart([]) is None
+    one = reporting.Week(starts=timezone.now().date(), sent=3, replied=1, positive=0)
+    assert weekly_rates_chart([one]) is None
