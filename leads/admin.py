@@ -7,6 +7,7 @@ from leads.models import (
     ImportJob,
     ImportRowError,
     Lead,
+    SavedView,
     Signal,
     Suppression,
     WebPage,
@@ -95,3 +96,12 @@ class SuppressionAdmin(WorkspaceAdmin):
     search_fields = ["value"]
     raw_id_fields = ["created_by"]
     readonly_fields = ["id", "value_hash", "created_at", "updated_at"]
+
+
+@admin.register(SavedView)
+class SavedViewAdmin(WorkspaceAdmin):
+    list_display = ["name", "query", "workspace", "created_at"]
+    list_filter = ["workspace"]
+    search_fields = ["name"]
+    raw_id_fields = ["created_by"]
+    readonly_fields = ["id", "created_at", "updated_at"]

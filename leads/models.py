@@ -361,3 +361,24 @@ class Suppression(TenantModel):
 
     def __str__(self) -> str:
         return self.value or f"(erased {self.kind})"
+
+
+class SavedView(TenantModel):
+    """A named set of the leads list's filters and sort, shared with the whole workspace:
+    "Series A in retail, no email yet", one click away for everyone on the team."""
+
+    name = models.CharField(max_length=80)
+    # The list's query string, kept to the filters and the sort it knows (leads.views).
+    query = models.CharField(max_length=1000)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="saved_view_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -16,11 +16,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from leads import bulk, contactability, selectors, services
+from leads import bulk, contactability, saved_views, selectors, services
 from leads.enrichment import company_enrich_request
 from leads.erasure import lead_erase
 from leads.import_deletion import import_job_delete
-from leads.models import Company, ImportJob, Lead, Signal, Suppression
+from leads.models import Company, ImportJob, Lead, SavedView, Signal, Suppression
 from leads.upsert import LEAD_FIELDS
 from sdr.errors import AppError
 from sdr.http import MemberRequest
@@ -68,6 +68,7 @@ def lead_list(request: MemberRequest) -> HttpResponse:
         "size_bands": list(selectors.SIZE_BANDS),
         "outcome_kinds": selectors.outcome_kinds(),
         "can_manage": request.membership.can_manage,
+        "saved_views": SavedView.objects.for_workspace(request.workspace),
     }
     template = "leads/_lead_table.html" if _is_htmx(request) else "leads/lead_list.html"
     return render(request, template, context)
@@ -76,6 +77,40 @@ def lead_list(request: MemberRequest) -> HttpResponse:
 def _filter_fields(params: QueryDict) -> list[tuple[str, str]]:
     """The list's filters as set in `params`, to carry them through a form or a redirect."""
     return [(name, str(params.get(name))) for name in selectors.LEAD_FILTERS if params.get(name)]
+
+
+@require_POST
+@member_required
+def saved_view_save(request: MemberRequest) -> HttpResponseBase:
+    """Keep the list's current filters under a name (the form carries them), and show it."""
+    try:
+        view = saved_views.saved_view_create(
+            workspace=request.workspace,
+            by=request.user,
+            name=request.POST.get("name", ""),
+            params=request.POST,
+        )
+    except AppError as error:
+        messages.error(request, error.message)
+        return redirect(_list_url(saved_views.safe_query(request.POST)))
+    messages.success(request, f"Saved the view {view.name}.")
+    return redirect(_list_url(view.query))
+
+
+@require_POST
+@member_required(pk=SavedView)
+def saved_view_delete(request: MemberRequest, pk: SavedView) -> HttpResponseBase:
+    try:
+        saved_views.saved_view_delete(view=pk, by=request.membership)
+    except AppError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Deleted the view {pk.name}.")
+    return redirect("lead-list")
+
+
+def _list_url(query: str) -> str:
+    return reverse("lead-list") + (f"?{query}" if query else "")
 
 
 @member_required

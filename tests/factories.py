@@ -20,6 +20,7 @@ from leads.models import (
     ImportJob,
     ImportRowError,
     Lead,
+    SavedView,
     Signal,
     Suppression,
     WebPage,
@@ -278,6 +279,15 @@ class SuppressionFactory(TenantFactory):
     source = Suppression.Source.UI
 
 
+class SavedViewFactory(TenantFactory):
+    class Meta:
+        model = SavedView
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    name = factory.Sequence(lambda n: f"View {n}")
+    query = "has_email=no&size=11-50"
+
+
 class OutcomeFactory(TenantFactory):
     class Meta:
         model = Outcome
@@ -411,6 +421,7 @@ TENANT_FACTORIES: dict[type, object] = {
     WebhookEndpoint: WebhookEndpointFactory,
     WebhookDelivery: WebhookDeliveryFactory,
     ImportFileChunk: ImportFileChunkFactory,
+    SavedView: SavedViewFactory,
 }
 
 
