@@ -3,7 +3,7 @@ enrich now, erase a person, delete an import, and the suppression list."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -28,6 +28,8 @@ from sdr.pagination import keyset_page
 from sdr.tenancy import member_required
 
 PAGE_SIZE = 50
+# Where a list is in its pages: a position (keyset cursor) or a page number to jump to.
+PAGE_PARAMS = frozenset({"cursor", "page"})
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -49,6 +51,7 @@ def lead_list(request: MemberRequest) -> HttpResponse:
         columns=order.columns,
         descending=order.descending,
         token=params.get("cursor", ""),
+        jump=params.get("page", ""),
         size=PAGE_SIZE,
         nullable=selectors.NULLABLE_SORT_COLUMNS,
     )
@@ -58,8 +61,8 @@ def lead_list(request: MemberRequest) -> HttpResponse:
         "sort": sort,
         "statuses": Lead.Status.choices,
         "seniorities": [c for c in Lead.Seniority.choices if c[0]],
-        "querystring": _querystring(params, drop={"cursor"}),
-        "sort_querystring": _querystring(params, drop={"cursor", "sort"}),
+        "querystring": _querystring(params, drop=PAGE_PARAMS),
+        "sort_querystring": _querystring(params, drop={*PAGE_PARAMS, "sort"}),
         "filter_fields": _filter_fields(params),
         "campaigns": campaign_choices(workspace=request.workspace, open_only=True),
         "all_campaigns": campaign_choices(workspace=request.workspace),
@@ -161,7 +164,7 @@ def lead_bulk(request: MemberRequest) -> HttpResponseBase:
     return redirect(f"{reverse('lead-list')}{'?' + query if query else ''}")
 
 
-def _querystring(params: QueryDict, *, drop: set[str]) -> str:
+def _querystring(params: QueryDict, *, drop: Iterable[str]) -> str:
     kept = params.copy()
     for key in drop:
         kept.pop(key, None)
@@ -293,6 +296,7 @@ def company_list(request: MemberRequest) -> HttpResponse:
         columns=selectors.COMPANY_SORT,
         descending=False,
         token=request.GET.get("cursor", ""),
+        jump=request.GET.get("page", ""),
         size=PAGE_SIZE,
     )
     selectors.companies_count_leads(workspace=request.workspace, companies=page.rows)
@@ -303,7 +307,7 @@ def company_list(request: MemberRequest) -> HttpResponse:
             "page": page,
             "params": request.GET,
             "statuses": Company.EnrichStatus.choices,
-            "querystring": _querystring(request.GET, drop={"cursor"}),
+            "querystring": _querystring(request.GET, drop=PAGE_PARAMS),
         },
     )
 

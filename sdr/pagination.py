@@ -56,6 +56,9 @@ class CreatedCursorPagination(CursorPagination):
 
 # Below this many rows (by the planner's estimate), the total is counted exactly.
 EXACT_COUNT_BELOW = 10_000
+# A page number jumps with OFFSET, which reads every row it skips: numbered links reach as
+# far as this many rows; past them, Previous / Next (and a narrower filter) still do.
+JUMP_ROWS_MAX = 10_000
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,32 @@ class KeysetPage:
     previous_token: str
     total: int
     total_is_estimate: bool
+    # This page's number, when it is known (a token made before numbers were kept, or one
+    # edited by hand, carries none), the number of pages, and how far numbers may jump.
+    number: int | None = None
+    size: int = 50
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def last_reachable(self) -> int:
+        return min(self.pages, JUMP_ROWS_MAX // self.size)
+
+    def numbers(self) -> list[int | None]:
+        """The page numbers to link: the first, the last reachable, and two either side
+        of this one, with None where pages are skipped."""
+        if self.number is None:
+            return []
+        last = self.last_reachable
+        shown = sorted({1, last, *range(max(1, self.number - 2), min(last, self.number + 2) + 1)})
+        numbers: list[int | None] = []
+        for n in shown:
+            if numbers and n - (numbers[-1] or 0) > 1:
+                numbers.append(None)
+            numbers.append(n)
+        return numbers
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self.rows)
@@ -81,12 +110,16 @@ def keyset_page(
     token: str,
     size: int,
     nullable: frozenset[str] = frozenset(),
+    jump: str = "",
 ) -> KeysetPage:
     """One page of `queryset` ordered by `columns` (the last one unique, NULLs last in
-    either direction), starting after or before the row a token names. A token that cannot
-    be read gives the first page: it is a link we made, and an old one is no reason to
-    fail."""
-    direction, values = _token_read(token, len(columns))
+    either direction), starting after or before the row a token names, or at page number
+    `jump` (without a token). A token or number that cannot be read gives the first page:
+    it is a link we made, and an old one is no reason to fail."""
+    number = _page_number(jump, size)
+    if number is not None and not token:
+        return _numbered_page(queryset, columns, descending, size, number)
+    direction, values, number = _token_read(token, len(columns))
     backwards = direction == "before"
     rows_query = queryset
     if values is not None:
@@ -95,7 +128,7 @@ def keyset_page(
                 _keyset_condition(columns, values, descending, backwards, nullable)
             )
         except (InvalidValue, ValueError, TypeError):  # a token edited by hand
-            direction, values, backwards = "after", None, False
+            direction, values, backwards, number = "after", None, False, 1
     ordering = _keyset_ordering(
         columns, descending=descending != backwards, nulls_last=not backwards
     )
@@ -106,14 +139,49 @@ def keyset_page(
         rows.reverse()
     has_next = more if not backwards else True
     has_previous = (more if backwards else values is not None) and bool(rows)
+    return _page(queryset, columns, size, rows, has_next, has_previous, number)
+
+
+def _page(
+    queryset: QuerySet[Any],
+    columns: Sequence[str],
+    size: int,
+    rows: list[Any],
+    has_next: bool,
+    has_previous: bool,
+    number: int | None,
+) -> KeysetPage:
     total, estimate = estimated_count(queryset)
+    following = number + 1 if number is not None else None
+    preceding = number - 1 if number is not None and number > 1 else None
     return KeysetPage(
         rows=rows,
-        next_token=_token_make("after", rows[-1], columns) if has_next and rows else "",
-        previous_token=_token_make("before", rows[0], columns) if has_previous else "",
+        next_token=_token_make("after", rows[-1], columns, following) if has_next and rows else "",
+        previous_token=_token_make("before", rows[0], columns, preceding) if has_previous else "",
         total=total,
         total_is_estimate=estimate,
+        number=number,
+        size=size,
     )
+
+
+def _page_number(raw: str, size: int) -> int | None:
+    try:
+        number = int(raw)
+    except (TypeError, ValueError):
+        return None
+    return number if number >= 1 and (number - 1) * size < JUMP_ROWS_MAX else None
+
+
+def _numbered_page(
+    queryset: QuerySet[Any], columns: Sequence[str], descending: bool, size: int, number: int
+) -> KeysetPage:
+    ordering = _keyset_ordering(columns, descending=descending, nulls_last=True)
+    start = (number - 1) * size
+    rows = list(queryset.order_by(*ordering)[start : start + size + 1])
+    if not rows and number > 1:  # past the end (the list shrank): its first page
+        return _numbered_page(queryset, columns, descending, size, 1)
+    return _page(queryset, columns, size, rows[:size], len(rows) > size, number > 1, number)
 
 
 def estimated_count(queryset: QuerySet[Any]) -> tuple[int, bool]:
@@ -167,9 +235,9 @@ def _past(
     return past
 
 
-def _token_make(direction: str, row: Any, columns: Sequence[str]) -> str:
+def _token_make(direction: str, row: Any, columns: Sequence[str], number: int | None) -> str:
     values = [_column_value(row, column) for column in columns]
-    raw = json.dumps([direction, values], default=_token_value)
+    raw = json.dumps([direction, values, number], default=_token_value)
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -191,16 +259,20 @@ def _column_value(row: Any, column: str) -> Any:
     return row
 
 
-def _token_read(token: str, count: int) -> tuple[str, list[Any] | None]:
+def _token_read(token: str, count: int) -> tuple[str, list[Any] | None, int | None]:
+    """The direction, the row's values and the page number a token names; the first page
+    for one that cannot be read."""
+    first = ("after", None, 1)
     if not token:
-        return "after", None
+        return first
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        direction, values = json.loads(raw)
+        direction, values, *rest = json.loads(raw)
     except (ValueError, TypeError):
-        return "after", None
+        return first
     if direction not in ("after", "before") or not isinstance(values, list):
-        return "after", None
+        return first
     if len(values) != count:
-        return "after", None
-    return direction, values
+        return first
+    number = rest[0] if rest and isinstance(rest[0], int) and rest[0] >= 1 else None
+    return direction, values, number

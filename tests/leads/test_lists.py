@@ -253,3 +253,52 @@ def test_the_web_company_list_pages_and_counts_leads(web, workspace):
     assert re.search(r"Co 00</a></td>\s*<td>[^<]*</td>\s*<td>[^<]*</td>\s*<td>2</td>", html)
     forward, backward = walk(web, "/leads/companies/", COMPANY_LINK)
     assert forward == backward == [str(c.pk) for c in companies]
+
+
+def _number(html: str) -> str:
+    return re.search(r'aria-current="page" data-testid="page-number">([^<]+)<', html).group(1)
+
+
+def test_pages_are_numbered_and_a_number_jumps_to_the_same_rows_next_reaches(web, workspace):
+    companies = [CompanyFactory(workspace=workspace, name=f"Co {i:03d}") for i in range(160)]
+    first = web.get("/leads/companies/").content.decode()
+    assert "Page 1 of 4, 160 in all" in first
+    assert [int(n) for n in re.findall(r'aria-label="Page (\d+)"', first)] == [2, 3, 4]
+
+    # Next from page 1 is page 2; so is the link numbered 2; both show the same rows.
+    by_next = web.get(f"/leads/companies/?cursor={NEXT.search(first).group(1)}").content.decode()
+    by_number = web.get("/leads/companies/?page=2").content.decode()
+    assert _number(by_next) == _number(by_number) == "2"
+    assert COMPANY_LINK.findall(by_next) == COMPANY_LINK.findall(by_number)
+    assert COMPANY_LINK.findall(by_number) == [str(c.pk) for c in companies[50:100]]
+
+    # From a jump, Previous and Next go on counting.
+    back = web.get(f"/leads/companies/?cursor={PREVIOUS.search(by_number).group(1)}")
+    assert _number(back.content.decode()) == "1"
+    last = web.get("/leads/companies/?page=4").content.decode()
+    assert COMPANY_LINK.findall(last) == [str(c.pk) for c in companies[150:]]
+    assert 'rel="next"' not in last
+
+
+def test_a_page_number_out_of_reach_gives_a_page_that_exists(web, workspace):
+    companies = [CompanyFactory(workspace=workspace, name=f"Co {i:02d}") for i in range(3)]
+    for page in ["9", "0", "-1", "x", "99999999999999999999"]:
+        html = web.get(f"/leads/companies/?page={page}").content.decode()
+        assert COMPANY_LINK.findall(html) == [str(c.pk) for c in companies], page
+        assert _number(html) == "1"
+
+
+def test_numbered_links_reach_only_as_far_as_a_jump_is_cheap():
+    from sdr.pagination import JUMP_ROWS_MAX, KeysetPage
+
+    page = KeysetPage(
+        rows=[],
+        next_token="",
+        previous_token="",
+        total=1_000_000,
+        total_is_estimate=True,
+        number=7,
+        size=50,
+    )
+    assert page.pages == 20_000
+    assert page.numbers() == [1, None, 5, 6, 7, 8, 9, None, JUMP_ROWS_MAX // 50]
