@@ -13,6 +13,7 @@ urlpatterns: list = [
     path("campaigns/<uuid:pk>/enroll/", views.campaign_enroll, name="campaign-enroll"),
     path("campaigns/<uuid:pk>/steps/", views.campaign_steps, name="campaign-steps"),
     path("campaigns/<uuid:pk>/counts/", views.campaign_counts, name="campaign-counts"),
+    path("campaigns/<uuid:pk>/preview/", views.campaign_preview, name="campaign-preview"),
     path("campaigns/<uuid:pk>/archive/", views.campaign_archive, name="campaign-archive"),
     path("mailboxes/", views.mailbox_list, name="mailbox-list"),
     path("mailboxes/new/", views.mailbox_new, name="mailbox-new"),

@@ -10,7 +10,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from outreach import campaigns, enrollment, review, selectors, variants
+from outreach import campaigns, enrollment, preview, review, selectors, variants
 from outreach.briefs_from_db import lead_brief
 from outreach.forms import CampaignForm, MailboxForm
 from outreach.mailboxes import mailbox_create, mailbox_test, mailbox_update
@@ -152,6 +152,25 @@ def campaign_detail(request: MemberRequest, pk: Campaign) -> HttpResponse:
             "recent": [(m, waiting[m.pk]) for m in recent],
             "ab_tables": _ab_tables(pk),
         },
+    )
+
+
+@member_required(pk=Campaign)
+def campaign_preview(request: MemberRequest, pk: Campaign) -> HttpResponse:
+    """A step of the sequence drafted for a sample lead, to read before anyone is enrolled;
+    nothing is stored."""
+    steps = list(pk.steps.order_by("order"))
+    leads = preview.sample_leads(campaign=pk)
+    step = next((s for s in steps if str(s.order) == request.GET.get("step")), None)
+    chosen = query_uuid(request.GET, "lead")
+    lead = next((lead for lead in leads if str(lead.pk) == chosen), leads[0] if leads else None)
+    shown = None
+    if steps and lead is not None:
+        shown = preview.step_preview(campaign=pk, step=step or steps[0], lead=lead)
+    return render(
+        request,
+        "outreach/campaign_preview.html",
+        {"campaign": pk, "steps": steps, "leads": leads, "preview": shown},
     )
 
 
