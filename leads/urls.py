@@ -12,6 +12,7 @@ urlpatterns: list = [
     path("views/", views.saved_view_save, name="saved-view-save"),
     path("views/<uuid:pk>/delete/", views.saved_view_delete, name="saved-view-delete"),
     path("companies/", views.company_list, name="company-list"),
+    path("companies/bulk/", views.company_bulk, name="company-bulk"),
     path("coverage/", views.coverage, name="coverage"),
     path("imports/", import_views.import_list, name="import-list"),
     path("imports/<uuid:pk>/", import_views.import_detail, name="import-detail"),

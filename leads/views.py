@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from leads import bulk, contactability, saved_views, selectors, services
+from leads import company_bulk as company_bulk_actions
 from leads.enrichment import company_enrich_request
 from leads.erasure import lead_erase
 from leads.import_deletion import import_job_delete
@@ -164,6 +165,47 @@ def lead_bulk(request: MemberRequest) -> HttpResponseBase:
     return redirect(f"{reverse('lead-list')}{'?' + query if query else ''}")
 
 
+@require_POST
+@member_required
+def company_bulk(request: MemberRequest) -> HttpResponseBase:
+    """A bulk action from the companies list; back to it with its filters, saying what was
+    done and what was skipped."""
+    params, workspace = request.POST, request.workspace
+    action = params.get("action", "")
+    companies = company_bulk_actions.companies_selected(workspace=workspace, params=params)
+    if action == "export":
+        response = _csv_download(company_bulk_actions.companies_export_csv(companies))
+        response["Content-Disposition"] = 'attachment; filename="companies.csv"'
+        return response
+    try:
+        if action == "research":
+            result = company_bulk_actions.companies_research(
+                workspace=workspace, companies=companies
+            )
+            done = "Researching {n} again; each page updates when its research ends"
+        elif action == "suppress":
+            result = company_bulk_actions.companies_suppress(
+                workspace=workspace, companies=companies, user=request.user
+            )
+            done = "Suppressed {n}: nobody there is emailed again"
+        elif action == "enroll":
+            result = company_bulk_actions.companies_enroll(
+                workspace=workspace, companies=companies, campaign_id=params.get("campaign", "")
+            )
+            done = "Added {leads} at these companies to the campaign"
+        else:
+            messages.error(request, "Choose what to do with the selected companies.")
+            result, done = None, ""
+    except AppError as error:
+        messages.error(request, error.message)
+    else:
+        if result is not None:
+            noun = f"{result.acted_on:,} compan{'y' if result.acted_on == 1 else 'ies'}"
+            messages.success(request, result.summary(done.replace("{n}", noun)))
+    kept = [(name, params[name]) for name in ("q", "status") if params.get(name)]
+    return redirect(f"{reverse('company-list')}{'?' + urlencode(kept) if kept else ''}")
+
+
 def _querystring(params: QueryDict, *, drop: Iterable[str]) -> str:
     kept = params.copy()
     for key in drop:
@@ -286,6 +328,8 @@ def import_delete(request: MemberRequest, pk: ImportJob) -> HttpResponse:
 
 @member_required
 def company_list(request: MemberRequest) -> HttpResponse:
+    from outreach.selectors import campaign_choices
+
     companies = selectors.company_list(
         workspace=request.workspace,
         search=request.GET.get("q", "").strip(),
@@ -308,6 +352,7 @@ def company_list(request: MemberRequest) -> HttpResponse:
             "params": request.GET,
             "statuses": Company.EnrichStatus.choices,
             "querystring": _querystring(request.GET, drop=PAGE_PARAMS),
+            "campaigns": campaign_choices(workspace=request.workspace, open_only=True),
         },
     )
 

@@ -117,4 +117,5 @@ def test_the_demo_allows_loopback_in_its_own_process_and_keeps_configured_networ
         "FETCH_ALLOWED_NETWORKS": ["10.0.0.0/8", "127.0.0.1/32", "::1/128"],
         "MAILBOX_ALLOWED_NETWORKS": ["127.0.0.1/32", "::1/128"],
         "WEBHOOK_ALLOWED_NETWORKS": ["127.0.0.1/32", "::1/128"],
+        "LLM_ALLOWED_NETWORKS": ["127.0.0.1/32", "::1/128"],
     }

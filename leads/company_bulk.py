@@ -1,0 +1,140 @@
+"""Acting on many companies at once from the companies list: the ones ticked, or every
+company the list's filters match. Research again, suppress the domain, add their leads to
+a campaign, or export as CSV.
+
+As for leads (leads/bulk.py), the selection is read back within the member's workspace,
+and a selection larger than one request may act on is refused whole, never done in part.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from itertools import chain
+
+from django.contrib.auth.models import User
+from django.db.models import Count, QuerySet
+from django.http import QueryDict
+
+from leads import selectors
+from leads.bulk import BulkResult, leads_enroll
+from leads.contactability import suppressions_add
+from leads.enrichment import companies_enqueue_enrichment
+from leads.models import Company, Lead, Suppression
+from sdr.errors import AppError, ErrorCode, InvalidQuery
+from sdr.models import Workspace
+from sdr.spreadsheet import csv_lines
+
+# Research costs a crawl of each site: a few hundred at a time keep the queue fair to
+# everyone else's work.
+MAX_COMPANIES = 500
+EXPORT_HEADER = [
+    "id",
+    "name",
+    "domain",
+    "industry",
+    "employee_count",
+    "country",
+    "tech_stack",
+    "research_status",
+    "researched_at",
+    "leads",
+]
+
+
+def companies_selected(*, workspace: Workspace, params: QueryDict) -> QuerySet[Company]:
+    """With `scope=matching`, every company the list's search and status match; otherwise
+    the ids ticked (`company`, repeated). InvalidQuery for an id that is not one."""
+    if params.get("scope") == "matching":
+        status = params.get("status", "")
+        if status and status not in Company.EnrichStatus.values:
+            raise InvalidQuery("status", f"{status[:40]!r} is not a research status.")
+        return selectors.company_list(
+            workspace=workspace, search=params.get("q", "").strip(), status=status
+        )
+    ids = []
+    for value in params.getlist("company"):
+        try:
+            ids.append(uuid.UUID(value.strip()))
+        except ValueError:
+            raise InvalidQuery("company", f"{value[:40]!r} is not a valid id.") from None
+    return Company.objects.for_workspace(workspace).filter(pk__in=ids)
+
+
+def _ids_within(companies: QuerySet[Company]) -> list[uuid.UUID]:
+    ids = list(companies.order_by().values_list("pk", flat=True)[: MAX_COMPANIES + 1])
+    if not ids:
+        raise AppError(ErrorCode.INVALID, "No companies selected: tick some, or all matching.")
+    if len(ids) > MAX_COMPANIES:
+        raise AppError(
+            ErrorCode.INVALID,
+            f"More than {MAX_COMPANIES:,} companies selected: act on at most "
+            f"{MAX_COMPANIES:,} at a time. Narrow the search and repeat.",
+        )
+    return ids
+
+
+def companies_research(*, workspace: Workspace, companies: QuerySet[Company]) -> BulkResult:
+    ids = _ids_within(companies)
+    queued = companies_enqueue_enrichment(workspace=workspace, company_ids=ids)
+    result = BulkResult(acted_on=queued)
+    result.skip("being researched right now", len(ids) - queued)
+    return result
+
+
+def companies_suppress(
+    *, workspace: Workspace, companies: QuerySet[Company], user: User
+) -> BulkResult:
+    """Suppress each company's whole domain: nobody there is mailed again."""
+    ids = _ids_within(companies)
+    domains = list(
+        Company.objects.for_workspace(workspace)
+        .filter(pk__in=ids)
+        .exclude(domain="")
+        .values_list("domain", flat=True)
+    )
+    added = suppressions_add(
+        workspace=workspace,
+        values=domains,
+        reason="Domain suppressed from the companies list.",
+        source=Suppression.Source.UI,
+        user=user,
+    )
+    result = BulkResult(acted_on=len(added.created))
+    result.skip("without a domain", len(ids) - len(domains))
+    result.skip("already suppressed", len(added.existing))
+    result.skip("with a domain that cannot be suppressed", len(added.errors))
+    return result
+
+
+def companies_enroll(
+    *, workspace: Workspace, companies: QuerySet[Company], campaign_id: str
+) -> BulkResult:
+    """Add the people at these companies to a campaign, as the leads list's action does."""
+    ids = _ids_within(companies)
+    leads = Lead.objects.for_workspace(workspace).filter(company_id__in=ids)
+    return leads_enroll(workspace=workspace, leads=leads, campaign_id=campaign_id)
+
+
+def companies_export_csv(companies: QuerySet[Company]) -> Iterator[str]:
+    rows = (
+        companies.annotate(lead_total=Count("leads"))
+        .order_by("name", "id")
+        .iterator(chunk_size=2_000)
+    )
+    return csv_lines(chain([EXPORT_HEADER], (_export_row(c) for c in rows)))
+
+
+def _export_row(company: Company) -> list[object]:
+    return [
+        company.pk,
+        company.name,
+        company.domain,
+        company.industry,
+        "" if company.employee_count is None else company.employee_count,
+        company.country,
+        "; ".join(str(t) for t in company.tech_stack or []),
+        company.get_enrich_status_display(),
+        company.enriched_at.isoformat() if company.enriched_at else "",
+        company.lead_total,  # type: ignore[attr-defined]  # the annotation above
+    ]
