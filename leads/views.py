@@ -22,6 +22,7 @@ from leads.enrichment import company_enrich_request
 from leads.erasure import lead_erase
 from leads.import_deletion import import_job_delete
 from leads.models import Company, ImportJob, Lead, SavedView, Signal, Suppression
+from leads.titles import DEPARTMENT_RULES
 from leads.upsert import LEAD_FIELDS
 from sdr.errors import AppError
 from sdr.http import MemberRequest
@@ -62,6 +63,7 @@ def lead_list(request: MemberRequest) -> HttpResponse:
         "sort": sort,
         "statuses": Lead.Status.choices,
         "seniorities": [c for c in Lead.Seniority.choices if c[0]],
+        "departments": sorted(name for name, _ in DEPARTMENT_RULES),
         "querystring": _querystring(params, drop=PAGE_PARAMS),
         "sort_querystring": _querystring(params, drop={*PAGE_PARAMS, "sort"}),
         "filter_fields": _filter_fields(params),

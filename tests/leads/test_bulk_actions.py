@@ -285,3 +285,13 @@ def test_the_list_filters_by_company_size_technology_and_signal_age(web, workspa
     # What the list shows is what the export and the bulk actions take.
     rows = _rows(b"".join(web.get("/leads/export.csv", {"size": "11-50"}).streaming_content))
     assert len(rows) == 1
+
+
+def test_the_list_filters_by_department_named_in_words(web, workspace):
+    LeadFactory(workspace=workspace, last_name="Seller", department="sales")
+    LeadFactory(workspace=workspace, last_name="Helper", department="customer_success")
+
+    page = web.get("/leads/", {"department": "customer_success"}).content.decode()
+
+    assert "Dana Helper" in page and "Dana Seller" not in page
+    assert '<option value="customer_success" selected>Customer success</option>' in page
