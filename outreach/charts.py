@@ -16,7 +16,7 @@ from datetime import date
 from outreach.reporting import Week
 
 WIDTH, HEIGHT = 640, 220
-LEFT, RIGHT, TOP, BOTTOM = 48, 12, 12, 28
+LEFT, RIGHT, TOP, BOTTOM = 56, 36, 12, 28
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,9 @@ def weekly_rates_chart(weeks: Sequence[Week]) -> LineChart | None:
         _series("Reply rate", "reply", ordered, "reply_rate", x_of, y_of),
         _series("Positive rate", "positive", ordered, "positive_rate", x_of, y_of),
     ]
-    y_ticks = [(y_of(top * i / 4), f"{top * i / 4:.1%}") for i in range(5)]
+    # Whole percents once the axis reaches 10%: "37.5%" would only crowd the labels.
+    style = "{:.0%}" if top >= 0.1 else "{:.1%}"
+    y_ticks = [(y_of(top * i / 4), style.format(top * i / 4)) for i in range(5)]
     step = max(1, math.ceil(len(ordered) / 6))
     x_ticks = [(x_of(w.starts), w.starts.strftime("%b %d")) for w in ordered[::step]]
     return LineChart("Reply and positive rate by week", series, y_ticks, x_ticks)

@@ -84,9 +84,9 @@ class KeysetPage:
     def numbers(self) -> list[int | None]:
         """The page numbers to link: the first, the last reachable, and two either side
         of this one, with None where pages are skipped."""
-        if self.number is None:
-            return []
         last = self.last_reachable
+        if self.number is None or last <= 1:
+            return []
         shown = sorted({1, last, *range(max(1, self.number - 2), min(last, self.number + 2) + 1)})
         numbers: list[int | None] = []
         for n in shown:
