@@ -70,18 +70,18 @@ NULLABLE_SORT_COLUMNS = frozenset({"score", "company__name", "company__domain"})
 
 
 @dataclass(frozen=True)
-class LeadSort:
+class ListSort:
     columns: tuple[str, ...]
     descending: bool
 
 
-def lead_sort(sort: str) -> LeadSort:
+def lead_sort(sort: str) -> ListSort:
     """The columns and direction for a sort key ("-created"); an unknown key sorts by the
     newest first, as the list does by default."""
     key = sort.lstrip("-")
     if key not in LEAD_SORTS:
-        return LeadSort(columns=(*LEAD_SORTS["created"], "id"), descending=True)
-    return LeadSort(columns=(*LEAD_SORTS[key], "id"), descending=sort.startswith("-"))
+        return ListSort(columns=(*LEAD_SORTS["created"], "id"), descending=True)
+    return ListSort(columns=(*LEAD_SORTS[key], "id"), descending=sort.startswith("-"))
 
 
 def lead_filters(params: Mapping[str, str]) -> dict[str, Any]:
@@ -243,6 +243,26 @@ def _lead_search(workspace: Workspace, search: str) -> Q:
 
 # The companies list's order; indexed as (workspace, name, domain, id).
 COMPANY_SORT = ("name", "domain", "id")
+# The companies list's sortable columns (the last column of each, "id", keeps the order
+# total for the keyset pages).
+COMPANY_SORTS = {
+    "name": ("name", "domain"),
+    "domain": ("domain",),
+    "industry": ("industry", "name"),
+    "size": ("employee_count",),
+    "researched": ("enriched_at",),
+    "added": ("created_at",),
+}
+NULLABLE_COMPANY_SORT_COLUMNS = frozenset({"employee_count", "enriched_at"})
+
+
+def company_sort(sort: str) -> ListSort:
+    """The columns and direction for a companies list sort key ("-size"); by name for an
+    unknown one."""
+    key = sort.lstrip("-")
+    if key not in COMPANY_SORTS:
+        return ListSort(columns=COMPANY_SORT, descending=False)
+    return ListSort(columns=(*COMPANY_SORTS[key], "id"), descending=sort.startswith("-"))
 
 
 def company_list(*, workspace: Workspace, search: str = "", status: str = "") -> QuerySet[Company]:

@@ -337,13 +337,18 @@ def company_list(request: MemberRequest) -> HttpResponse:
         search=request.GET.get("q", "").strip(),
         status=request.GET.get("status", ""),
     )
+    sort = request.GET.get("sort", "name")
+    if sort.lstrip("-") not in selectors.COMPANY_SORTS:
+        sort = "name"
+    order = selectors.company_sort(sort)
     page = keyset_page(
         companies,
-        columns=selectors.COMPANY_SORT,
-        descending=False,
+        columns=order.columns,
+        descending=order.descending,
         token=request.GET.get("cursor", ""),
         jump=request.GET.get("page", ""),
         size=PAGE_SIZE,
+        nullable=selectors.NULLABLE_COMPANY_SORT_COLUMNS,
     )
     selectors.companies_count_leads(workspace=request.workspace, companies=page.rows)
     return render(
@@ -354,6 +359,8 @@ def company_list(request: MemberRequest) -> HttpResponse:
             "params": request.GET,
             "statuses": Company.EnrichStatus.choices,
             "querystring": _querystring(request.GET, drop=PAGE_PARAMS),
+            "sort": sort,
+            "sort_querystring": _querystring(request.GET, drop={*PAGE_PARAMS, "sort"}),
             "campaigns": campaign_choices(workspace=request.workspace, open_only=True),
         },
     )

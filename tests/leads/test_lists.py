@@ -250,7 +250,9 @@ def test_the_web_company_list_pages_and_counts_leads(web, workspace):
     LeadFactory(workspace=workspace, company=companies[0])
     html = web.get("/leads/companies/").content.decode()
     assert "55 in all" in html
-    assert re.search(r"Co 00</a></td>\s*<td>[^<]*</td>\s*<td>[^<]*</td>\s*<td>2</td>", html)
+    assert re.search(
+        r"Co 00</a></td>\s*<td>[^<]*</td>\s*<td>[^<]*</td>\s*<td>[^<]*</td>\s*<td>2</td>", html
+    )
     forward, backward = walk(web, "/leads/companies/", COMPANY_LINK)
     assert forward == backward == [str(c.pk) for c in companies]
 
@@ -303,3 +305,27 @@ def test_numbered_links_reach_only_as_far_as_a_jump_is_cheap():
     )
     assert page.pages == 20_000
     assert page.numbers() == [1, None, 5, 6, 7, 8, 9, None, JUMP_ROWS_MAX // 50]
+
+
+def test_the_company_list_sorts_by_each_column_and_pages_through_every_company(web, workspace):
+    sizes = [None, 5, 500, 50, None, 5000]
+    companies = [
+        CompanyFactory(workspace=workspace, name=f"Co {i}", employee_count=size)
+        for i, size in enumerate(sizes * 10)
+    ]
+    page = web.get("/leads/companies/", {"sort": "-size"}).content.decode()
+    assert 'aria-sort="descending"><a href="?sort=size">Employees' in page
+
+    forward, backward = walk(web, "/leads/companies/?sort=-size", COMPANY_LINK)
+
+    by_size = sorted(
+        (c for c in companies if c.employee_count is not None),
+        key=lambda c: (c.employee_count, c.pk),
+        reverse=True,  # the id breaks ties in the same direction
+    )
+    unknown = [c for c in companies if c.employee_count is None]
+    assert forward == backward
+    assert forward[: len(by_size)] == [str(c.pk) for c in by_size]
+    # Companies of unknown size come last, whichever the direction.
+    assert set(forward[len(by_size) :]) == {str(c.pk) for c in unknown}
+    assert web.get("/leads/companies/", {"sort": "nonsense"}).status_code == 200
