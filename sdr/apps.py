@@ -10,7 +10,8 @@ class SdrConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from sdr import rls, schema  # noqa: F401  (the OpenAPI auth extension; RLS on connect)
+        # The OpenAPI auth extension, row-level security on connect, our system checks.
+        from sdr import checks, rls, schema  # noqa: F401
 
         post_migrate.connect(_policies_install, dispatch_uid="sdr.rls.policies")
 

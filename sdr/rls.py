@@ -148,7 +148,9 @@ def _role_for(act: Act) -> str | None:
     if act is Act.OWNER:
         return None
     if act is Act.CROSS:
-        return settings.DATABASE_CROSS_WORKSPACE_ROLE or settings.DATABASE_ROLE or None
+        # Without a cross-workspace role, the login role: the owner in development; a
+        # misconfiguration where the login is the app role (`check --deploy` says so).
+        return settings.DATABASE_CROSS_WORKSPACE_ROLE or None
     return settings.DATABASE_ROLE or None
 
 
