@@ -73,28 +73,58 @@ def leads_selected(*, workspace: Workspace, params: QueryDict) -> QuerySet[Lead]
     that is not one."""
     if params.get("scope") == "matching":
         return selectors.lead_list(workspace=workspace, **selectors.lead_filters(params))
+    return Lead.objects.for_workspace(workspace).filter(pk__in=ids_posted(params, "lead"))
+
+
+def ids_posted(params: QueryDict, name: str) -> list[uuid.UUID]:
+    """The ids ticked in a list's form (`name`, repeated); InvalidQuery for one that is not
+    an id."""
     ids = []
-    for value in params.getlist("lead"):
+    for value in params.getlist(name):
         try:
             ids.append(uuid.UUID(value.strip()))
         except ValueError:
-            raise InvalidQuery("lead", f"{value[:40]!r} is not a valid id.") from None
-    return Lead.objects.for_workspace(workspace).filter(pk__in=ids)
+            raise InvalidQuery(name, f"{value[:40]!r} is not a valid id.") from None
+    return ids
 
 
-def _ids_within(leads: QuerySet[Lead], limit: int, verb: str) -> list[uuid.UUID]:
+def ids_within(
+    rows: QuerySet, limit: int, *, noun: str = "leads", verb: str = "act on"
+) -> list[uuid.UUID]:
     """The selected ids, or a clear refusal when there are more than one request may act on
-    (a partial action would leave the seller guessing which leads it reached)."""
-    ids = list(leads.order_by().values_list("pk", flat=True)[: limit + 1])
+    (a partial action would leave the seller guessing which rows it reached)."""
+    ids = list(rows.order_by().values_list("pk", flat=True)[: limit + 1])
     if not ids:
-        raise AppError(ErrorCode.INVALID, "No leads selected: tick some, or choose all matching.")
+        raise AppError(ErrorCode.INVALID, f"No {noun} selected: tick some, or choose all matching.")
     if len(ids) > limit:
         raise AppError(
             ErrorCode.INVALID,
-            f"More than {limit:,} leads selected: {verb} at most {limit:,} at a time. "
+            f"More than {limit:,} {noun} selected: {verb} at most {limit:,} at a time. "
             "Narrow the filters and repeat.",
         )
     return ids
+
+
+def suppress_values(
+    *,
+    workspace: Workspace,
+    values: list[str],
+    selected: int,
+    missing: str,
+    user: User,
+    reason: str,
+    refused: str,
+) -> BulkResult:
+    """Suppress `values` (addresses or domains) of `selected` rows; those without one are
+    skipped as `missing`, those the list refuses as `refused`."""
+    added = suppressions_add(
+        workspace=workspace, values=values, reason=reason, source=Suppression.Source.UI, user=user
+    )
+    result = BulkResult(acted_on=len(added.created))
+    result.skip(missing, selected - len(values))
+    result.skip("already suppressed", len(added.existing))
+    result.skip(refused, len(added.errors))
+    return result
 
 
 def leads_enroll(*, workspace: Workspace, leads: QuerySet[Lead], campaign_id: str) -> BulkResult:
@@ -111,7 +141,7 @@ def leads_enroll(*, workspace: Workspace, leads: QuerySet[Lead], campaign_id: st
     campaign = Campaign.objects.for_workspace(workspace).filter(pk=wanted).first()
     if campaign is None:
         raise AppError(ErrorCode.NOT_FOUND, "That campaign does not exist.", status_code=404)
-    ids = _ids_within(leads, MAX_ACTED_ON, "add")
+    ids = ids_within(leads, MAX_ACTED_ON, verb="add")
     enrolled = campaign_enroll(campaign=campaign, lead_ids=ids, limit=len(ids))
     result = BulkResult(acted_on=len(enrolled.enrolled))
     for reason, count in enrolled.skipped.items():
@@ -121,31 +151,28 @@ def leads_enroll(*, workspace: Workspace, leads: QuerySet[Lead], campaign_id: st
 
 def leads_suppress(*, workspace: Workspace, leads: QuerySet[Lead], user: User) -> BulkResult:
     """Suppress the selected leads' addresses: never mailed again by any campaign."""
-    ids = _ids_within(leads, MAX_ACTED_ON, "suppress")
+    ids = ids_within(leads, MAX_ACTED_ON, verb="suppress")
     emails = list(
         Lead.objects.for_workspace(workspace)
         .filter(pk__in=ids)
         .exclude(email="")
         .values_list("email", flat=True)
     )
-    added = suppressions_add(
+    return suppress_values(
         workspace=workspace,
         values=emails,
-        reason="Suppressed from the leads list.",
-        source=Suppression.Source.UI,
+        selected=len(ids),
+        missing="without an email",
         user=user,
+        reason="Suppressed from the leads list.",
+        refused="with an address that cannot be suppressed",
     )
-    result = BulkResult(acted_on=len(added.created))
-    result.skip("without an email", len(ids) - len(emails))
-    result.skip("already suppressed", len(added.existing))
-    result.skip("with an address that cannot be suppressed", len(added.errors))
-    return result
 
 
 def leads_erase(*, workspace: Workspace, leads: QuerySet[Lead]) -> BulkResult:
     """Erase the selected people as the lead page's Erase does, each in a transaction of
     its own (`lead_erase`)."""
-    ids = _ids_within(leads, MAX_ERASED, "erase")
+    ids = ids_within(leads, MAX_ERASED, verb="erase")
     result = BulkResult()
     for lead in Lead.objects.for_workspace(workspace).filter(pk__in=ids):
         lead_erase(lead=lead)

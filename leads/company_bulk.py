@@ -17,11 +17,10 @@ from django.db.models import Count, QuerySet
 from django.http import QueryDict
 
 from leads import selectors
-from leads.bulk import BulkResult, leads_enroll
-from leads.contactability import suppressions_add
+from leads.bulk import BulkResult, ids_posted, ids_within, leads_enroll, suppress_values
 from leads.enrichment import companies_enqueue_enrichment
-from leads.models import Company, Lead, Suppression
-from sdr.errors import AppError, ErrorCode, InvalidQuery
+from leads.models import Company, Lead
+from sdr.errors import InvalidQuery
 from sdr.models import Workspace
 from sdr.spreadsheet import csv_lines
 
@@ -52,26 +51,11 @@ def companies_selected(*, workspace: Workspace, params: QueryDict) -> QuerySet[C
         return selectors.company_list(
             workspace=workspace, search=params.get("q", "").strip(), status=status
         )
-    ids = []
-    for value in params.getlist("company"):
-        try:
-            ids.append(uuid.UUID(value.strip()))
-        except ValueError:
-            raise InvalidQuery("company", f"{value[:40]!r} is not a valid id.") from None
-    return Company.objects.for_workspace(workspace).filter(pk__in=ids)
+    return Company.objects.for_workspace(workspace).filter(pk__in=ids_posted(params, "company"))
 
 
 def _ids_within(companies: QuerySet[Company]) -> list[uuid.UUID]:
-    ids = list(companies.order_by().values_list("pk", flat=True)[: MAX_COMPANIES + 1])
-    if not ids:
-        raise AppError(ErrorCode.INVALID, "No companies selected: tick some, or all matching.")
-    if len(ids) > MAX_COMPANIES:
-        raise AppError(
-            ErrorCode.INVALID,
-            f"More than {MAX_COMPANIES:,} companies selected: act on at most "
-            f"{MAX_COMPANIES:,} at a time. Narrow the search and repeat.",
-        )
-    return ids
+    return ids_within(companies, MAX_COMPANIES, noun="companies")
 
 
 def companies_research(*, workspace: Workspace, companies: QuerySet[Company]) -> BulkResult:
@@ -93,18 +77,15 @@ def companies_suppress(
         .exclude(domain="")
         .values_list("domain", flat=True)
     )
-    added = suppressions_add(
+    return suppress_values(
         workspace=workspace,
         values=domains,
-        reason="Domain suppressed from the companies list.",
-        source=Suppression.Source.UI,
+        selected=len(ids),
+        missing="without a domain",
         user=user,
+        reason="Domain suppressed from the companies list.",
+        refused="with a domain that cannot be suppressed",
     )
-    result = BulkResult(acted_on=len(added.created))
-    result.skip("without a domain", len(ids) - len(domains))
-    result.skip("already suppressed", len(added.existing))
-    result.skip("with a domain that cannot be suppressed", len(added.errors))
-    return result
 
 
 def companies_enroll(
