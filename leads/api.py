@@ -120,6 +120,7 @@ class LeadOutput(WorkspaceSerializer):
             "score_reasons",
             "score_basis",
             "scored_at",
+            "last_activity_at",
             "created_at",
             "updated_at",
         ]
@@ -149,7 +150,7 @@ def _lead_row_output(row: dict[str, Any]) -> dict[str, Any]:
     output["company_domain"] = row["company__domain"] or ""
     for name in _BLANK_AS_NULL:
         output[name] = row[name] or None
-    for name in ("created_at", "updated_at", "scored_at"):
+    for name in ("created_at", "updated_at", "scored_at", "last_activity_at"):
         output[name] = _DATETIME.to_representation(row[name]) if row[name] else None
     return output
 

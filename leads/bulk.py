@@ -1,5 +1,6 @@
 """Acting on many leads at once from the leads list: the ones ticked, or every lead the
-list's filters match. Add to a campaign, suppress, erase, or export as CSV.
+list's filters match. Add to a campaign, pause or resume their sequences, tag or untag,
+suppress, erase, or export as CSV.
 
 The selection is always read back from the database within the member's workspace: ids
 posted from another workspace, or made up, select nothing.
@@ -8,15 +9,16 @@ posted from another workspace, or made up, select nothing.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
 
 from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import QueryDict
 
-from leads import selectors
+from leads import selectors, tags
 from leads.contactability import suppressions_add
 from leads.erasure import lead_erase
 from leads.models import Lead, Suppression
@@ -43,6 +45,8 @@ EXPORT_HEADER = [
     "source",
     "external_id",
     "created_at",
+    "last_activity_at",
+    "tags",
 ]
 EXPORT_CHUNK = 2_000
 
@@ -65,6 +69,28 @@ class BulkResult:
             text += " Skipped: " + ", ".join(f"{n:,} {why}" for why, n in self.skipped.items())
             text += "."
         return text
+
+
+@dataclass(frozen=True)
+class Selection:
+    """A bulk action's request: who acts, on which leads, with the form's other fields."""
+
+    workspace: Workspace
+    leads: QuerySet[Lead]
+    params: QueryDict
+    user: User
+
+    @property
+    def tag(self) -> str:
+        return self.params.get("tag_name", "")
+
+
+@dataclass(frozen=True)
+class LeadAction:
+    run: Callable[[Selection], BulkResult]
+    # What was done, with "{leads}" for how many: see BulkResult.summary.
+    done: str
+    managers_only: bool = False
 
 
 def leads_selected(*, workspace: Workspace, params: QueryDict) -> QuerySet[Lead]:
@@ -149,9 +175,18 @@ def leads_enroll(*, workspace: Workspace, leads: QuerySet[Lead], campaign_id: st
     return result
 
 
-def leads_suppress(*, workspace: Workspace, leads: QuerySet[Lead], user: User) -> BulkResult:
+def _enroll_selected(selection: Selection) -> BulkResult:
+    return leads_enroll(
+        workspace=selection.workspace,
+        leads=selection.leads,
+        campaign_id=selection.params.get("campaign", ""),
+    )
+
+
+def leads_suppress(selection: Selection) -> BulkResult:
     """Suppress the selected leads' addresses: never mailed again by any campaign."""
-    ids = ids_within(leads, MAX_ACTED_ON, verb="suppress")
+    workspace = selection.workspace
+    ids = ids_within(selection.leads, MAX_ACTED_ON, verb="suppress")
     emails = list(
         Lead.objects.for_workspace(workspace)
         .filter(pk__in=ids)
@@ -163,18 +198,100 @@ def leads_suppress(*, workspace: Workspace, leads: QuerySet[Lead], user: User) -
         values=emails,
         selected=len(ids),
         missing="without an email",
-        user=user,
+        user=selection.user,
         reason="Suppressed from the leads list.",
         refused="with an address that cannot be suppressed",
     )
 
 
-def leads_erase(*, workspace: Workspace, leads: QuerySet[Lead]) -> BulkResult:
+def leads_pause(selection: Selection) -> BulkResult:
+    """Hold the selected leads' running sequences: nothing more goes out to them until
+    they are resumed. Leads with no running sequence are skipped and counted."""
+    from outreach.enrollment_status import enrollments_move
+    from outreach.models import Enrollment
+
+    ids = ids_within(selection.leads, MAX_ACTED_ON, verb="pause")
+    with transaction.atomic():
+        paused = enrollments_move(
+            Enrollment.objects.for_workspace(selection.workspace).filter(
+                lead_id__in=ids, status=Enrollment.Status.ACTIVE
+            ),
+            status=Enrollment.Status.PAUSED,
+            reason="Paused by a person",
+            activity="enrollment.paused",
+        )
+    result = BulkResult(acted_on=len(paused))
+    result.skip("not in a running sequence", len(ids) - len(paused))
+    return result
+
+
+def leads_resume(selection: Selection) -> BulkResult:
+    """Resume the selected leads' paused sequences (paused by a person, or because a
+    colleague answered). A lead runs one sequence at a time: one running elsewhere keeps
+    this one paused, and of two paused the one paused last resumes."""
+    ids = ids_within(selection.leads, MAX_ACTED_ON, verb="resume")
+    try:
+        resumed, running = _resume(selection.workspace, ids)
+    except IntegrityError:  # the one-running-sequence-per-lead index
+        raise AppError(
+            ErrorCode.CONFLICT,
+            "One of these leads started another sequence meanwhile; nothing was resumed. "
+            "Try again.",
+            status_code=409,
+        ) from None
+    result = BulkResult(acted_on=resumed)
+    result.skip("already in a running sequence", running)
+    result.skip("with nothing paused", len(ids) - resumed - running)
+    return result
+
+
+def _resume(workspace: Workspace, ids: list[uuid.UUID]) -> tuple[int, int]:
+    from outreach.enrollment_status import enrollments_move
+    from outreach.models import Enrollment
+
+    enrollments = Enrollment.objects.for_workspace(workspace)
+    with transaction.atomic():
+        running = set(
+            enrollments.filter(lead_id__in=ids, status=Enrollment.Status.ACTIVE)
+            .select_for_update()
+            .values_list("lead_id", flat=True)
+        )
+        latest: dict[uuid.UUID, uuid.UUID] = {}
+        paused = enrollments.filter(lead_id__in=ids, status=Enrollment.Status.PAUSED)
+        for pk, lead_id in paused.order_by("updated_at").values_list("pk", "lead_id"):
+            if lead_id not in running:
+                latest[lead_id] = pk
+        resumed = enrollments_move(
+            paused.filter(pk__in=latest.values()),
+            status=Enrollment.Status.ACTIVE,
+            reason="",
+            activity="enrollment.resumed",
+        )
+    return len(resumed), len(running)
+
+
+def leads_tag(selection: Selection) -> BulkResult:
+    ids = ids_within(selection.leads, MAX_ACTED_ON, verb="tag")
+    tagged = tags.leads_tag(workspace=selection.workspace, lead_ids=ids, name=selection.tag)
+    result = BulkResult(acted_on=tagged)
+    result.skip("already tagged", len(ids) - result.acted_on)
+    return result
+
+
+def leads_untag(selection: Selection) -> BulkResult:
+    ids = ids_within(selection.leads, MAX_ACTED_ON, verb="untag")
+    untagged = tags.leads_untag(workspace=selection.workspace, lead_ids=ids, name=selection.tag)
+    result = BulkResult(acted_on=untagged)
+    result.skip("without that tag", len(ids) - result.acted_on)
+    return result
+
+
+def leads_erase(selection: Selection) -> BulkResult:
     """Erase the selected people as the lead page's Erase does, each in a transaction of
     its own (`lead_erase`)."""
-    ids = ids_within(leads, MAX_ERASED, verb="erase")
+    ids = ids_within(selection.leads, MAX_ERASED, verb="erase")
     result = BulkResult()
-    for lead in Lead.objects.for_workspace(workspace).filter(pk__in=ids):
+    for lead in Lead.objects.for_workspace(selection.workspace).filter(pk__in=ids):
         lead_erase(lead=lead)
         result.acted_on += 1
     return result
@@ -185,6 +302,7 @@ def leads_export_csv(leads: QuerySet[Lead]) -> Iterator[str]:
     hundred thousand leads never holds them all; every cell safe to open in a spreadsheet."""
     rows = (
         leads.select_related("company")
+        .prefetch_related("tags")
         .order_by("-created_at", "-id")
         .iterator(chunk_size=EXPORT_CHUNK)
     )
@@ -208,4 +326,19 @@ def _export_row(lead: Lead) -> list[object]:
         lead.source,
         lead.external_id,
         lead.created_at.isoformat(),
+        lead.last_activity_at.isoformat() if lead.last_activity_at else "",
+        "; ".join(tag.name for tag in lead.tags.all()),
     ]
+
+
+LEAD_ACTIONS = {
+    "enroll": LeadAction(
+        _enroll_selected, "Added {leads} to the campaign; their drafts are being written"
+    ),
+    "pause": LeadAction(leads_pause, "Paused the sequences of {leads}"),
+    "resume": LeadAction(leads_resume, "Resumed the sequences of {leads}"),
+    "tag": LeadAction(leads_tag, "Tagged {leads}"),
+    "untag": LeadAction(leads_untag, "Took the tag off {leads}"),
+    "suppress": LeadAction(leads_suppress, "Suppressed {leads}"),
+    "erase": LeadAction(leads_erase, "Erased {leads}", managers_only=True),
+}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 from sdr.states import Leased
 from sdr.tenancy import TenantModel
@@ -114,6 +115,13 @@ class Lead(TenantModel):
     score_reasons = models.JSONField(default=list, blank=True)
     score_basis = models.CharField(max_length=10, blank=True, help_text="profile or model")
     scored_at = models.DateTimeField(null=True, blank=True)
+    # The last time a seller's work reached the person or they answered: an email sent to
+    # them, a reply from them, an outcome. Kept here (leads_touch) rather than read from
+    # the activity log so the list can sort a million leads by it through an index.
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+    tags: models.ManyToManyField[Tag, LeadTag] = models.ManyToManyField(
+        "Tag", through="LeadTag", related_name="leads", blank=True
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -140,6 +148,9 @@ class Lead(TenantModel):
                 fields=["workspace", "last_name", "first_name", "id"], name="lead_ws_name"
             ),
             models.Index(fields=["workspace", "title", "id"], name="lead_ws_title"),
+            models.Index(
+                fields=["workspace", "last_activity_at", "id"], name="lead_ws_last_activity"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -382,3 +393,33 @@ class SavedView(TenantModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Tag(TenantModel):
+    """A team's own label for leads ("met at SaaStr", "warm intro"), to find them again and
+    act on them together. Names are unique in a workspace whatever their case."""
+
+    MAX_NAME = 40
+
+    name = models.CharField(max_length=MAX_NAME)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), "workspace", name="tag_name_unique_ci")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LeadTag(TenantModel):
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        # Tag first: the list's tag filter looks up leads by tag.
+        constraints = [models.UniqueConstraint(fields=["tag", "lead"], name="lead_tag_once")]
+
+    def __str__(self) -> str:
+        return f"{self.tag} on {self.lead}"

@@ -14,6 +14,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from leads.models import Company, Fact, Lead, Signal, Suppression
+from leads.tags import MAX_TAG_LENGTH, tag_filter
 from sdr.activity import object_timeline
 from sdr.edge import query_uuid
 from sdr.errors import InvalidQuery
@@ -29,6 +30,7 @@ LEAD_SORTS = {
     "status": ("status",),
     "created": ("created_at",),
     "score": ("score",),
+    "activity": ("last_activity_at",),
 }
 HAS_EMAIL_CHOICES = ("", "yes", "no")
 # The query parameters that say which leads the list shows (not how it sorts or pages).
@@ -47,6 +49,7 @@ LEAD_FILTERS = (
     "tech",
     "in_campaign",
     "outcome",
+    "tag",
 )
 # Company size bands as sales teams name them: employees from, to (None: no upper bound).
 SIZE_BANDS = {
@@ -66,7 +69,7 @@ SIGNAL_AGES = {
 MAX_TECH_LENGTH = 100
 # Columns that can be NULL: they sort last in both directions (an unscored lead is never
 # "the best" nor "the worst"), which the keyset condition must know.
-NULLABLE_SORT_COLUMNS = frozenset({"score", "company__name", "company__domain"})
+NULLABLE_SORT_COLUMNS = frozenset({"score", "company__name", "company__domain", "last_activity_at"})
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,7 @@ def lead_filters(params: Mapping[str, str]) -> dict[str, Any]:
         # Not "campaign": the bulk form's campaign is the one to add the leads to.
         "campaign_id": query_uuid(params, "in_campaign"),
         "outcome": _choice(params, "outcome", [kind for kind, _ in outcome_kinds()]),
+        "tag": _text(params, "tag", MAX_TAG_LENGTH),
     }
 
 
@@ -170,13 +174,15 @@ def lead_list(
     tech: str = "",
     campaign_id: str = "",
     outcome: str = "",
+    tag: str = "",
 ) -> QuerySet[Lead]:
     """The workspace's leads that match, unordered: the caller orders and pages them.
     `has_email` is "yes", "no" or "" (either); `industry` a part of the company's
     industry; `signal` a kind of signal the company has; `campaign_id` a campaign the lead
     was ever enrolled in; `outcome` a kind of outcome the lead has; `signal_within` days
     since the signal (of that kind, or any) happened; `size` a band of SIZE_BANDS; `tech` a
-    technology the company's site uses (its whole name, any case)."""
+    technology the company's site uses (its whole name, any case); `tag` a tag the lead
+    wears (any case)."""
     leads = Lead.objects.for_workspace(workspace)
     if industry:
         leads = leads.filter(company__industry__icontains=industry)
@@ -193,6 +199,8 @@ def lead_list(
         leads = leads.filter(company__tech_stack__icontains=json.dumps(tech))
     if campaign_id or outcome:
         leads = leads.filter(_in_outreach(workspace, campaign_id, outcome))
+    if tag:
+        leads = leads.filter(tag_filter(workspace, tag))
     if has_email:
         leads = leads.exclude(email="") if has_email == "yes" else leads.filter(email="")
     if search:
@@ -392,6 +400,8 @@ TIMELINE_LABELS = {
     "lead.updated": "Details edited",
     "enrollment.created": "Enrolled in a campaign",
     "enrollment.stopped": "Sequence stopped",
+    "enrollment.paused": "Sequence paused",
+    "enrollment.resumed": "Sequence resumed",
     "enrollment.lease_expired": "Enrollment work timed out",
     "message.drafted": "Email drafted",
     "message.draft_failed": "Drafting failed",
@@ -401,6 +411,8 @@ TIMELINE_LABELS = {
     "message.lease_expired": "Drafting timed out",
     "message.sent": "Email sent",
     "outcome.created": "Outcome recorded",
+    "lead.tagged": "Tagged",
+    "lead.untagged": "Tag removed",
 }
 TIMELINE_LIMIT = 200
 
@@ -497,6 +509,8 @@ def _detail(activity: Activity, campaigns: dict[str, str]) -> str:
         parts.append(dict(outcome_kinds()).get(payload["kind"], str(payload["kind"])))
     if activity.type.startswith("reply.") and payload.get("category"):
         parts.append(_reply_categories().get(payload["category"], str(payload["category"])))
+    if payload.get("tag"):
+        parts.append(str(payload["tag"]))
     if payload.get("edited"):
         parts.append("with edits")
     if payload.get("reason"):

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
+from django.db.models import Case, DateTimeField, F, Value, When
+from django.db.models.functions import Coalesce, Greatest
 
 from leads.contactability import OPT_OUT_STATUSES, SuppressResult, suppressions_add
 from leads.models import Company, Lead, Suppression
@@ -260,3 +263,18 @@ def suppressions_import_csv(
     for row_error in result.errors:
         row_error["line"] = lines[row_error.pop("index")]
     return result
+
+
+def leads_touch(moments: Mapping[Any, datetime]) -> int:
+    """Move each lead's last activity (lead id -> when) forward to when it happened, in one
+    statement; never back, so a late record of an older event leaves a newer one in
+    place. `updated_at` stays: the person did not change, something happened with them."""
+    if not moments:
+        return 0
+    at = Case(
+        *(When(pk=pk, then=Value(when)) for pk, when in moments.items()),
+        output_field=DateTimeField(),
+    )
+    # COALESCE first: SQLite's MAX() of a NULL is NULL.
+    latest = Greatest(Coalesce(F("last_activity_at"), at), at)
+    return Lead.unscoped_objects.filter(pk__in=list(moments)).update(last_activity_at=latest)

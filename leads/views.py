@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from leads import bulk, contactability, saved_views, selectors, services
+from leads import bulk, contactability, saved_views, selectors, services, tags
 from leads import company_bulk as company_bulk_actions
 from leads.enrichment import company_enrich_request
 from leads.erasure import lead_erase
@@ -49,7 +49,7 @@ def lead_list(request: MemberRequest) -> HttpResponse:
     leads = selectors.lead_list(workspace=request.workspace, **selectors.lead_filters(params))
     order = selectors.lead_sort(sort)
     page = keyset_page(
-        leads.select_related("company"),
+        leads.select_related("company").prefetch_related("tags"),
         columns=order.columns,
         descending=order.descending,
         token=params.get("cursor", ""),
@@ -75,6 +75,7 @@ def lead_list(request: MemberRequest) -> HttpResponse:
         "outcome_kinds": selectors.outcome_kinds(),
         "can_manage": request.membership.can_manage,
         "saved_views": SavedView.objects.for_workspace(request.workspace),
+        "tags": tags.tag_choices(request.workspace),
     }
     template = "leads/_lead_table.html" if _is_htmx(request) else "leads/lead_list.html"
     return render(request, template, context)
@@ -138,31 +139,20 @@ def lead_bulk(request: MemberRequest) -> HttpResponseBase:
     """A bulk action from the leads list on the ticked leads or all that match its filters;
     back to the list, with the same filters, saying what was done and what was skipped."""
     params, workspace = request.POST, request.workspace
-    action = params.get("action", "")
     leads = bulk.leads_selected(workspace=workspace, params=params)
-    if action == "export":
+    if params.get("action") == "export":
         return _csv_download(bulk.leads_export_csv(leads))
-    try:
-        if action == "enroll":
-            result = bulk.leads_enroll(
-                workspace=workspace, leads=leads, campaign_id=params.get("campaign", "")
-            )
-            messages.success(
-                request,
-                result.summary("Added {leads} to the campaign; their drafts are being written"),
-            )
-        elif action == "suppress":
-            result = bulk.leads_suppress(workspace=workspace, leads=leads, user=request.user)
-            messages.success(request, result.summary("Suppressed {leads}"))
-        elif action == "erase":
-            if not request.membership.can_manage:
-                raise PermissionDenied("Only owners and admins can erase people.")
-            result = bulk.leads_erase(workspace=workspace, leads=leads)
-            messages.success(request, result.summary("Erased {leads}"))
-        else:
-            messages.error(request, "Choose what to do with the selected leads.")
-    except AppError as error:
-        messages.error(request, error.message)
+    action = bulk.LEAD_ACTIONS.get(params.get("action", ""))
+    if action is None:
+        messages.error(request, "Choose what to do with the selected leads.")
+    elif action.managers_only and not request.membership.can_manage:
+        raise PermissionDenied("Only owners and admins can do that.")
+    else:
+        selection = bulk.Selection(workspace, leads, params, request.user)
+        try:
+            messages.success(request, action.run(selection).summary(action.done))
+        except AppError as error:
+            messages.error(request, error.message)
     query = urlencode(_filter_fields(params))
     return redirect(f"{reverse('lead-list')}{'?' + query if query else ''}")
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 from billing.ledger import billable_event_for_outcome
 from leads.contactability import suppression_add
 from leads.models import Lead, Suppression
+from leads.services import leads_touch
 from outreach.enrollment_status import enrollments_move
 from outreach.models import Enrollment, Outcome
 from ranking.tasks import outcome_rescore_task
@@ -109,6 +110,7 @@ def outcome_record(
                 object_id=outcome.pk,
                 payload={"lead": str(lead.pk), "kind": kind, "source": source},
             )
+            leads_touch({lead.pk: outcome.occurred_at})
             _follow_up(lead, outcome)
             # The charge commits with the outcome or not at all; billing's unique
             # constraint (workspace, lead, kind) keeps it to one.

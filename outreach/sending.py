@@ -35,6 +35,7 @@ from django.utils import timezone
 from leads.contactability import suppression_add, suppression_hash, suppression_reasons
 from leads.models import Suppression
 from leads.normalize import registrable_domain
+from leads.services import leads_touch
 from outreach.mime import Outgoing, UnsafeMessage, outgoing_build, threads_before
 from outreach.models import Campaign, Enrollment, Mailbox, Message, Outcome
 from outreach.outcomes import outcome_record
@@ -568,13 +569,14 @@ def _record_batch(sent: list[Message], now: datetime) -> None:
     """What sent messages change beyond themselves, set-based, after their own records
     committed (a failure here never undoes the record of an email that went): the
     thread keeps its mailbox, the mailbox its latest send (the dispatcher spaces from
-    it), and the sequence goes on (outreach/sequence_advance.py)."""
+    it), the lead its last activity, and the sequence goes on (outreach/sequence_advance.py)."""
     by_mailbox: dict[Any, list[Message]] = {}
     for message in sent:
         by_mailbox.setdefault(message.mailbox_id, []).append(message)
     # An answer to a reply is no step: nothing follows it.
     steps = [m for m in sent if m.kind != Message.Kind.ANSWER]
     with transaction.atomic():
+        leads_touch({m.enrollment.lead_id: m.sent_at or now for m in sent})
         for mailbox_id, messages in by_mailbox.items():
             Enrollment.unscoped_objects.filter(
                 pk__in=[m.enrollment_id for m in messages], mailbox__isnull=True

@@ -20,9 +20,11 @@ from leads.models import (
     ImportJob,
     ImportRowError,
     Lead,
+    LeadTag,
     SavedView,
     Signal,
     Suppression,
+    Tag,
     WebPage,
 )
 from outreach.models import (
@@ -288,6 +290,23 @@ class SavedViewFactory(TenantFactory):
     query = "has_email=no&size=11-50"
 
 
+class TagFactory(TenantFactory):
+    class Meta:
+        model = Tag
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    name = factory.Sequence(lambda n: f"Tag {n}")
+
+
+class LeadTagFactory(TenantFactory):
+    class Meta:
+        model = LeadTag
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    lead = factory.SubFactory(LeadFactory, workspace=factory.SelfAttribute("..workspace"))
+    tag = factory.SubFactory(TagFactory, workspace=factory.SelfAttribute("..workspace"))
+
+
 class OutcomeFactory(TenantFactory):
     class Meta:
         model = Outcome
@@ -422,6 +441,8 @@ TENANT_FACTORIES: dict[type, object] = {
     WebhookDelivery: WebhookDeliveryFactory,
     ImportFileChunk: ImportFileChunkFactory,
     SavedView: SavedViewFactory,
+    Tag: TagFactory,
+    LeadTag: LeadTagFactory,
 }
 
 
@@ -530,7 +551,12 @@ def workspace_populate(
         body=f"Hi {name}, saw you raised a Series A. Worth a 15-minute call next week?",
     )
     message.cited_facts.add(fact)
+    lead_tag = LeadTagFactory(
+        workspace=workspace, lead=lead, tag=TagFactory(workspace=workspace, name=f"{name} VIP")
+    )
     rows: dict[Any, Any] = {
+        Tag: lead_tag.tag,
+        LeadTag: lead_tag,
         Company: company,
         Lead: lead,
         Fact: fact,

@@ -5,10 +5,16 @@ register = template.Library()
 
 
 @register.simple_tag
-def sort_header(label: str, key: str, current: str, querystring: str) -> str:
-    """A column header that sorts by `key`, toggling direction when already sorted by it."""
-    descending = current == key
-    target = f"-{key}" if descending else key
+def sort_header(
+    label: str, key: str, current: str, querystring: str, highest_first: bool = False
+) -> str:
+    """A column header that sorts by `key`, toggling direction when already sorted by it.
+    `highest_first` columns (scores, dates) start from the top: the best lead, the latest
+    activity."""
+    if current in (key, f"-{key}"):
+        target = key if current == f"-{key}" else f"-{key}"
+    else:
+        target = f"-{key}" if highest_first else key
     arrow = "▲" if current == key else "▼" if current == f"-{key}" else ""
     aria = "ascending" if current == key else "descending" if current == f"-{key}" else "none"
     prefix = f"{querystring}&" if querystring else ""

@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from leads.models import Lead
 from leads.normalize import is_free_mail
+from leads.services import leads_touch
 from outreach.models import Enrollment, InboundEmail, Mailbox, Message, Reply
 from outreach.replies.parsing import ParsedEmail, UnparseableEmail, parse_raw
 from sdr.activity import activity_record
@@ -233,6 +234,8 @@ def _read(inbound: InboundEmail, held: Claim) -> tuple[Reply, ParsedEmail] | Non
                 "message": str(thread.message.pk) if thread.message else None,
             },
         )
+        if created and thread.lead:
+            leads_touch({thread.lead.pk: reply.received_at})
     return reply, parsed
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 from datetime import timedelta
@@ -13,11 +14,17 @@ from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 
 from leads.api import LEAD_LIST_COLUMNS, LeadOutput, lead_rows_output
-from leads.models import Lead
+from leads.models import Lead, Tag
 from sdr.activity import activities_publish, activity_record
 from sdr.api import ActivityOutput
 from sdr.models import Activity, WorkspaceAPIKey
-from tests.factories import CompanyFactory, LeadFactory
+from tests.factories import (
+    CompanyFactory,
+    LeadFactory,
+    MessageFactory,
+    OutcomeFactory,
+    ReplyFactory,
+)
 
 LEAD_LINK = re.compile(r'href="/leads/([0-9a-f-]{36})/"')
 COMPANY_LINK = re.compile(r'href="/leads/companies/([0-9a-f-]{36})/"')
@@ -43,6 +50,7 @@ def leads_varied(workspace, count: int) -> list[Lead]:
                 score_reasons=[{"feature": "seniority", "weight": 0.3}] if i % 5 else [],
                 score_basis="" if i % 5 == 0 else "profile",
                 scored_at=None if i % 5 == 0 else timezone.now(),
+                last_activity_at=None if i % 4 == 0 else timezone.now() - timedelta(hours=i % 13),
             )
         )
     return leads
@@ -201,7 +209,8 @@ def walk(web, base: str, link: re.Pattern[str]) -> tuple[list[str], list[str]]:
 
 
 @pytest.mark.parametrize(
-    "sort", ["-created", "name", "-name", "score", "-score", "company", "title"]
+    "sort",
+    ["-created", "name", "-name", "score", "-score", "company", "title", "activity", "-activity"],
 )
 def test_the_web_lead_list_pages_through_every_lead_once_in_order(web, workspace, sort):
     leads_varied(workspace, 61)
@@ -223,15 +232,33 @@ def test_the_web_lead_list_sorts_by_score_with_unscored_leads_last(web, workspac
     assert LEAD_LINK.findall(html) == [str(high.pk)]
 
 
+def test_the_web_lead_list_sorts_by_last_activity_latest_first_and_untouched_last(web, workspace):
+    now = timezone.now()
+    untouched = LeadFactory(workspace=workspace, last_name="Untouched")
+    week = LeadFactory(workspace=workspace, last_activity_at=now - timedelta(days=7))
+    hour = LeadFactory(workspace=workspace, last_activity_at=now - timedelta(hours=1))
+    html = web.get("/leads/").content.decode()
+    # The header's first click gives the latest activity first, as a seller means it.
+    assert 'href="?sort=-activity">Last activity' in html
+    assert "None yet" in html and "1\xa0hour ago" in html
+    html = web.get("/leads/?sort=-activity").content.decode()
+    assert LEAD_LINK.findall(html) == [str(hour.pk), str(week.pk), str(untouched.pk)]
+    assert 'href="?sort=activity">Last activity' in html
+    html = web.get("/leads/?sort=activity").content.decode()
+    assert LEAD_LINK.findall(html) == [str(week.pk), str(hour.pk), str(untouched.pk)]
+
+
 def test_web_list_pages_take_a_bounded_number_of_queries(
     web, workspace, django_assert_max_num_queries
 ):
-    leads_varied(workspace, 120)
+    tag = Tag.objects.for_workspace(workspace).create(workspace=workspace, name="vip")
+    for lead in leads_varied(workspace, 120)[::2]:
+        lead.tags.add(tag, through_defaults={"workspace": workspace})
     for url in ["/leads/", "/leads/?sort=company&q=northwind", "/leads/companies/"]:
-        with django_assert_max_num_queries(12):
+        with django_assert_max_num_queries(13):
             html = web.get(url).content.decode()
         if "cursor=" in html:
-            with django_assert_max_num_queries(12):
+            with django_assert_max_num_queries(13):
                 web.get(f"{url}{'&' if '?' in url else '?'}cursor={NEXT.search(html).group(1)}")
 
 
@@ -329,3 +356,24 @@ def test_the_company_list_sorts_by_each_column_and_pages_through_every_company(w
     # Companies of unknown size come last, whichever the direction.
     assert set(forward[len(by_size) :]) == {str(c.pk) for c in unknown}
     assert web.get("/leads/companies/", {"sort": "nonsense"}).status_code == 200
+
+
+def test_the_migration_fills_in_last_activity_from_what_already_happened(workspace):
+    from django.apps import apps
+
+    backfill = importlib.import_module("leads.migrations.0010_backfill_last_activity").backfill
+    now = timezone.now()
+    sent = MessageFactory(workspace=workspace, status="sent", sent_at=now - timedelta(days=3))
+    lead = sent.enrollment.lead
+    ReplyFactory(workspace=workspace, lead=lead, received_at=now - timedelta(days=2))
+    OutcomeFactory(workspace=workspace, lead=lead, occurred_at=now - timedelta(days=9))
+    mailed_only = MessageFactory(workspace=workspace, status="sent", sent_at=now).enrollment.lead
+    untouched = LeadFactory(workspace=workspace)
+    Lead.objects.for_workspace(workspace).update(last_activity_at=None)
+
+    backfill(apps, None)
+
+    latest = dict(Lead.objects.for_workspace(workspace).values_list("pk", "last_activity_at"))
+    assert latest[lead.pk] == now - timedelta(days=2)  # the reply, the latest of the three
+    assert latest[mailed_only.pk] == now
+    assert latest[untouched.pk] is None

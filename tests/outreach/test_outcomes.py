@@ -58,12 +58,14 @@ def test_another_workspaces_lead_is_refused(api, other_workspace):
 
 def test_a_reply_stops_the_active_sequence_and_sets_the_stage(workspace):
     enrollment = EnrollmentFactory(workspace=workspace)
-    outcome_record(
+    outcome, _ = outcome_record(
         lead=enrollment.lead, kind="positive_reply", evidence="Yes, let's talk", source="reply"
     )
     enrollment.refresh_from_db()
     assert enrollment.status == Enrollment.Status.REPLIED
-    assert Lead.objects.for_workspace(workspace).get().status == Lead.Status.REPLIED
+    lead = Lead.objects.for_workspace(workspace).get()
+    assert lead.status == Lead.Status.REPLIED
+    assert lead.last_activity_at == outcome.occurred_at
 
 
 @pytest.mark.parametrize("kind", ["unsubscribed", "bounced"])

@@ -214,6 +214,8 @@ def test_a_reply_is_threaded_by_in_reply_to_and_handed_to_handling(
     assert reply.enrollment == first.enrollment
     assert reply.from_email == "dana@acme.example" and reply.message_id_header == "r1@acme.example"
     assert reply.received_at == inbound.created_at
+    reply.lead.refresh_from_db()
+    assert reply.lead.last_activity_at == reply.received_at  # the leads list sorts by it
     assert len(handled) == 1
     assert handled[0][0] == reply and handled[0][1].in_reply_to == "m1@pickwell.example"
     assert (

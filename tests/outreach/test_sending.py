@@ -151,6 +151,7 @@ def test_a_sent_message_updates_its_thread_mailbox_and_history(enrollment, mailb
 
     assert fresh(enrollment).mailbox == mailbox
     assert fresh(mailbox).last_sent_at == NOW
+    assert fresh(enrollment.lead).last_activity_at == NOW
     [sent] = activities(message, "message.sent")
     assert sent.payload["message_id"] == fresh(message).message_id_header
     assert sent.payload["mailbox"] == str(mailbox.pk)

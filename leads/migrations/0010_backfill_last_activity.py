@@ -1,0 +1,34 @@
+"""Each lead's last activity from what already happened: its latest sent email, reply and
+outcome. Three set-based updates, each keeping the later of what is there and what it
+brings (COALESCE first: SQLite's MAX() of a NULL is NULL)."""
+
+from django.db import migrations
+from django.db.models import Exists, F, Max, OuterRef, Subquery
+from django.db.models.functions import Coalesce, Greatest
+
+
+def backfill(apps, schema_editor):
+    Lead = apps.get_model("leads", "Lead")
+    Message = apps.get_model("outreach", "Message")
+    Reply = apps.get_model("outreach", "Reply")
+    Outcome = apps.get_model("outreach", "Outcome")
+    sources = [
+        (Message._default_manager.filter(sent_at__isnull=False), "enrollment__lead", "sent_at"),
+        (Reply._default_manager.all(), "lead", "received_at"),
+        (Outcome._default_manager.all(), "lead", "occurred_at"),
+    ]
+    for rows, lead_path, moment in sources:
+        mine = rows.filter(**{lead_path: OuterRef("pk")}).order_by()
+        latest = Subquery(mine.values(lead_path).annotate(at=Max(moment)).values("at")[:1])
+        Lead._default_manager.filter(Exists(mine)).update(
+            last_activity_at=Greatest(Coalesce(F("last_activity_at"), latest), latest)
+        )
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("leads", "0009_lead_activity_and_tags"),
+        ("outreach", "0008_campaign_verifier_fields"),
+    ]
+
+    operations = [migrations.RunPython(backfill, migrations.RunPython.noop)]

@@ -1,0 +1,112 @@
+"""Tags: a team's own labels on leads, put on and taken off many at a time from the list.
+
+A tag is created the first time it is used and kept while any lead wears it; names are
+compared without regard to case, so "Warm intro" and "warm intro" are one tag.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+import uuid
+from collections.abc import Sequence
+
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, QuerySet
+
+from leads.models import LeadTag, Tag
+from sdr.activity import Event, activities_record
+from sdr.errors import AppError, ErrorCode
+from sdr.models import Workspace
+
+MAX_TAG_LENGTH = Tag.MAX_NAME
+MAX_TAGS = 500
+
+
+def tag_name_clean(raw: str) -> str:
+    """A tag name as stored: NFC, one space between words, no control or format characters
+    (a right-to-left override would make a tag read as another); AppError if nothing
+    usable is left or it is too long."""
+    text = unicodedata.normalize("NFC", raw)
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf"))
+    name = " ".join(text.split())
+    if not name:
+        raise AppError(ErrorCode.INVALID, "Give the tag a name.")
+    if len(name) > MAX_TAG_LENGTH:
+        raise AppError(
+            ErrorCode.INVALID,
+            f"A tag is at most {MAX_TAG_LENGTH} characters; this one has {len(name)}.",
+        )
+    return name
+
+
+def tag_for(*, workspace: Workspace, name: str) -> Tag:
+    """The workspace's tag called `name` (any case), created if it is new."""
+    tags = Tag.objects.for_workspace(workspace)
+    existing = tags.filter(name__iexact=name).first()
+    if existing is not None:
+        return existing
+    if tags.count() >= MAX_TAGS:
+        raise AppError(
+            ErrorCode.INVALID,
+            f"A workspace keeps at most {MAX_TAGS} tags; remove one from every lead first.",
+        )
+    try:
+        with transaction.atomic():
+            return tags.create(workspace=workspace, name=name)
+    except IntegrityError:  # created by someone else between the look and the insert
+        return tags.get(name__iexact=name)
+
+
+def leads_tag(*, workspace: Workspace, lead_ids: Sequence[uuid.UUID], name: str) -> int:
+    """Put the tag on the leads that do not wear it yet; returns how many got it."""
+    tag = tag_for(workspace=workspace, name=tag_name_clean(name))
+    with transaction.atomic():
+        wearing = set(
+            LeadTag.objects.for_workspace(workspace)
+            .filter(tag=tag, lead_id__in=lead_ids)
+            .values_list("lead_id", flat=True)
+        )
+        new = [lead_id for lead_id in lead_ids if lead_id not in wearing]
+        LeadTag.objects.for_workspace(workspace).bulk_create(
+            [LeadTag(workspace=workspace, lead_id=lead_id, tag=tag) for lead_id in new],
+            batch_size=1000,
+            ignore_conflicts=True,  # tagged by a concurrent request: tagged all the same
+        )
+        _record(workspace, "lead.tagged", new, tag)
+    return len(new)
+
+
+def leads_untag(*, workspace: Workspace, lead_ids: Sequence[uuid.UUID], name: str) -> int:
+    """Take the tag off the leads; returns how many wore it. A tag no lead wears any more
+    is deleted, so the filter lists only tags in use."""
+    tag = Tag.objects.for_workspace(workspace).filter(name__iexact=tag_name_clean(name)).first()
+    if tag is None:
+        return 0
+    with transaction.atomic():
+        worn = LeadTag.objects.for_workspace(workspace).filter(tag=tag, lead_id__in=lead_ids)
+        removed = list(worn.values_list("lead_id", flat=True))
+        worn.delete()
+        _record(workspace, "lead.untagged", removed, tag)
+        Tag.objects.for_workspace(workspace).filter(pk=tag.pk).exclude(
+            Exists(LeadTag.objects.for_workspace(workspace).filter(tag=OuterRef("pk")))
+        ).delete()
+    return len(removed)
+
+
+def tag_filter(workspace: Workspace, name: str) -> Exists:
+    """Leads wearing the tag called `name` (any case)."""
+    worn = LeadTag.objects.for_workspace(workspace).filter(
+        lead=OuterRef("pk"), tag__name__iexact=name
+    )
+    return Exists(worn)
+
+
+def tag_choices(workspace: Workspace) -> QuerySet[Tag]:
+    return Tag.objects.for_workspace(workspace).order_by("name")
+
+
+def _record(workspace: Workspace, activity: str, lead_ids: Sequence[uuid.UUID], tag: Tag) -> None:
+    activities_record(
+        workspace=workspace,
+        events=[Event(activity, "lead", lead_id, {"tag": tag.name}) for lead_id in lead_ids],
+    )
