@@ -7,9 +7,11 @@ from leads.models import (
     ImportJob,
     ImportRowError,
     Lead,
+    LeadTag,
     SavedView,
     Signal,
     Suppression,
+    Tag,
     WebPage,
 )
 
@@ -105,3 +107,16 @@ class SavedViewAdmin(WorkspaceAdmin):
     search_fields = ["name"]
     raw_id_fields = ["created_by"]
     readonly_fields = ["id", "created_at", "updated_at"]
+
+
+@admin.register(Tag)
+class TagAdmin(WorkspaceAdmin):
+    list_display = ["name", "workspace", "created_at"]
+    search_fields = ["name"]
+
+
+@admin.register(LeadTag)
+class LeadTagAdmin(WorkspaceAdmin):
+    list_display = ["tag", "lead", "workspace", "created_at"]
+    list_select_related = ["workspace", "tag", "lead"]
+    raw_id_fields = ["lead", "tag"]

@@ -551,9 +551,8 @@ def workspace_populate(
         body=f"Hi {name}, saw you raised a Series A. Worth a 15-minute call next week?",
     )
     message.cited_facts.add(fact)
-    lead_tag = LeadTagFactory(
-        workspace=workspace, lead=lead, tag=TagFactory(workspace=workspace, name=f"{name} VIP")
-    )
+    vip = TagFactory(workspace=workspace, name=f"{name} VIP"[-Tag.MAX_NAME :])
+    lead_tag = LeadTagFactory(workspace=workspace, lead=lead, tag=vip)
     rows: dict[Any, Any] = {
         Tag: lead_tag.tag,
         LeadTag: lead_tag,
