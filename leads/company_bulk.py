@@ -20,7 +20,6 @@ from leads import selectors
 from leads.bulk import BulkResult, ids_posted, ids_within, leads_enroll, suppress_values
 from leads.enrichment import companies_enqueue_enrichment
 from leads.models import Company, Lead
-from sdr.errors import InvalidQuery
 from sdr.models import Workspace
 from sdr.spreadsheet import csv_lines
 
@@ -42,15 +41,10 @@ EXPORT_HEADER = [
 
 
 def companies_selected(*, workspace: Workspace, params: QueryDict) -> QuerySet[Company]:
-    """With `scope=matching`, every company the list's search and status match; otherwise
-    the ids ticked (`company`, repeated). InvalidQuery for an id that is not one."""
+    """With `scope=matching`, every company the list's filters match; otherwise the ids
+    ticked (`company`, repeated). InvalidQuery for a filter or an id that is not one."""
     if params.get("scope") == "matching":
-        status = params.get("status", "")
-        if status and status not in Company.EnrichStatus.values:
-            raise InvalidQuery("status", f"{status[:40]!r} is not a research status.")
-        return selectors.company_list(
-            workspace=workspace, search=params.get("q", "").strip(), status=status
-        )
+        return selectors.company_list(workspace=workspace, **selectors.company_filters(params))
     return Company.objects.for_workspace(workspace).filter(pk__in=ids_posted(params, "company"))
 
 

@@ -69,9 +69,7 @@ def lead_list(request: MemberRequest) -> HttpResponse:
         "filter_fields": _filter_fields(params),
         "campaigns": campaign_choices(workspace=request.workspace, open_only=True),
         "all_campaigns": campaign_choices(workspace=request.workspace),
-        "signal_kinds": Signal.Kind.choices,
-        "signal_ages": list(selectors.SIGNAL_AGES.items()),
-        "size_bands": list(selectors.SIZE_BANDS),
+        **_firmographic_choices(),
         "outcome_kinds": selectors.outcome_kinds(),
         "can_manage": request.membership.can_manage,
         "saved_views": SavedView.objects.for_workspace(request.workspace),
@@ -81,9 +79,11 @@ def lead_list(request: MemberRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def _filter_fields(params: QueryDict) -> list[tuple[str, str]]:
-    """The list's filters as set in `params`, to carry them through a form or a redirect."""
-    return [(name, str(params.get(name))) for name in selectors.LEAD_FILTERS if params.get(name)]
+def _filter_fields(
+    params: QueryDict, names: Iterable[str] = selectors.LEAD_FILTERS
+) -> list[tuple[str, str]]:
+    """A list's filters as set in `params`, to carry them through a form or a redirect."""
+    return [(name, str(params.get(name))) for name in names if params.get(name)]
 
 
 @require_POST
@@ -194,7 +194,7 @@ def company_bulk(request: MemberRequest) -> HttpResponseBase:
         if result is not None:
             noun = f"{result.acted_on:,} compan{'y' if result.acted_on == 1 else 'ies'}"
             messages.success(request, result.summary(done.replace("{n}", noun)))
-    kept = [(name, params[name]) for name in ("q", "status") if params.get(name)]
+    kept = _filter_fields(params, selectors.COMPANY_FILTERS)
     return redirect(f"{reverse('company-list')}{'?' + urlencode(kept) if kept else ''}")
 
 
@@ -323,9 +323,7 @@ def company_list(request: MemberRequest) -> HttpResponse:
     from outreach.selectors import campaign_choices
 
     companies = selectors.company_list(
-        workspace=request.workspace,
-        search=request.GET.get("q", "").strip(),
-        status=request.GET.get("status", ""),
+        workspace=request.workspace, **selectors.company_filters(request.GET)
     )
     sort = request.GET.get("sort", "name")
     if sort.lstrip("-") not in selectors.COMPANY_SORTS:
@@ -352,8 +350,18 @@ def company_list(request: MemberRequest) -> HttpResponse:
             "sort": sort,
             "sort_querystring": _querystring(request.GET, drop={*PAGE_PARAMS, "sort"}),
             "campaigns": campaign_choices(workspace=request.workspace, open_only=True),
+            "filter_fields": _filter_fields(request.GET, selectors.COMPANY_FILTERS),
+            **_firmographic_choices(),
         },
     )
+
+
+def _firmographic_choices() -> dict[str, object]:
+    return {
+        "signal_kinds": Signal.Kind.choices,
+        "signal_ages": list(selectors.SIGNAL_AGES.items()),
+        "size_bands": list(selectors.SIZE_BANDS),
+    }
 
 
 @member_required(pk=Company)

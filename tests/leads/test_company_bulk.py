@@ -5,13 +5,21 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from leads import company_bulk
 from leads.models import Company, Suppression
 from outreach.models import Enrollment
-from tests.factories import CampaignFactory, CompanyFactory, LeadFactory, SequenceStepFactory
+from tests.factories import (
+    CampaignFactory,
+    CompanyFactory,
+    LeadFactory,
+    SequenceStepFactory,
+    SignalFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -113,3 +121,49 @@ def test_nothing_ticked_or_too_many_is_refused_whole(web, workspace, monkeypatch
     response = _post(web, action="suppress", scope="matching")
     assert "More than 2 companies selected" in _said(response)
     assert not Suppression.objects.for_workspace(workspace).exists()
+
+
+def test_the_list_filters_companies_as_the_leads_list_does_and_acts_on_what_it_shows(
+    web, workspace
+):
+    today = timezone.now().date()
+    small = CompanyFactory(
+        workspace=workspace,
+        name="Small Shop",
+        industry="Retail",
+        employee_count=12,
+        tech_stack=["Go", "Shopify"],
+    )
+    large = CompanyFactory(
+        workspace=workspace,
+        name="Large Logistics",
+        industry="Logistics",
+        employee_count=4_000,
+        tech_stack=["Google Analytics"],
+    )
+    unknown = CompanyFactory(workspace=workspace, name="Unknown Co", employee_count=None)
+    SignalFactory(workspace=workspace, company=small, kind="hiring", happened_on=today)
+    SignalFactory(
+        workspace=workspace, company=large, kind="funding", happened_on=today - timedelta(days=60)
+    )
+
+    def shown(**filters) -> set[str]:
+        page = web.get("/leads/companies/", filters).content.decode()
+        return {c.name for c in (small, large, unknown) if c.name in page}
+
+    assert shown(industry="retail") == {"Small Shop"}
+    assert shown(size="1001+") == {"Large Logistics"}
+    assert shown(tech="Go") == {"Small Shop"}  # a whole name: not "Google Analytics"
+    assert shown(signal="funding") == {"Large Logistics"}
+    assert shown(signal_within="30") == {"Small Shop"}
+    assert shown(signal_within="90", size="11-50") == {"Small Shop"}
+    for bad in [{"size": "huge"}, {"signal": "gossip"}, {"status": "maybe"}]:
+        assert web.get("/leads/companies/", bad).status_code == 400, bad
+
+    page = web.get("/leads/companies/", {"size": "1001+"}).content.decode()
+    assert '<input type="hidden" name="size" value="1001+">' in page  # the bulk form keeps it
+    response = _post(web, action="suppress", scope="matching", size="1001+")
+    assert "Suppressed 1 company" in _said(response)
+    assert response.redirect_chain[-1][0] == "/leads/companies/?size=1001%2B"
+    suppressed = Suppression.objects.for_workspace(workspace).values_list("value", flat=True)
+    assert list(suppressed) == [large.domain]
