@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Lower
 
 from sdr.states import Leased
@@ -148,8 +148,13 @@ class Lead(TenantModel):
                 fields=["workspace", "last_name", "first_name", "id"], name="lead_ws_name"
             ),
             models.Index(fields=["workspace", "title", "id"], name="lead_ws_title"),
+            # Latest first, as sellers sort it (and its Previous pages read it backwards):
+            # an ascending index cannot give "DESC NULLS LAST".
             models.Index(
-                fields=["workspace", "last_activity_at", "id"], name="lead_ws_last_activity"
+                F("workspace"),
+                F("last_activity_at").desc(nulls_last=True),
+                F("id").desc(),
+                name="lead_ws_last_activity",
             ),
         ]
 

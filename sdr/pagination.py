@@ -118,7 +118,7 @@ def keyset_page(
     it is a link we made, and an old one is no reason to fail."""
     number = _page_number(jump, size)
     if number is not None and not token:
-        return _numbered_page(queryset, columns, descending, size, number)
+        return _numbered_page(queryset, columns, descending, size, number, nullable)
     direction, values, number = _token_read(token, len(columns))
     backwards = direction == "before"
     rows_query = queryset
@@ -130,7 +130,7 @@ def keyset_page(
         except (InvalidValue, ValueError, TypeError):  # a token edited by hand
             direction, values, backwards, number = "after", None, False, 1
     ordering = _keyset_ordering(
-        columns, descending=descending != backwards, nulls_last=not backwards
+        columns, descending=descending != backwards, nulls_last=not backwards, nullable=nullable
     )
     rows = list(rows_query.order_by(*ordering)[: size + 1])
     more = len(rows) > size
@@ -174,13 +174,18 @@ def _page_number(raw: str, size: int) -> int | None:
 
 
 def _numbered_page(
-    queryset: QuerySet[Any], columns: Sequence[str], descending: bool, size: int, number: int
+    queryset: QuerySet[Any],
+    columns: Sequence[str],
+    descending: bool,
+    size: int,
+    number: int,
+    nullable: frozenset[str],
 ) -> KeysetPage:
-    ordering = _keyset_ordering(columns, descending=descending, nulls_last=True)
+    ordering = _keyset_ordering(columns, descending=descending, nulls_last=True, nullable=nullable)
     start = (number - 1) * size
     rows = list(queryset.order_by(*ordering)[start : start + size + 1])
     if not rows and number > 1:  # past the end (the list shrank): its first page
-        return _numbered_page(queryset, columns, descending, size, 1)
+        return _numbered_page(queryset, columns, descending, size, 1, nullable)
     return _page(queryset, columns, size, rows[:size], len(rows) > size, number > 1, number)
 
 
@@ -195,9 +200,17 @@ def estimated_count(queryset: QuerySet[Any]) -> tuple[int, bool]:
     return estimate, True
 
 
-def _keyset_ordering(columns: Sequence[str], *, descending: bool, nulls_last: bool) -> list[Any]:
+def _keyset_ordering(
+    columns: Sequence[str], *, descending: bool, nulls_last: bool, nullable: frozenset[str]
+) -> list[Any]:
+    """The ORDER BY; where NULLs go is said only for `nullable` columns. On a NOT NULL
+    column "NULLS LAST" changes no row's place, but PostgreSQL still cannot read a
+    descending order from an ascending index with it: the default list sorted all
+    100,000 leads of a workspace for each page instead of reading fifty from the index."""
     nulls = {"nulls_last": True} if nulls_last else {"nulls_first": True}
-    return [F(c).desc(**nulls) if descending else F(c).asc(**nulls) for c in columns]
+    return [
+        (F(c).desc if descending else F(c).asc)(**(nulls if c in nullable else {})) for c in columns
+    ]
 
 
 def _keyset_condition(
