@@ -4,7 +4,8 @@ values and evidence as readable text, and errors as a sentence.
 
 `{% load display %}`, then `{{ n|count }}`, `{{ check.name|words:"check" }}`,
 `{{ status|choice_label:"outreach.Message.status" }}`, `{{ fact.value|fact_value }}`,
-`{{ fact.evidence|plain_text }}`, `{{ company.enrich_error|plain_error }}`.
+`{{ fact.evidence|plain_text }}`, `{{ company.enrich_error|plain_error }}`,
+`{{ lead.last_activity_at|ago }}`.
 
 The vocabulary is plain data here, not imported from the apps: the core does not import
 them (STYLE.md), and an id missing from it still reads as words ("not_near_duplicate"
@@ -16,11 +17,14 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django import template
 from django.apps import apps
+from django.utils import timezone
 from django.utils.html import strip_tags
+from django.utils.timesince import timesince
 
 register = template.Library()
 
@@ -214,3 +218,13 @@ def percent(value: object) -> str:
         return "–"
     rate = float(str(value))
     return f"{rate:.0%}" if rate >= 0.1 or rate == 0 else f"{rate:.1%}"
+
+
+@register.filter
+def ago(moment: datetime | None) -> str:
+    """How long ago, to its largest unit ("3 days ago", "just now"); empty for None."""
+    if moment is None:
+        return ""
+    if timezone.now() - moment < timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(moment, depth=1)} ago"

@@ -240,7 +240,7 @@ def test_the_web_lead_list_sorts_by_last_activity_latest_first_and_untouched_las
     html = web.get("/leads/").content.decode()
     # The header's first click gives the latest activity first, as a seller means it.
     assert 'href="?sort=-activity">Last activity' in html
-    assert "None yet" in html and "1\xa0hour ago" in html
+    assert "None yet" in html and "1\xa0hour ago" in html and "1\xa0week ago" in html
     html = web.get("/leads/?sort=-activity").content.decode()
     assert LEAD_LINK.findall(html) == [str(hour.pk), str(week.pk), str(untouched.pk)]
     assert 'href="?sort=activity">Last activity' in html

@@ -102,3 +102,16 @@ def test_no_page_runs_more_queries_for_more_rows(world):
     assert len(before) >= 15, before
     grown = {url: (before[url], after[url]) for url in before if after[url] != before[url]}
     assert not grown, f"Pages whose queries grew with their rows (before, after): {grown}"
+
+
+def test_a_moment_reads_as_how_long_ago_to_its_largest_unit():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sdr.templatetags.display import ago
+
+    now = timezone.now()
+    assert ago(now - timedelta(seconds=20)) == "just now"
+    assert ago(now - timedelta(days=3, hours=5)) == "3\xa0days ago"
+    assert ago(None) == ""
