@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, TextField
-from django.db.models.functions import Cast
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 
 from leads.models import Company, Fact, Lead, Signal, Suppression
@@ -479,8 +478,8 @@ class TimelineEntry:
 
 def lead_timeline(*, lead: Lead, limit: int = TIMELINE_LIMIT) -> list[TimelineEntry]:
     """What happened to the lead, newest first: its own activities and those of its
-    enrollments, messages, replies and outcomes, in one query (plus one for campaign
-    names)."""
+    enrollments, messages, replies and outcomes, in three queries (their ids, the
+    activities, campaign names)."""
     from outreach.models import Enrollment, Message, Outcome, Reply
 
     workspace = lead.workspace
@@ -493,19 +492,26 @@ def lead_timeline(*, lead: Lead, limit: int = TIMELINE_LIMIT) -> list[TimelineEn
             (Reply, "lead"),
         )
     }
-    # By object ids (text subqueries, as activities store them) rather than the payload's
-    # "lead": these conditions use the (workspace, object_type, object_id) index, where a
-    # payload match would read every activity of the workspace.
-    related = Q()
-    for model, rows in scoped.items():
-        ids = rows.annotate(id_text=Cast("pk", TextField())).values("id_text")
-        related |= Q(object_type=model._meta.model_name, object_id__in=ids)
-    own = object_timeline(workspace=workspace, object_type="lead", object_id=lead.pk)
-    activities = list(
-        (own | Activity.objects.for_workspace(workspace).filter(related)).order_by(
-            "-occurred_at", "-id"
-        )[:limit]
-    )
+    # By object ids rather than the payload's "lead": these conditions use the
+    # (workspace, object_type, object_id) index, where a payload match would read every
+    # activity of the workspace. The ids are read first, as the text activities store
+    # (str of a UUID): SQLite's cast of a UUID column drops the dashes, and the demo's
+    # timelines showed only "Added as a lead".
+    parts = [
+        rows.order_by()
+        .annotate(object_kind=Value(model._meta.model_name))
+        .values_list("object_kind", "pk")
+        for model, rows in scoped.items()
+    ]
+    ids: dict[str, list[str]] = {}
+    for kind, pk in parts[0].union(*parts[1:], all=True):
+        ids.setdefault(kind, []).append(str(pk))
+    rows = object_timeline(workspace=workspace, object_type="lead", object_id=lead.pk)
+    for kind, object_ids in ids.items():
+        rows |= Activity.objects.for_workspace(workspace).filter(
+            object_type=kind, object_id__in=object_ids
+        )
+    activities = list(rows.order_by("-occurred_at", "-id")[:limit])
     campaigns = _campaign_names(workspace, activities)
     return [
         TimelineEntry(

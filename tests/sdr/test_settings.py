@@ -74,3 +74,34 @@ def test_a_malformed_value_stops_start_up_with_its_name(name, value, message):
     result = run_settings({name: value})
     assert result.returncode != 0
     assert message in result.stderr
+
+
+TIMELINE_ON_SQLITE = """
+import django; django.setup()
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+from leads.selectors import lead_timeline
+from sdr.activity import activity_record
+from tests.factories import EnrollmentFactory
+enrollment = EnrollmentFactory()
+activity_record(workspace=enrollment.workspace, type="enrollment.created",
+                object_type="enrollment", object_id=enrollment.pk)
+print([entry.label for entry in lead_timeline(lead=enrollment.lead)])
+"""
+
+
+def test_the_demo_s_lead_timeline_shows_what_happened_beyond_the_lead_itself(tmp_path):
+    """SQLite casts a UUID column to text without dashes; the timeline once matched the
+    related rows' ids that way and showed only the lead's own activities in the demo."""
+    database = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE", "CELERY"))}
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", TIMELINE_ON_SQLITE],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "sdr.settings", "DATABASE_URL": database},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "'Enrolled in a campaign'" in result.stdout.splitlines()[-1]
