@@ -149,10 +149,11 @@ class Lead(TenantModel):
             ),
             models.Index(fields=["workspace", "title", "id"], name="lead_ws_title"),
         ]
-        # And lead_ws_last_activity on (workspace, last_activity_at DESC NULLS LAST, id
-        # DESC): latest first, as sellers sort it, since an ascending index cannot give
-        # "DESC NULLS LAST". Made by migration 0010 on PostgreSQL only: SQLite (the demo)
-        # refuses NULLS LAST in an index, and would meet it again in every table rebuild.
+        # And, for the orders sellers use most, latest activity and best score first
+        # (NULLs last, which an ascending index cannot give): lead_ws_last_activity and
+        # lead_ws_score_best on (workspace, <column> DESC NULLS LAST, id DESC). Made by
+        # migration 0010 on PostgreSQL only: SQLite (the demo) refuses NULLS LAST in an
+        # index, and would meet it again in every table rebuild.
 
     def __str__(self) -> str:
         return self.full_name or self.email or str(self.pk)

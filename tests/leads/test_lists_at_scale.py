@@ -121,7 +121,7 @@ def _plan_nodes(plan: dict) -> list[str]:
     return [plan["Node Type"], *(n for child in plan.get("Plans", []) for n in _plan_nodes(child))]
 
 
-@pytest.mark.parametrize("sort", ["-created", "created", "-activity", "name", "-title"])
+@pytest.mark.parametrize("sort", ["-created", "created", "-activity", "-score", "name", "-title"])
 def test_a_page_of_100000_leads_is_read_from_an_index_not_sorted(web, workspace, sort):
     _grow(workspace, leads=100_000, companies=1_000, start=1)
     with CaptureQueriesContext(connection) as queries:

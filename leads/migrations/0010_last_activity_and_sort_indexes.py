@@ -1,7 +1,7 @@
 """Each lead's last activity from what already happened: its latest sent email, reply and
 outcome. Three set-based updates, each keeping the later of what is there and what it
-brings (COALESCE first: SQLite's MAX() of a NULL is NULL). Then, on PostgreSQL, the index
-the list sorts by (see Lead.Meta)."""
+brings (COALESCE first: SQLite's MAX() of a NULL is NULL). Then, on PostgreSQL, the
+indexes the list reads "latest first" and "best first" from (see Lead.Meta)."""
 
 from django.db import migrations
 from django.db.models import Exists, F, Max, OuterRef, Subquery
@@ -26,24 +26,29 @@ def backfill(apps, schema_editor):
         )
 
 
-INDEX = "lead_ws_last_activity"
+INDEXES = {
+    "lead_ws_last_activity": "last_activity_at DESC NULLS LAST, id DESC",
+    "lead_ws_score_best": "score DESC NULLS LAST, id DESC",
+}
 
 
-def index_create(apps, schema_editor):
+def indexes_create(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(
-            f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {INDEX} ON leads_lead "
-            "(workspace_id, last_activity_at DESC NULLS LAST, id DESC)"
-        )
+        for name, columns in INDEXES.items():
+            schema_editor.execute(
+                f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON leads_lead "
+                f"(workspace_id, {columns})"
+            )
 
 
-def index_drop(apps, schema_editor):
+def indexes_drop(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {INDEX}")
+        for name in INDEXES:
+            schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
 
 
 class Migration(migrations.Migration):
-    # Not one transaction: the index is built CONCURRENTLY, so a million-lead table keeps
+    # Not one transaction: the indexes are built CONCURRENTLY, so a million-lead table keeps
     # taking writes while it is, and each backfill UPDATE commits on its own.
     atomic = False
 
@@ -54,5 +59,5 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(backfill, migrations.RunPython.noop),
-        migrations.RunPython(index_create, index_drop),
+        migrations.RunPython(indexes_create, indexes_drop),
     ]
