@@ -361,7 +361,9 @@ def test_the_company_list_sorts_by_each_column_and_pages_through_every_company(w
 def test_the_migration_fills_in_last_activity_from_what_already_happened(workspace):
     from django.apps import apps
 
-    backfill = importlib.import_module("leads.migrations.0010_last_activity_and_sort_indexes").backfill
+    backfill = importlib.import_module(
+        "leads.migrations.0010_last_activity_and_sort_indexes"
+    ).backfill
     now = timezone.now()
     sent = MessageFactory(workspace=workspace, status="sent", sent_at=now - timedelta(days=3))
     lead = sent.enrollment.lead
