@@ -47,9 +47,10 @@ def main(base: str) -> None:
             page.goto(f"{base}{path or first_lead}")
             page.wait_for_load_state("networkidle")
             if name == "leads":
-                first_lead = page.locator("[data-testid=lead-table] tbody a").first.get_attribute(
-                    "href"
-                ) or "/leads/"
+                first_lead = (
+                    page.locator("[data-testid=lead-table] tbody a").first.get_attribute("href")
+                    or "/leads/"
+                )
             page.screenshot(path=str(HERE / f"{name}.png"))
             print(f"{name}: {page.url}")
         browser.close()
