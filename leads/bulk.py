@@ -271,18 +271,20 @@ def _resume(workspace: Workspace, ids: list[uuid.UUID]) -> tuple[int, int]:
 
 
 def leads_tag(selection: Selection) -> BulkResult:
-    ids = ids_within(selection.leads, MAX_ACTED_ON, verb="tag")
-    tagged = tags.leads_tag(workspace=selection.workspace, lead_ids=ids, name=selection.tag)
-    result = BulkResult(acted_on=tagged)
-    result.skip("already tagged", len(ids) - result.acted_on)
-    return result
+    return _tagging(selection, tags.leads_tag, verb="tag", unchanged="already tagged")
 
 
 def leads_untag(selection: Selection) -> BulkResult:
-    ids = ids_within(selection.leads, MAX_ACTED_ON, verb="untag")
-    untagged = tags.leads_untag(workspace=selection.workspace, lead_ids=ids, name=selection.tag)
-    result = BulkResult(acted_on=untagged)
-    result.skip("without that tag", len(ids) - result.acted_on)
+    return _tagging(selection, tags.leads_untag, verb="untag", unchanged="without that tag")
+
+
+def _tagging(
+    selection: Selection, change: Callable[..., int], *, verb: str, unchanged: str
+) -> BulkResult:
+    ids = ids_within(selection.leads, MAX_ACTED_ON, verb=verb)
+    changed = change(workspace=selection.workspace, lead_ids=ids, name=selection.tag)
+    result = BulkResult(acted_on=changed)
+    result.skip(unchanged, len(ids) - changed)
     return result
 
 

@@ -180,3 +180,17 @@ def test_tags_are_each_workspaces_own(web, workspace, other_workspace):
     assert Tag.objects.for_workspace(workspace).get().name == "VIP"
     html = web.get("/leads/?tag=vip").content.decode()
     assert str(mine.pk) in html and str(theirs.pk) not in html
+
+
+def test_a_workspace_s_tags_are_bounded_and_the_limit_says_so(web, workspace, monkeypatch):
+    from leads import tags
+
+    monkeypatch.setattr(tags, "MAX_TAGS", 1)
+    lead = LeadFactory(workspace=workspace)
+    web.post(BULK, {"action": "tag", "tag_name": "first", "lead": [lead.pk]})
+    refused = web.post(
+        BULK, {"action": "tag", "tag_name": "second", "lead": [lead.pk]}, follow=True
+    )
+    assert "A workspace keeps at most 1 tags" in _said(refused)
+    again = web.post(BULK, {"action": "tag", "tag_name": "FIRST", "lead": [lead.pk]}, follow=True)
+    assert "Skipped: 1 already tagged." in _said(again)  # an existing tag is always usable
