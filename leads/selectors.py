@@ -107,8 +107,13 @@ def lead_filters(params: Mapping[str, str]) -> dict[str, Any]:
         # Not "campaign": the bulk form's campaign is the one to add the leads to.
         "campaign_id": query_uuid(params, "in_campaign"),
         "outcome": _choice(params, "outcome", [kind for kind, _ in outcome_kinds()]),
-        "tag": _text(params, "tag", MAX_TAG_LENGTH),
+        "tag": tag_param(params),
     }
+
+
+def tag_param(params: Mapping[str, str]) -> str:
+    """The `tag` filter; InvalidQuery (a 400) when longer than a tag can be."""
+    return _text(params, "tag", MAX_TAG_LENGTH)
 
 
 def _company_filters(params: Mapping[str, str]) -> dict[str, Any]:

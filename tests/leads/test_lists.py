@@ -65,11 +65,23 @@ def as_json(data: object) -> list[dict]:
 
 
 def test_the_lean_lead_list_gives_the_same_json_as_the_lead_serializer(workspace):
-    leads_varied(workspace, 30)
+    leads = leads_varied(workspace, 30)
+    for name in ["vip", "Warm intro"]:
+        tag = Tag.objects.for_workspace(workspace).create(workspace=workspace, name=name)
+        for lead in leads[:: 2 if name == "vip" else 3]:
+            lead.tags.add(tag, through_defaults={"workspace": workspace})
     scoped = Lead.objects.for_workspace(workspace).order_by("-created_at", "-id")
-    lean = as_json(lead_rows_output(list(scoped.values(*LEAD_LIST_COLUMNS))))
+    rows = list(scoped.values(*LEAD_LIST_COLUMNS))
+    lean = as_json(lead_rows_output(rows, workspace=workspace))
     full = as_json(LeadOutput(scoped.select_related("company"), many=True).data)
     assert lean == full
+    worn = {frozenset(row["tags"]) for row in lean}
+    assert worn == {
+        frozenset(),
+        frozenset({"vip"}),
+        frozenset({"Warm intro"}),
+        frozenset({"vip", "Warm intro"}),
+    }
     assert {row["company"] is None for row in lean} == {True, False}
     assert any(row["email"] is None for row in lean) and any(row["score"] for row in lean)
 

@@ -194,3 +194,17 @@ def test_a_workspace_s_tags_are_bounded_and_the_limit_says_so(web, workspace, mo
     assert "A workspace keeps at most 1 tags" in _said(refused)
     again = web.post(BULK, {"action": "tag", "tag_name": "FIRST", "lead": [lead.pk]}, follow=True)
     assert "Skipped: 1 already tagged." in _said(again)  # an existing tag is always usable
+
+
+def test_the_api_gives_each_lead_its_tags_and_filters_by_one(api, web, workspace):
+    tagged, other = LeadFactory(workspace=workspace), LeadFactory(workspace=workspace)
+    web.post(BULK, {"action": "tag", "tag_name": "Warm intro", "lead": [tagged.pk]})
+
+    listed = api.get("/api/v1/leads/", {"tag": "warm intro"})
+    assert listed.status_code == 200
+    assert [row["id"] for row in listed.json()["results"]] == [str(tagged.pk)]
+    assert listed.json()["results"][0]["tags"] == ["Warm intro"]
+    assert api.get(f"/api/v1/leads/{other.pk}/").json()["tags"] == []
+    assert api.get(f"/api/v1/leads/{tagged.pk}/").json()["tags"] == ["Warm intro"]
+    too_long = api.get("/api/v1/leads/", {"tag": "x" * 41})
+    assert too_long.status_code == 400 and "tag" in too_long.content.decode()
