@@ -138,11 +138,13 @@ def transition_many(
     condition = Q(pk__in=list(pks)) & _from(machine, _states(source), None)
     with transaction.atomic():
         # Lock first, then update the locked rows: the UPDATE alone cannot tell which rows
-        # it changed. Locking in pk order keeps two callers from deadlocking.
+        # it changed. Locking in pk order keeps two callers from deadlocking; NO KEY, all
+        # a state change needs, keeps a commit that checks a foreign key to these rows
+        # (KEY SHARE) from waiting on us while we wait on it.
         moved = list(
             model._default_manager.filter(condition)
             .order_by("pk")
-            .select_for_update()
+            .select_for_update(no_key=True)
             .values_list("pk", flat=True)
         )
         if moved:

@@ -6,7 +6,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from leads.models import Company, ImportJob
@@ -60,6 +60,43 @@ def test_of_many_workers_claiming_one_row_exactly_one_wins():
     company = fresh(company)
     assert (company.enrich_status, company.attempts) == (RUNNING, 1)
     assert company.claim_token == won[0].token
+
+
+@pytest.mark.django_db(transaction=True)
+def test_queueing_companies_never_waits_for_a_commit_checking_a_lead_of_theirs():
+    """A bulk upsert that saved leads of a company checks their foreign key as it commits,
+    with a KEY SHARE lock on the company, while another queues the company's research.
+    FOR UPDATE waits for KEY SHARE, and the commit, checking the next company, waited for
+    it: a deadlock, seen as a 500 in the sync client test. FOR NO KEY UPDATE, all a status
+    change needs, does not wait for KEY SHARE."""
+    company = CompanyFactory(enrich_status=Company.EnrichStatus.NEVER)
+    table = Company._meta.db_table
+    locked, finished = threading.Event(), threading.Event()
+
+    def commit_checking_a_lead():
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(f"SELECT 1 FROM {table} WHERE id = %s FOR KEY SHARE", [company.pk])  # noqa: S608
+                locked.set()
+                finished.wait(timeout=10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=commit_checking_a_lead)
+    holder.start()
+    try:
+        assert locked.wait(timeout=10)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = '2s'")  # a wait fails, not hangs
+            moved = transition_many(
+                Company, [company.pk], source=Company.EnrichStatus.values, target=QUEUED
+            )
+    finally:
+        finished.set()
+        holder.join()
+
+    assert moved == [company.pk]
+    assert fresh(company).enrich_status == QUEUED
 
 
 def test_a_claim_sets_a_lease_and_counts_the_attempt(db):
