@@ -25,8 +25,12 @@ def enrollments_move(
 ) -> list[tuple[Any, Any]]:
     """Lock the enrollments of one workspace's queryset, set their status and reason, and
     record `activity` for each; returns their (id, lead id). Call inside a transaction."""
+    # NO KEY: a status change must not wait for a commit checking a new message's
+    # foreign key to the enrollment (KEY SHARE), which may be waiting for us.
     rows = list(
-        enrollments.select_for_update(of=("self",)).values_list("pk", "lead_id", "workspace_id")
+        enrollments.select_for_update(of=("self",), no_key=True).values_list(
+            "pk", "lead_id", "workspace_id"
+        )
     )
     if not rows:
         return []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from leads.models import Lead
+from outreach.enrollment_status import enrollments_move
 from outreach.models import Campaign, Enrollment
 from sdr.models import Activity
 from tests.factories import (
@@ -15,6 +16,7 @@ from tests.factories import (
     MailboxFactory,
     SequenceStepFactory,
 )
+from tests.locks import key_share_held, lock_timeout
 
 
 @pytest.fixture
@@ -112,3 +114,20 @@ def test_a_colleague_pause_can_be_resumed_unless_the_lead_went_active_elsewhere(
     assert "another campaign" in response.json()["error"]["message"]
     enrollment.refresh_from_db()
     assert enrollment.status == "paused"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stopping_sequences_never_waits_for_a_commit_checking_a_message_of_theirs():
+    """A sequence step's new message is checked against its enrollment as it commits
+    (KEY SHARE on the enrollment) while a reply or an archive stops that enrollment. A FOR
+    UPDATE lock waited for it (the deadlock shape of the companies' research queue); a
+    status change needs only FOR NO KEY UPDATE."""
+    enrollment = EnrollmentFactory()
+    with key_share_held(enrollment), lock_timeout():
+        moved = enrollments_move(
+            Enrollment.objects.for_workspace(enrollment.workspace).filter(pk=enrollment.pk),
+            status=Enrollment.Status.STOPPED,
+            reason="Replied",
+            activity="enrollment.stopped",
+        )
+    assert moved == [(enrollment.pk, enrollment.lead_id)]

@@ -6,13 +6,14 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from leads.models import Company, ImportJob
 from outreach.models import Message
 from sdr.states import claim, lease_renew, machine_for, transition, transition_many
 from tests.factories import CompanyFactory, ImportJobFactory, MessageFactory
+from tests.locks import key_share_held, lock_timeout
 
 LEASE = timedelta(minutes=5)
 QUEUED, RUNNING = Company.EnrichStatus.QUEUED, Company.EnrichStatus.RUNNING
@@ -70,30 +71,10 @@ def test_queueing_companies_never_waits_for_a_commit_checking_a_lead_of_theirs()
     it: a deadlock, seen as a 500 in the sync client test. FOR NO KEY UPDATE, all a status
     change needs, does not wait for KEY SHARE."""
     company = CompanyFactory(enrich_status=Company.EnrichStatus.NEVER)
-    table = Company._meta.db_table
-    locked, finished = threading.Event(), threading.Event()
-
-    def commit_checking_a_lead():
-        try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(f"SELECT 1 FROM {table} WHERE id = %s FOR KEY SHARE", [company.pk])  # noqa: S608
-                locked.set()
-                finished.wait(timeout=10)
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=commit_checking_a_lead)
-    holder.start()
-    try:
-        assert locked.wait(timeout=10)
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL lock_timeout = '2s'")  # a wait fails, not hangs
-            moved = transition_many(
-                Company, [company.pk], source=Company.EnrichStatus.values, target=QUEUED
-            )
-    finally:
-        finished.set()
-        holder.join()
+    with key_share_held(company), lock_timeout():
+        moved = transition_many(
+            Company, [company.pk], source=Company.EnrichStatus.values, target=QUEUED
+        )
 
     assert moved == [company.pk]
     assert fresh(company).enrich_status == QUEUED
