@@ -7,13 +7,15 @@ import re
 from leads.models import Lead
 
 S = Lead.Seniority
+# "President", but not the one in "Vice President" (a VP, not the company's head).
+_PRESIDENT = r"(?<!vice )(?<!vice-)president"
 # Order matters: "VP" before "manager" so "VP, Product Manager Group" is a VP.
 SENIORITY_RULES: list[tuple[str, str]] = [
     (S.FOUNDER, r"\b(?:co-?founder|founder|owner|proprietor)\b"),
     (
         S.C_LEVEL,
         r"\b(?:ceo|cto|cfo|coo|cro|cmo|cpo|cio|ciso|cdo|chief [a-z ]+ officer|chief|"
-        r"president|managing director|general manager)\b",
+        rf"{_PRESIDENT}|managing director|general manager)\b",
     ),
     (S.VP, r"\b(?:vp|svp|evp|avp|vice[- ]president)\b"),
     (S.HEAD, r"\bhead of\b|\bhead\b"),
@@ -60,7 +62,7 @@ DEPARTMENT_RULES: list[tuple[str, str]] = [
     ),
     (
         "executive",
-        r"\b(?:ceo|founder|co-?founder|president|owner|managing director|"
+        rf"\b(?:ceo|founder|co-?founder|{_PRESIDENT}|owner|managing director|"
         r"general manager)\b",
     ),
 ]
