@@ -66,13 +66,21 @@ class WebPageAdmin(WorkspaceAdmin):
 class ImportRowErrorInline(admin.TabularInline):
     model = ImportRowError
     extra = 0
-    fields = readonly_fields = ("line", "reason", "raw")
+    fields = readonly_fields = ("line", "kept", "reason", "raw")
     can_delete = False
 
 
 @admin.register(ImportJob)
 class ImportJobAdmin(WorkspaceAdmin):
-    list_display = ["filename", "workspace", "status", "done_rows", "total_rows", "error_count"]
+    list_display = [
+        "filename",
+        "workspace",
+        "status",
+        "done_rows",
+        "total_rows",
+        "error_count",
+        "warning_count",
+    ]
     list_filter = ["workspace", "status"]
     exclude = ["content"]  # the raw upload can be megabytes; it is not for reading here
     inlines = [ImportRowErrorInline]
@@ -87,7 +95,7 @@ class ImportFileChunkAdmin(WorkspaceAdmin):
 
 @admin.register(ImportRowError)
 class ImportRowErrorAdmin(WorkspaceAdmin):
-    list_display = ["job", "line", "reason"]
+    list_display = ["job", "line", "kept", "reason"]
     raw_id_fields = ["job"]
 
 

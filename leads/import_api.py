@@ -46,6 +46,7 @@ class ImportOutput(WorkspaceSerializer):
             "updated_count",
             "duplicate_count",
             "error_count",
+            "warning_count",
             "failure",
             "created_at",
             "finished_at",
@@ -122,6 +123,17 @@ class ImportViewSet(
         response["Content-Disposition"] = content_disposition(f"rejected-{job.pk}.csv")
         return response
 
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    @action(detail=True, methods=["get"])
+    def warnings(self, request: ApiRequest, pk: str | None = None) -> HttpResponse:
+        """The rows imported with a value cut or left out: line, warning, and the row as
+        it was uploaded."""
+        job = self.get_object()
+        csv = importing.import_errors_csv(job=job, kept=True)
+        response = HttpResponse(csv, content_type="text/csv")
+        response["Content-Disposition"] = content_disposition(f"cut-{job.pk}.csv")
+        return response
+
 
 class BulkUpsertRow(serializers.Serializer):
     """One lead as the upsert reads it: these fields, and any other key becomes a custom
@@ -129,17 +141,19 @@ class BulkUpsertRow(serializers.Serializer):
 
     email = serializers.EmailField(required=False)
     external_id = serializers.CharField(required=False, max_length=200)
-    first_name = serializers.CharField(required=False, max_length=100)
-    last_name = serializers.CharField(required=False, max_length=100)
+    first_name = serializers.CharField(required=False, help_text="Cut to 100 characters")
+    last_name = serializers.CharField(required=False, help_text="Cut to 100 characters")
     full_name = serializers.CharField(required=False)
     title = serializers.CharField(required=False, help_text="Cut to 200 characters")
     linkedin_url = serializers.URLField(required=False)
-    phone = serializers.CharField(required=False, max_length=40)
+    phone = serializers.CharField(
+        required=False, help_text="Left out, with a warning, when over 40 characters"
+    )
     timezone = serializers.CharField(required=False, help_text="IANA name")
     status = serializers.CharField(
         required=False, help_text="Only an opt-out is read: it adds a suppression"
     )
-    company_name = serializers.CharField(required=False, max_length=200)
+    company_name = serializers.CharField(required=False, help_text="Cut to 200 characters")
     company_domain = serializers.CharField(required=False)
     website = serializers.CharField(required=False)
     custom_fields = serializers.DictField(required=False)
@@ -158,6 +172,10 @@ BulkUpsertItem = inline_serializer(
         "status": serializers.ChoiceField(["created", "updated", "unchanged", "error"]),
         "lead_id": serializers.UUIDField(allow_null=True),
         "errors": serializers.ListField(child=serializers.CharField()),
+        "warnings": serializers.ListField(
+            child=serializers.CharField(),
+            help_text="What was cut or left out of a saved row to fit (a long title, say)",
+        ),
     },
 )
 BulkUpsertOutput = inline_serializer(
@@ -210,6 +228,7 @@ class BulkUpsertApi(APIView):
                         "status": status,
                         "lead_id": lead_id,
                         "errors": reasons.get(index, []),
+                        "warnings": result.warnings.get(index, []),
                     }
                     for index, (status, lead_id) in enumerate(
                         zip(result.statuses, result.lead_ids, strict=True)

@@ -84,3 +84,10 @@ def import_errors(request: MemberRequest, pk: ImportJob) -> HttpResponse:
     response = HttpResponse(importing.import_errors_csv(job=pk), content_type="text/csv")
     response["Content-Disposition"] = content_disposition(f"rejected-rows-{pk.pk}.csv")
     return response
+
+
+@member_required(pk=ImportJob)
+def import_warnings(request: MemberRequest, pk: ImportJob) -> HttpResponse:
+    response = HttpResponse(importing.import_errors_csv(job=pk, kept=True), content_type="text/csv")
+    response["Content-Disposition"] = content_disposition(f"cut-rows-{pk.pk}.csv")
+    return response

@@ -413,12 +413,19 @@ def _import_batch(
         for error in result.errors:
             line, raw = good[error["index"]]
             errors.append((line, raw, " ".join(error["reasons"])))
+        warned = [(*good[index], " ".join(notes)) for index, notes in result.warnings.items()]
         ImportRowError.unscoped_objects.bulk_create(
             [
                 ImportRowError(
-                    workspace=job.workspace, job=job, line=line, reason=reason[:2000], raw=raw
+                    workspace=job.workspace,
+                    job=job,
+                    line=line,
+                    reason=reason[:2000],
+                    raw=raw,
+                    kept=kept,
                 )
-                for line, raw, reason in errors
+                for rows, kept in ((errors, False), (warned, True))
+                for line, raw, reason in rows
             ]
         )
         renewed = lease_renew(
@@ -430,6 +437,7 @@ def _import_batch(
             updated_count=F("updated_count") + result.updated,
             duplicate_count=F("duplicate_count") + result.duplicates,
             error_count=F("error_count") + len(errors),
+            warning_count=F("warning_count") + len(warned),
             batches_done=F("batches_done") + 1,
             # Attempts count runs that committed nothing: a run that moved the import on
             # starts the count again, so a long import survives several lost workers,
@@ -462,13 +470,14 @@ def _mapped(mapping: dict[str, str], raw: dict[str, str]) -> dict[str, str | dic
     return row
 
 
-def import_errors_csv(*, job: ImportJob) -> str:
-    """The rejected rows: line, reason, then the row as it was in the file (formulas
-    neutralised: the customer opens this in a spreadsheet)."""
-    header: list[object] = ["line", "reason", *job.columns]
+def import_errors_csv(*, job: ImportJob, kept: bool = False) -> str:
+    """The rejected rows (or, kept, the rows imported with a value cut): line, reason,
+    then the row as it was in the file (formulas neutralised: the customer opens this in a
+    spreadsheet)."""
+    header: list[object] = ["line", "warning" if kept else "reason", *job.columns]
     rows = (
         [error.line, error.reason, *[error.raw.get(c, "") for c in job.columns]]
-        for error in job.row_errors.order_by("line")
+        for error in job.row_errors.filter(kept=kept).order_by("line")
     )
     return csv_text([header, *rows])
 

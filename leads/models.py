@@ -269,6 +269,8 @@ class ImportJob(TenantModel, Leased):
     # Rows that repeat a lead earlier in the same batch: merged into it and counted here,
     # so created + updated + duplicates + errors = rows.
     duplicate_count = models.PositiveIntegerField(default=0)
+    # Rows imported with a value cut or left out (counted among created and updated too).
+    warning_count = models.PositiveIntegerField(default=0)
     # Batches committed so far: a resumed run starts after them.
     batches_done = models.PositiveIntegerField(default=0)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -299,8 +301,11 @@ class ImportFileChunk(TenantModel):
 
 
 class ImportRowError(TenantModel):
+    """A row refused, with its reasons, or (kept) a row imported with a value cut to fit."""
+
     job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="row_errors")
     line = models.PositiveIntegerField(help_text="1-based line in the file, header is line 1")
+    kept = models.BooleanField(default=False, help_text="imported, with this warning")
     reason = models.TextField()
     raw = models.JSONField(default=dict, help_text="the row as read")
 

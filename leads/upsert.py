@@ -8,6 +8,7 @@ and written with a fixed number of queries per batch, whatever its size.
 from __future__ import annotations
 
 import json
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -31,14 +32,13 @@ from leads.titles import title_classify
 from sdr.activity import Event, activities_record
 from sdr.models import Workspace
 
-MAX_LENGTHS = {
-    "first_name": 100,
-    "last_name": 100,
-    "title": 200,
-    "external_id": 200,
-    "phone": 40,
-    "company_name": 200,
-}
+# Text a person reads is cut to its column with a warning, so one long title does not
+# cost the whole row. An external_id is an identity (cutting two could make them one) and a
+# cut phone number is a wrong number: the first refuses the row, the second is left out.
+CUT_LENGTHS = {"first_name": 100, "last_name": 100, "title": 200, "company_name": 200}
+MAX_EXTERNAL_ID = 200
+MAX_PHONE = 40
+MAX_CUSTOM_KEY, MAX_CUSTOM_VALUE = 100, 1000
 LEAD_FIELDS = [
     "email",
     "external_id",
@@ -94,6 +94,8 @@ class UpsertResult:
     # Per input row: created, updated, unchanged, or error.
     statuses: list[str] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)  # {index, reasons}
+    # Rows saved with a value cut or left out: {index: [warning, ...]}; never a refused row.
+    warnings: dict[int, list[str]] = field(default_factory=dict)
     new_company_ids: list[Any] = field(default_factory=list)
 
 
@@ -116,11 +118,13 @@ def leads_upsert(*, workspace: Workspace, rows: list[dict[str, Any]], source: st
     result = UpsertResult()
     clean: list[_Row] = []
     for index, raw in enumerate(rows):
-        row, reasons = _clean(index, raw)
+        row, reasons, warnings = _clean(index, raw)
         if reasons:
             result.errors.append({"index": index, "reasons": reasons})
         else:
             clean.append(row)
+            if warnings:
+                result.warnings[index] = warnings
     merged, merged_for = _merge(clean)
     checked = len(result.errors)
     try:
@@ -149,6 +153,8 @@ def leads_upsert(*, workspace: Workspace, rows: list[dict[str, Any]], source: st
         if row.index != target.index:
             result.duplicates += 1
     result.errors.sort(key=lambda error: error["index"])
+    for error in result.errors:
+        result.warnings.pop(error["index"], None)
     _score_written(workspace, result)
     return result
 
@@ -164,17 +170,14 @@ def _score_written(workspace: Workspace, result: UpsertResult) -> None:
     leads_score_after_commit(workspace=workspace, lead_ids=written)
 
 
-def _clean(index: int, raw: dict[str, Any]) -> tuple[_Row, list[str]]:
+def _clean(index: int, raw: dict[str, Any]) -> tuple[_Row, list[str], list[str]]:
+    """The row as it will be saved, the reasons it cannot be, and what was cut to fit."""
     if not isinstance(raw, dict):
-        return _Row(index, {}), ["A lead must be an object of fields."]
+        return _Row(index, {}), ["A lead must be an object of fields."], []
     data: dict[str, Any] = {}
     reasons: list[str] = []
-    custom = (
-        dict(raw.get("custom_fields") or {}) if isinstance(raw.get("custom_fields"), dict) else {}
-    )
-    for key, value in raw.items():
-        if key not in ROW_FIELDS and value not in (None, ""):
-            custom[str(key)[:100]] = str(value)[:1000]
+    warnings: list[str] = []
+    custom = _custom_fields(raw, warnings)
     text = {
         k: ("" if raw.get(k) is None else str(raw.get(k)).strip())
         for k in ROW_FIELDS - {"custom_fields"}
@@ -187,17 +190,19 @@ def _clean(index: int, raw: dict[str, Any]) -> tuple[_Row, list[str]]:
             reasons.append(str(error))
     if text["external_id"]:
         data["external_id"] = text["external_id"]
+        if len(text["external_id"]) > MAX_EXTERNAL_ID:
+            reasons.append(f"external_id is longer than {MAX_EXTERNAL_ID} characters.")
     if not text["email"] and not text["external_id"]:
         reasons.append("Each lead needs an email or an external_id.")
-    first, last = text["first_name"], text["last_name"]
-    if not (first or last) and text["full_name"]:
-        first, last = split_name(text["full_name"])
-    data.update(first_name=first, last_name=last, title=text["title"], phone=text["phone"])
-    reasons += _name_problems(first, last, text["company_name"])
-    for name, limit in MAX_LENGTHS.items():
-        value = data.get(name, text.get(name, ""))
-        if len(value) > limit:
-            reasons.append(f"{name} is longer than {limit} characters.")
+    if not (text["first_name"] or text["last_name"]) and text["full_name"]:
+        text["first_name"], text["last_name"] = split_name(text["full_name"])
+    for name, limit in CUT_LENGTHS.items():
+        text[name] = _cut(text[name], limit, name, warnings)
+    if len(text["phone"]) > MAX_PHONE:
+        warnings.append(f"phone is longer than {MAX_PHONE} characters and was left out.")
+        text["phone"] = ""
+    data.update({name: text[name] for name in ("first_name", "last_name", "title", "phone")})
+    reasons += _name_problems(text["first_name"], text["last_name"], text["company_name"])
     for name, check in (("linkedin_url", linkedin_url_normalize), ("timezone", timezone_validate)):
         try:
             data[name] = check(text[name])
@@ -210,14 +215,42 @@ def _clean(index: int, raw: dict[str, Any]) -> tuple[_Row, list[str]]:
     row = _Row(index, data, domain=_company_domain(text, data.get("email", "")))
     if (text["company_domain"] or text["website"]) and not row.domain:
         reasons.append(f"{text['company_domain'] or text['website']!r} is not a company domain.")
-    return row, reasons
+    return row, reasons, warnings
+
+
+def _custom_fields(raw: dict[str, Any], warnings: list[str]) -> dict[str, str]:
+    """The row's custom_fields object, plus every key the product does not know."""
+    given = raw.get("custom_fields")
+    custom: dict[str, Any] = dict(given) if isinstance(given, dict) else {}
+    for key, value in raw.items():
+        if key not in ROW_FIELDS and value not in (None, ""):
+            custom[str(key)] = value
+    fitted: dict[str, str] = {}
+    for key, value in custom.items():
+        name = _cut(str(key), MAX_CUSTOM_KEY, "A custom field's name", warnings)
+        fitted[name] = _cut(str(value), MAX_CUSTOM_VALUE, f"Custom field {name!r}", warnings)
+    return fitted
+
+
+def _cut(value: str, limit: int, label: str, warnings: list[str]) -> str:
+    """`value` in at most `limit` characters, at the last word break when one is near the
+    end, never between a letter and its accent; a warning says what was cut."""
+    if len(value) <= limit:
+        return value
+    end = limit
+    while end > 0 and unicodedata.combining(value[end]):
+        end -= 1
+    space = value.rfind(" ", 0, end + 1)
+    if space > limit * 0.8:
+        end = space
+    warnings.append(f"{label} was longer than {limit:,} characters and was cut.")
+    return value[:end].rstrip()
 
 
 def _name_problems(first: str, last: str, company: str) -> list[str]:
     """Names are written into emails as the lead's own: a row whose name carries markup,
-    instructions or look-alike letters is refused with the reason. Lengths are left to
-    MAX_LENGTHS: a company name longer than a person's may be is kept (drafting leaves
-    such a name out)."""
+    instructions or look-alike letters is refused with the reason. A company name longer
+    than a person's may be is kept (drafting leaves such a name out)."""
     named = [("first_name", first), ("last_name", last), ("company_name", company)]
     return [
         f"{field}: {problem}"

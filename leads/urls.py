@@ -20,6 +20,7 @@ urlpatterns: list = [
     path("imports/<uuid:pk>/progress/", import_views.import_progress, name="import-progress"),
     path("imports/<uuid:pk>/delete/", views.import_delete, name="import-delete"),
     path("imports/<uuid:pk>/rejected.csv", import_views.import_errors, name="import-errors"),
+    path("imports/<uuid:pk>/cut.csv", import_views.import_warnings, name="import-warnings"),
     path("suppressions/", views.suppression_list, name="suppression-list"),
     path("suppressions/<uuid:pk>/lift/", views.suppression_lift, name="suppression-lift"),
     path("<uuid:pk>/", views.lead_detail, name="lead-detail"),

@@ -171,22 +171,95 @@ def test_rows_update_existing_leads_by_crm_id_then_email(workspace):
     assert by_email.title == "Engineer"  # an empty cell erases nothing
 
 
-def test_too_long_values_bad_timezones_and_linkedin_urls_are_rejected_with_reasons(workspace):
+def test_bad_timezones_and_linkedin_urls_are_rejected_with_reasons(workspace):
     content = (
         "email,first_name,timezone,linkedin\n"
-        f"a@acme.example,{'x' * 101},,\n"
         "b@acme.example,B,Mars/Olympus,\n"
         "c@acme.example,C,,https://example.com/in/c\n"
         "d@acme.example,D,Europe/Paris,linkedin.com/in/dee\n"
     )
     job = run_import(workspace, content)
     reasons = list(ImportRowError.objects.for_workspace(workspace).values_list("line", "reason"))
-    assert [line for line, _ in reasons] == [2, 3, 4]
-    assert "longer than 100" in reasons[0][1]
-    assert "time zone" in reasons[1][1]
-    assert "LinkedIn" in reasons[2][1]
+    assert [line for line, _ in reasons] == [2, 3]
+    assert "time zone" in reasons[0][1]
+    assert "LinkedIn" in reasons[1][1]
     assert leads_of(workspace).get().linkedin_url == "https://www.linkedin.com/in/dee"
     assert job.created_count == 1
+
+
+LONG_TITLE = "Senior Vice President of Global Revenue Operations and Strategic Partnerships " * 4
+
+
+def test_values_too_long_for_their_column_are_cut_and_the_row_is_kept_with_a_warning(
+    workspace, web
+):
+    content = (
+        "email,first_name,title,phone,company,id\n"
+        f"a@acme.example,{'x' * 101},{LONG_TITLE},{'1' * 41},{'Acme ' * 50},\n"
+        f"b@acme.example,B,CTO,,Acme,{'9' * 201}\n"
+        "c@acme.example,C,CTO,+1 555 0100,Acme,\n"
+    )
+    job = run_import(workspace, content)
+
+    assert (job.created_count, job.error_count, job.warning_count) == (2, 1, 1)
+    cut = leads_of(workspace).select_related("company").get(email="a@acme.example")
+    assert cut.first_name == "x" * 100
+    # Cut at the last word break, never mid-word, and the title still classifies.
+    assert len(cut.title) <= 200 and LONG_TITLE.startswith(cut.title + " ")
+    assert (cut.seniority, cut.department) == ("vp", "sales")
+    assert cut.phone == ""  # a cut phone number is a wrong number: left out instead
+    assert len(cut.company.name) <= 200
+    # An external_id is an identity: cutting it could merge two leads, so the row is refused.
+    refused = ImportRowError.objects.for_workspace(workspace).get(kept=False)
+    assert refused.line == 3 and "external_id is longer than 200" in refused.reason
+    warned = ImportRowError.objects.for_workspace(workspace).get(kept=True)
+    assert warned.line == 2
+    assert "first_name was longer than 100 characters and was cut." in warned.reason
+    assert "title was longer than 200" in warned.reason
+    assert "phone is longer than 40 characters and was left out." in warned.reason
+    assert "company_name was longer than 200" in warned.reason
+
+    rejected = csv_rows(web.get(f"/leads/imports/{job.pk}/rejected.csv"))
+    assert [row[0] for row in rejected[1:]] == ["3"]
+    cut_rows = csv_rows(web.get(f"/leads/imports/{job.pk}/cut.csv"))
+    assert cut_rows[0][:3] == ["line", "warning", "email"]
+    assert [row[0] for row in cut_rows[1:]] == ["2"] and cut_rows[1][
+        4
+    ] == LONG_TITLE  # as in the file
+    progress = web.get(f"/leads/imports/{job.pk}/progress/").content.decode()
+    assert "1 row imported with a value cut to fit" in progress
+
+
+def csv_rows(response):
+    assert response.status_code == 200 and response["Content-Type"] == "text/csv"
+    return list(csv.reader(io.StringIO(response.content.decode())))
+
+
+def test_a_cut_never_separates_a_letter_from_its_accent_and_custom_fields_are_cut_too(workspace):
+    name = "e" * 99 + "e\u0301" + "z"  # the 100th letter is é written as e + combining accent
+    result = leads_upsert(
+        workspace=workspace,
+        rows=[{"email": "a@acme.example", "last_name": name, "notes": "n" * 1001}],
+        source="api",
+    )
+    lead = leads_of(workspace).get()
+    assert lead.last_name == "e" * 99
+    assert lead.custom_fields == {"notes": "n" * 1000}
+    assert result.warnings == {
+        0: [
+            "Custom field 'notes' was longer than 1,000 characters and was cut.",
+            "last_name was longer than 100 characters and was cut.",
+        ]
+    }
+
+
+def test_a_refused_row_carries_no_warnings(workspace):
+    result = leads_upsert(
+        workspace=workspace,
+        rows=[{"email": "nope", "title": "t" * 201}, {"email": "a@acme.example"}],
+        source="api",
+    )
+    assert [error["index"] for error in result.errors] == [0] and result.warnings == {}
 
 
 def test_a_row_with_too_many_cells_is_rejected(workspace):
@@ -268,6 +341,22 @@ def test_bulk_upsert_saves_the_good_and_reports_the_bad_by_index(api, workspace)
         (2, "error", None),
     ]
     assert body["results"][1]["errors"] and body["results"][0]["errors"] == []
+    assert [r["warnings"] for r in body["results"]] == [[], [], []]
+
+
+def test_bulk_upsert_cuts_what_does_not_fit_and_says_so_per_row(api, workspace):
+    body = api.post(
+        "/api/v1/leads/bulk-upsert/",
+        [
+            {"email": "a@acme.example", "title": LONG_TITLE},
+            {"email": "b@acme.example", "title": "CEO"},
+        ],
+        format="json",
+    ).json()
+    assert [r["status"] for r in body["results"]] == ["created", "created"]
+    assert body["results"][0]["warnings"] == ["title was longer than 200 characters and was cut."]
+    assert body["results"][1]["warnings"] == []
+    assert len(leads_of(workspace).get(email="a@acme.example").title) <= 200
 
 
 def test_bulk_upsert_says_per_row_what_happened(api, workspace):
@@ -321,6 +410,18 @@ def test_a_csv_is_uploaded_started_and_followed_through_the_api(
     rejected = api.get(f"/api/v1/imports/{job['id']}/errors/")
     assert rejected["Content-Type"] == "text/csv"
     assert "not-an-email" in rejected.content.decode()
+    assert done["warning_count"] == 0
+
+
+def test_the_api_gives_the_rows_imported_with_a_value_cut(api, workspace):
+    job = run_import(workspace, f"email,title\na@acme.example,{LONG_TITLE}\n")
+    assert api.get(f"/api/v1/imports/{job.pk}/").json()["warning_count"] == 1
+    cut = csv_rows(api.get(f"/api/v1/imports/{job.pk}/warnings/"))
+    assert cut[1][:3] == [
+        "2",
+        "title was longer than 200 characters and was cut.",
+        "a@acme.example",
+    ]
 
 
 def test_starting_twice_is_a_conflict(api, workspace):

@@ -63,7 +63,7 @@ def realistic_csv(seed: int = 16) -> bytes:
             row[0] = "not-an-email" if bad == 0 else row[0]
             row[7] = "https://example.com/x" if bad == 1 else row[7]
             row[8] = "Mars/Olympus" if bad == 2 else row[8]
-            row[3] = "x" * 150 if bad == 3 else row[3]
+            row[3] = "x" * 150 if bad == 3 else row[3]  # kept, cut to 100, with a warning
         rows.append(row)
     out = io.StringIO()
     csv.writer(out).writerows([HEADER, *rows])
@@ -123,20 +123,21 @@ def batched_import(workspace, content: bytes) -> ImportJob:
     return job
 
 
-def row_by_row_reference(workspace, job: ImportJob) -> list[tuple[int, str]]:
+def row_by_row_reference(workspace, job: ImportJob) -> list[tuple[int, bool, str]]:
     """The reference: each row of the same file through the write path alone, in file
-    order. Returns the rejected rows as (line, reason)."""
-    rejected = []
+    order. Returns the rejected and the cut rows as (line, kept, reason)."""
+    noted = []
     for batch in _batches(job):
         for line, raw, problem in batch:
             if problem:
-                rejected.append((line, problem))
+                noted.append((line, False, problem))
                 continue
             result = leads_upsert(
                 workspace=workspace, rows=[_mapped(job.mapping, raw)], source="csv"
             )
-            rejected += [(line, " ".join(e["reasons"])) for e in result.errors]
-    return rejected
+            noted += [(line, False, " ".join(e["reasons"])) for e in result.errors]
+            noted += [(line, True, " ".join(notes)) for notes in result.warnings.values()]
+    return noted
 
 
 def test_the_batched_import_equals_the_row_by_row_reference_on_a_realistic_file(db):
@@ -147,17 +148,17 @@ def test_the_batched_import_equals_the_row_by_row_reference_on_a_realistic_file(
 
     job = batched_import(ours, content)
     reference_job = ImportJob.objects.for_workspace(ours).get(pk=job.pk)
-    expected_rejected = row_by_row_reference(theirs, reference_job)
+    expected_noted = row_by_row_reference(theirs, reference_job)
 
     assert job.status == ImportJob.Status.DONE
     got, want = snapshot(ours), snapshot(theirs)
     assert set(got["suppressions"]) ^ set(want["suppressions"]) == set()
     assert got == want
-    rejected = list(ImportRowError.objects.for_workspace(ours).values_list("line", "reason"))
-    assert sorted(rejected) == sorted(expected_rejected)
+    noted = ImportRowError.objects.for_workspace(ours).values_list("line", "kept", "reason")
+    assert sorted(noted) == sorted(expected_noted)
     # The file is not flattering: all of these happen in it.
     assert job.created_count > 1_000 and job.updated_count > 0
-    assert job.duplicate_count > 0 and job.error_count > 0
+    assert job.duplicate_count > 0 and job.error_count > 0 and job.warning_count > 0
     assert len(snapshot(ours)["suppressions"]) > 0
 
 
@@ -168,7 +169,9 @@ def test_the_totals_add_up_to_the_rows_of_the_file(db):
 
     counted = job.created_count + job.updated_count + job.duplicate_count + job.error_count
     assert counted == job.total_rows == job.done_rows == ROWS
-    assert job.error_count == ImportRowError.objects.for_workspace(workspace).count()
+    noted = ImportRowError.objects.for_workspace(workspace)
+    assert job.error_count == noted.filter(kept=False).count()
+    assert job.warning_count == noted.filter(kept=True).count() > 0
 
 
 def test_the_import_never_overwrites_product_owned_fields(db):
