@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from leads import importing
@@ -18,20 +19,31 @@ from sdr.tenancy import member_required
 @member_required
 def import_list(request: MemberRequest) -> HttpResponse:
     if request.method == "POST":
+        # The page's script sends the file itself, to show its upload progress, and asks
+        # for JSON: where to go next, or what was wrong, to show without leaving the page.
+        wants_json = request.headers.get("Accept") == "application/json"
         upload = request.FILES.get("file")
-        if upload is None:
-            messages.error(request, "Choose a CSV file to upload.")
-        else:
+        problem = "Choose a CSV file to upload." if upload is None else ""
+        if upload is not None:
             try:
                 job = importing.import_job_create(
                     workspace=request.workspace, uploaded_file=upload, user=request.user
                 )
             except AppError as error:
-                messages.error(request, error.message)
+                problem = error.message
             else:
+                if wants_json:
+                    return JsonResponse({"location": reverse("import-detail", args=[job.pk])})
                 return redirect("import-detail", pk=job.pk)
+        if wants_json:
+            return JsonResponse({"error": problem}, status=400)
+        messages.error(request, problem)
     jobs = ImportJob.objects.for_workspace(request.workspace).defer("content")[:50]
-    return render(request, "leads/import_list.html", {"jobs": jobs, "max_rows": importing.MAX_ROWS})
+    return render(
+        request,
+        "leads/import_list.html",
+        {"jobs": jobs, "max_rows": importing.MAX_ROWS, "max_bytes": importing.MAX_BYTES},
+    )
 
 
 @member_required(pk=ImportJob)

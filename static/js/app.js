@@ -5,6 +5,7 @@
 //   <select data-autosubmit>            submits its form when changed
 //   <input type=checkbox data-select-all="lead">  ticks every name=lead box of its form
 //   <table data-keys>                   a list worked from the keyboard (below)
+//   <form data-upload-progress>         sends its file with a progress bar (below)
 (function () {
   document.addEventListener(
     "submit",
@@ -33,6 +34,65 @@
         box.checked = field.checked;
       });
     }
+  });
+
+  // A large file takes a while to send on a slow link: the form sends it itself and shows
+  // how far it got, then goes where the server says (or shows why it refused the file).
+  // Without script the form posts as usual.
+  document.addEventListener("submit", function (event) {
+    const form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-upload-progress")) return;
+    if (event.defaultPrevented) return;
+    const bar = form.querySelector("progress[data-upload]");
+    const status = form.querySelector("[data-upload-status]");
+    const problem = form.querySelector("[data-upload-error]");
+    const button = form.querySelector('button[type="submit"]');
+    const input = form.querySelector('input[type="file"]');
+    const file = input && input.files && input.files[0];
+    const limit = Number(form.dataset.maxBytes || 0);
+    event.preventDefault();
+    function fail(message) {
+      problem.textContent = message;
+      problem.hidden = false;
+      bar.hidden = true;
+      status.textContent = "";
+      button.disabled = false;
+    }
+    problem.hidden = true;
+    if (file && limit && file.size > limit) {
+      fail("The file is larger than " + Math.round(limit / 1048576) + " MB. Split it and upload the parts.");
+      return;
+    }
+    const request = new XMLHttpRequest();
+    request.open("POST", form.action || window.location.href);
+    request.setRequestHeader("Accept", "application/json");
+    request.upload.addEventListener("progress", function (progress) {
+      if (!progress.lengthComputable) return;
+      bar.max = progress.total;
+      bar.value = progress.loaded;
+      const percent = Math.floor((100 * progress.loaded) / progress.total);
+      status.textContent = percent < 100 ? "Uploading: " + percent + "%" : "Uploaded. Checking the file…";
+    });
+    request.addEventListener("load", function () {
+      let answer = null;
+      try {
+        answer = JSON.parse(request.responseText);
+      } catch (error) {
+        answer = null;
+      }
+      if (answer && answer.location) window.location.assign(answer.location);
+      else if (answer && answer.error) fail(answer.error);
+      else if (request.status === 413) fail("The file is larger than the server accepts. Split it and upload the parts.");
+      else fail("The upload failed (HTTP " + request.status + "). Reload the page and try again.");
+    });
+    request.addEventListener("error", function () {
+      fail("The upload was interrupted. Check your connection and try again.");
+    });
+    bar.removeAttribute("value");
+    bar.hidden = false;
+    status.textContent = "Uploading…";
+    button.disabled = true;
+    request.send(new FormData(form));
   });
 
   // Lists, keyboard first: j and k move through the rows, x ticks the row, o or Enter

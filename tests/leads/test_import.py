@@ -451,3 +451,14 @@ def test_the_upload_mapping_and_progress_pages(web, workspace, django_capture_on
 def test_uploading_a_bad_file_in_the_ui_says_why(web):
     response = web.post("/leads/imports/", {"file": upload("")}, follow=True)
     assert b"The file is empty" in response.content
+
+
+def test_the_page_script_is_told_where_to_go_or_what_was_wrong_in_json(web, workspace):
+    accept = {"HTTP_ACCEPT": "application/json"}
+    sent = web.post("/leads/imports/", {"file": upload(CSV)}, **accept)
+    job = ImportJob.objects.for_workspace(workspace).get()
+    assert (sent.status_code, sent.json()) == (200, {"location": f"/leads/imports/{job.pk}/"})
+    refused = web.post("/leads/imports/", {"file": upload("")}, **accept)
+    assert refused.status_code == 400 and "The file is empty" in refused.json()["error"]
+    missing = web.post("/leads/imports/", {}, **accept)
+    assert missing.json() == {"error": "Choose a CSV file to upload."}
