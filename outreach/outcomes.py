@@ -26,6 +26,7 @@ from outreach.models import Enrollment, Outcome
 from ranking.tasks import outcome_rescore_task
 from sdr.activity import activity_record
 from sdr.errors import AppError, ErrorCode
+from sdr.queue import hint_after_commit
 
 # Outcomes after which the lead is not enrolled again (no_response may be tried later).
 FINAL = [
@@ -116,9 +117,7 @@ def outcome_record(
             # constraint (workspace, lead, kind) keeps it to one.
             billable_event_for_outcome(outcome)
             # The ranking learns from it once committed (it re-scores many leads: a task).
-            transaction.on_commit(
-                lambda: outcome_rescore_task.delay(str(lead.workspace_id), str(lead.pk))
-            )
+            hint_after_commit(outcome_rescore_task, str(lead.workspace_id), str(lead.pk))
     except IntegrityError:
         # Recorded by another request between our read and our insert.
         existing = _existing(lead, kind)

@@ -12,6 +12,7 @@ from ranking import features
 from ranking.models import IdealCustomerProfile
 from sdr.errors import AppError, ErrorCode
 from sdr.models import Workspace
+from sdr.queue import hint_after_commit
 
 PROFILE_FIELDS = (
     "industries",
@@ -54,7 +55,7 @@ def profile_update(*, workspace: Workspace, **lists: Any) -> IdealCustomerProfil
         profile.save()
         from ranking.tasks import workspace_rescore_task
 
-        transaction.on_commit(lambda: workspace_rescore_task.delay(str(workspace.pk)))
+        hint_after_commit(workspace_rescore_task, str(workspace.pk))
     return profile
 
 
@@ -66,7 +67,7 @@ def leads_score_after_commit(*, workspace: Workspace, lead_ids: Iterable[Any]) -
 
     ids = [str(lead_id) for lead_id in lead_ids]
     if ids:
-        transaction.on_commit(lambda: leads_score_task.delay(str(workspace.pk), ids))
+        hint_after_commit(leads_score_task, str(workspace.pk), ids)
 
 
 def _clean(name: str, value: Any) -> list[str]:

@@ -3,6 +3,7 @@ import uuid
 from celery import shared_task
 
 from sdr import rls
+from sdr.queue import hint
 
 
 @shared_task(name="ranking.outcome_rescore")
@@ -25,7 +26,7 @@ def nightly_rescore_task() -> int:
         total = workspaces_rescore()
     # With the ranks fresh, the best leads without an email are offered a guessed address
     # (DNS lookups: a task of its own, so a slow name server never holds up the scores).
-    email_guesses_task.delay()
+    hint(email_guesses_task)
     return total
 
 

@@ -3,23 +3,54 @@
 The row in its queued state is the truth; the task is a hint to start now. If the broker
 is down the hint is dropped with a warning and the sweeper (`sdr.states.sweep`) sends it
 again later, so a broker outage delays work and never fails the request that made it.
+
+The demo has no broker: tasks run eagerly, in the request that hinted them, unless
+`tasks_in_background` gave it a worker thread (an import of 100,000 rows takes minutes).
 """
 
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from collections.abc import Iterable
 from typing import Any
 
 from celery import Task
-from django.db import transaction
+from django.db import close_old_connections, transaction
 from kombu.exceptions import OperationalError as BrokerError
 
 logger = logging.getLogger(__name__)
+_background: queue.Queue[tuple[Task, tuple[Any, ...]] | None] | None = None
+
+
+def tasks_in_background() -> None:
+    """From now on, run hinted tasks in one worker thread of this process, in the order
+    hinted, instead of in the request. For the demo (`manage.py demo`), whose tasks are
+    eager: one thread, so SQLite sees one long writer at a time."""
+    global _background
+    if _background is None:
+        _background = queue.Queue()
+        worker = threading.Thread(target=_work, args=(_background,), name="demo-worker")
+        worker.daemon = True
+        worker.start()
+
+
+def tasks_in_background_stop() -> None:
+    """Wait for the tasks hinted so far and those they hint in turn (an import resuming,
+    research of its new companies), then run tasks in the request again."""
+    global _background
+    if _background is not None:
+        tasks, _background = _background, None
+        tasks.join()
+        tasks.put(None)
 
 
 def hint(task: Task, *args: Any, countdown: float | None = None) -> bool:
     """Send the task now; False (and a warning) when the broker cannot be reached."""
+    if _background is not None:
+        _background.put((task, args))
+        return True
     try:
         task.apply_async(args=args, countdown=countdown)
     except BrokerError as error:
@@ -31,6 +62,19 @@ def hint(task: Task, *args: Any, countdown: float | None = None) -> bool:
         )
         return False
     return True
+
+
+def _work(tasks: queue.Queue[tuple[Task, tuple[Any, ...]] | None]) -> None:
+    while (item := tasks.get()) is not None:
+        task, args = item
+        try:
+            task.apply(args=args, throw=True)
+        except Exception:  # the thread goes on with the next task, as a worker would
+            logger.exception("Task %s%s failed", task.name, args)
+        finally:
+            close_old_connections()
+            tasks.task_done()
+    tasks.task_done()
 
 
 def hint_after_commit(task: Task, *args: Any, countdown: float | None = None) -> None:

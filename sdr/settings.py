@@ -116,6 +116,16 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The demo's worker thread writes while requests read and write: readers never wait
+    # for a writer (WAL), a writer waits its turn instead of failing at once, and a
+    # transaction takes the write lock when it starts, not halfway (which SQLite answers
+    # with "database is locked" rather than waiting).
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+    }
 # Row-level security (sdr/rls.py): the role the web and the workers act as (owns no table,
 # does not bypass row-level security), and the role of the few cross-workspace jobs. A
 # process that logs in as the app role itself leaves DATABASE_ROLE empty; one that logs

@@ -16,6 +16,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, addrport: str, **options: Any) -> None:
         from leads.demo import demo_sites_start
         from sdr.management.commands.seed_demo import demo_loopback_allow
+        from sdr.queue import tasks_in_background
 
         # Before anything runs: "Enrich now" on a sample site, the demo mailbox and a
         # webhook to a local receiver all dial loopback, from this process only (the
@@ -24,8 +25,11 @@ class Command(BaseCommand):
         call_command("seed_demo")
         # The sample company sites stay up, so "Enrich now" works offline too.
         demo_sites_start()
-        # The demo has no Celery beat: this thread stands in for its minutely dispatch, so
-        # approved messages go out on schedule (printed to the console) here too.
+        # The demo has no Celery worker or beat. From here on a thread stands in for the
+        # worker (an import, research or drafting runs beside the request, which shows
+        # its progress, instead of holding it for minutes), and another for beat's
+        # minutely dispatch, so approved messages go out on schedule (to the console).
+        tasks_in_background()
         threading.Thread(target=_dispatch_every_minute, name="demo-dispatch", daemon=True).start()
         call_command("runserver", addrport, use_reloader=False)
 
