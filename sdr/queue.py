@@ -10,6 +10,7 @@ The demo has no broker: tasks run eagerly, in the request that hinted them, unle
 
 from __future__ import annotations
 
+import fnmatch
 import logging
 import queue
 import threading
@@ -17,39 +18,66 @@ from collections.abc import Iterable
 from typing import Any
 
 from celery import Task
+from django.conf import settings
 from django.db import close_old_connections, transaction
 from kombu.exceptions import OperationalError as BrokerError
 
 logger = logging.getLogger(__name__)
-_background: queue.Queue[tuple[Task, tuple[Any, ...]] | None] | None = None
+_Work = queue.Queue[tuple[Task, tuple[Any, ...]] | None]
+# The demo's worker threads, one per Celery queue (CELERY_TASK_ROUTES), made as tasks
+# arrive; None when tasks run in the request.
+_background: dict[str, _Work] | None = None
+_background_lock = threading.Lock()
 
 
 def tasks_in_background() -> None:
-    """From now on, run hinted tasks in one worker thread of this process, in the order
-    hinted, instead of in the request. For the demo (`manage.py demo`), whose tasks are
-    eager: one thread, so SQLite sees one long writer at a time."""
+    """From now on, run hinted tasks in worker threads of this process instead of in the
+    request: one thread per queue, as Celery routes them, each in the order hinted (so a
+    company's research does not wait behind an import's scoring). For the demo (`manage.py
+    demo`), whose tasks are eager."""
     global _background
-    if _background is None:
-        _background = queue.Queue()
-        worker = threading.Thread(target=_work, args=(_background,), name="demo-worker")
-        worker.daemon = True
-        worker.start()
+    with _background_lock:
+        if _background is None:
+            _background = {}
 
 
 def tasks_in_background_stop() -> None:
-    """Wait for the tasks hinted so far and those they hint in turn (an import resuming,
-    research of its new companies), then run tasks in the request again."""
+    """Wait for the tasks hinted so far (those they hint meanwhile run in their thread),
+    then run tasks in the request again."""
     global _background
-    if _background is not None:
-        tasks, _background = _background, None
+    with _background_lock:
+        lines, _background = _background or {}, None
+    for tasks in lines.values():
         tasks.join()
         tasks.put(None)
 
 
+def _background_put(task: Task, args: tuple[Any, ...]) -> bool:
+    with _background_lock:
+        if _background is None:
+            return False
+        name = next(
+            (
+                route["queue"]
+                for pattern, route in settings.CELERY_TASK_ROUTES.items()
+                if fnmatch.fnmatchcase(task.name, pattern)
+            ),
+            "default",
+        )
+        if name not in _background:
+            _background[name] = queue.Queue()
+            worker = threading.Thread(
+                target=_work, args=(_background[name],), name=f"demo-worker-{name}"
+            )
+            worker.daemon = True
+            worker.start()
+        _background[name].put((task, args))
+    return True
+
+
 def hint(task: Task, *args: Any, countdown: float | None = None) -> bool:
     """Send the task now; False (and a warning) when the broker cannot be reached."""
-    if _background is not None:
-        _background.put((task, args))
+    if _background is not None and _background_put(task, args):
         return True
     try:
         task.apply_async(args=args, countdown=countdown)
@@ -64,7 +92,7 @@ def hint(task: Task, *args: Any, countdown: float | None = None) -> bool:
     return True
 
 
-def _work(tasks: queue.Queue[tuple[Task, tuple[Any, ...]] | None]) -> None:
+def _work(tasks: _Work) -> None:
     while (item := tasks.get()) is not None:
         task, args = item
         try:

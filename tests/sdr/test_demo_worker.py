@@ -30,6 +30,14 @@ def fails() -> None:
     raise RuntimeError("a task that fails")
 
 
+researched = threading.Event()
+
+
+@shared_task(name="enrich.tests_demo_worker_probe")  # routed to the enrich queue
+def research_probe() -> None:
+    researched.set()
+
+
 @pytest.fixture
 def worker_thread():
     release.clear()
@@ -51,7 +59,18 @@ def test_a_hint_returns_at_once_and_the_task_runs_in_the_worker_thread(worker_th
     tasks_in_background_stop()
 
     assert [label for label, _ in ran] == ["first", "second"]  # in the order hinted
-    assert all(name.startswith("demo-worker") for _, name in ran)
+    assert all(name == "demo-worker-default" for _, name in ran)
+
+
+def test_each_queue_has_its_own_thread_so_research_does_not_wait_behind_other_work(
+    worker_thread,
+):
+    researched.clear()
+    hint(waits_for_release, "long")  # holds the default queue's thread
+    hint(research_probe)
+
+    assert researched.wait(timeout=30)
+    assert ran == []  # the long task was still waiting when research ran
 
 
 @pytest.mark.django_db(transaction=True)
