@@ -253,7 +253,7 @@ def _resume(workspace: Workspace, ids: list[uuid.UUID]) -> tuple[int, int]:
     with transaction.atomic():
         running = set(
             enrollments.filter(lead_id__in=ids, status=Enrollment.Status.ACTIVE)
-            .select_for_update()
+            .select_for_update(no_key=True)
             .values_list("lead_id", flat=True)
         )
         latest: dict[uuid.UUID, uuid.UUID] = {}

@@ -133,10 +133,14 @@ def campaign_resume(*, campaign: Campaign) -> Campaign:
     return _status_move(campaign, Campaign.Status.ACTIVE, "campaign.resumed")
 
 
+def _locked(campaign: Campaign) -> Campaign:
+    # NO KEY: enrolling a lead commits with KEY SHARE on its campaign, and must not wait.
+    campaigns = Campaign.objects.for_workspace(campaign.workspace)
+    return campaigns.select_for_update(no_key=True).get(pk=campaign.pk)
+
+
 def _status_move(campaign: Campaign, to: str, activity: str) -> Campaign:
-    campaign = (
-        Campaign.objects.for_workspace(campaign.workspace).select_for_update().get(pk=campaign.pk)
-    )
+    campaign = _locked(campaign)
     previous = campaign.status
     if previous == to:
         return campaign
@@ -217,9 +221,7 @@ def campaign_archive(*, campaign: Campaign) -> Campaign:
     archived one will never write again), and no lead can be enrolled into it any more.
     Archiving an archived campaign changes nothing.
     """
-    campaign = (
-        Campaign.objects.for_workspace(campaign.workspace).select_for_update().get(pk=campaign.pk)
-    )
+    campaign = _locked(campaign)
     if campaign.status == Campaign.Status.ARCHIVED:
         return campaign
     previous = campaign.status

@@ -70,7 +70,9 @@ def undo_until(message: Message) -> datetime | None:
 
 
 def _locked(message: Message) -> Message:
-    return Message.objects.for_workspace(message.workspace).select_for_update().get(pk=message.pk)
+    # NO KEY: a row about the message (a feedback, a reply) commits with KEY SHARE on it.
+    messages = Message.objects.for_workspace(message.workspace)
+    return messages.select_for_update(no_key=True).get(pk=message.pk)
 
 
 def _reviewable(message: Message) -> None:
@@ -253,9 +255,7 @@ def message_reject(*, message: Message, user: User | None, reason: str) -> Messa
             "Say why the draft is rejected: it teaches the drafter.",
             details={"reason": ["This field is required."]},
         )
-    message = (
-        Message.objects.for_workspace(message.workspace).select_for_update().get(pk=message.pk)
-    )
+    message = _locked(message)
     _reviewable(message)
     MessageFeedback.objects.for_workspace(message.workspace).create(
         workspace=message.workspace,

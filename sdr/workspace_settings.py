@@ -88,7 +88,8 @@ def workspace_settings_update(
     elif key:
         values["llm_api_key"] = key
     with transaction.atomic():
-        locked = Workspace.objects.select_for_update().get(pk=workspace.pk)
+        # NO KEY: every row written in the workspace commits with KEY SHARE on it.
+        locked = Workspace.objects.select_for_update(no_key=True).get(pk=workspace.pk)
         changed = [name for name, value in values.items() if getattr(locked, name) != value]
         for name in changed:
             setattr(locked, name, values[name])
