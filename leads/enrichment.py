@@ -40,6 +40,8 @@ logger = logging.getLogger(__name__)
 PAGES_PER_KIND = {"about": 1, "team": 2, "careers": 2, "press": 4, "blog": 2, "contact": 1}
 # Press and careers listings link to the articles and roles that carry the details.
 FOLLOW_FROM = {"press", "blog", "careers"}
+# The Celery queue of research a person is waiting for (see CELERY_TASK_QUEUES).
+ENRICH_NOW_QUEUE = "enrich_now"
 
 
 class EnrichmentError(Exception):
@@ -53,7 +55,9 @@ class CrawlResult:
     errors: list[str] = field(default_factory=list)
 
 
-def companies_enqueue_enrichment(*, workspace: Workspace, company_ids: Iterable) -> int:
+def companies_enqueue_enrichment(
+    *, workspace: Workspace, company_ids: Iterable, queue: str | None = None
+) -> int:
     """Queue research of these companies and send their hints after the current transaction
     commits; returns how many were queued.
 
@@ -72,14 +76,19 @@ def companies_enqueue_enrichment(*, workspace: Workspace, company_ids: Iterable)
         reason="",
         attempts=0,  # a new request: the sweeper's retries count from here
     )
-    hint_each_after_commit(enrich_company_task, queued)
+    hint_each_after_commit(enrich_company_task, queued, queue=queue)
     return len(queued)
 
 
 def company_enrich_request(*, company: Company) -> Company:
     """ "Enrich now": research the company again, or say why not (409 while a live run
     holds it; its result shows when that run ends)."""
-    if not companies_enqueue_enrichment(workspace=company.workspace, company_ids=[company.pk]):
+    # A person waits for this one: its own queue, so it is not taken after the thousands
+    # of companies an import has just queued.
+    queued = companies_enqueue_enrichment(
+        workspace=company.workspace, company_ids=[company.pk], queue=ENRICH_NOW_QUEUE
+    )
+    if not queued:
         raise AppError(
             ErrorCode.CONFLICT,
             f"{company} is being researched right now; the result shows here when it ends.",

@@ -52,11 +52,11 @@ def tasks_in_background_stop() -> None:
         tasks.put(None)
 
 
-def _background_put(task: Task, args: tuple[Any, ...]) -> bool:
+def _background_put(task: Task, args: tuple[Any, ...], queue_name: str | None) -> bool:
     with _background_lock:
         if _background is None:
             return False
-        name = next(
+        name = queue_name or next(
             (
                 route["queue"]
                 for pattern, route in settings.CELERY_TASK_ROUTES.items()
@@ -75,12 +75,13 @@ def _background_put(task: Task, args: tuple[Any, ...]) -> bool:
     return True
 
 
-def hint(task: Task, *args: Any, countdown: float | None = None) -> bool:
-    """Send the task now; False (and a warning) when the broker cannot be reached."""
-    if _background is not None and _background_put(task, args):
+def hint(task: Task, *args: Any, countdown: float | None = None, queue: str | None = None) -> bool:
+    """Send the task now (to `queue` rather than the one its name routes to); False (and a
+    warning) when the broker cannot be reached."""
+    if _background is not None and _background_put(task, args, queue):
         return True
     try:
-        task.apply_async(args=args, countdown=countdown)
+        task.apply_async(args=args, countdown=countdown, queue=queue)
     except BrokerError as error:
         logger.warning(
             "Broker unreachable; %s%s stays queued in the database for the sweeper: %s",
@@ -110,7 +111,7 @@ def hint_after_commit(task: Task, *args: Any, countdown: float | None = None) ->
     transaction.on_commit(lambda: hint(task, *args, countdown=countdown))
 
 
-def hint_each(task: Task, ids: Iterable[Any]) -> int:
+def hint_each(task: Task, ids: Iterable[Any], *, queue: str | None = None) -> int:
     """One hint per id (sent as a string); returns how many were sent.
 
     Stops at the first the broker refuses: each refusal costs the publisher's retries and
@@ -119,14 +120,14 @@ def hint_each(task: Task, ids: Iterable[Any]) -> int:
     """
     sent = 0
     for pk in ids:
-        if not hint(task, str(pk)):
+        if not hint(task, str(pk), queue=queue):
             break
         sent += 1
     return sent
 
 
-def hint_each_after_commit(task: Task, ids: Iterable[Any]) -> None:
+def hint_each_after_commit(task: Task, ids: Iterable[Any], *, queue: str | None = None) -> None:
     """`hint_each` once the current transaction commits (at once outside one)."""
     ids = list(ids)
     if ids:
-        transaction.on_commit(lambda: hint_each(task, ids))
+        transaction.on_commit(lambda: hint_each(task, ids, queue=queue))

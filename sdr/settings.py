@@ -277,6 +277,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TASK_QUEUES = [
     Queue("default"),
     Queue("enrich"),
+    Queue("enrich_now"),  # research a person asked for ("Enrich now"), ahead of the backlog
     Queue("draft"),
     Queue("send"),
     Queue("ingest"),

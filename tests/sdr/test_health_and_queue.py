@@ -89,6 +89,7 @@ def test_the_queue_settings_make_redelivery_safe():
     assert {q.name for q in app.conf.task_queues} == {
         "default",
         "enrich",
+        "enrich_now",
         "draft",
         "send",
         "ingest",
@@ -130,6 +131,30 @@ def test_a_real_worker_runs_a_task_sent_through_redis(settings):
     finally:
         app.conf.update(broker_url=None, task_always_eager=True)
     assert not Session.objects.filter(session_key="expired").exists()
+
+
+@pytest.mark.broker
+@pytest.mark.django_db(transaction=True)
+def test_research_a_person_asked_for_goes_ahead_of_an_import_s_backlog(workspace, broker):
+    """An import queues research of every new company; "Enrich now" on one has its own
+    queue, which the research workers read too, so it is not taken after thousands."""
+    import redis
+
+    from leads.enrichment import companies_enqueue_enrichment, company_enrich_request
+    from tests.factories import CompanyFactory
+
+    backlog = [CompanyFactory(workspace=workspace) for _ in range(3)]
+    asked = CompanyFactory(workspace=workspace)
+    lists = redis.Redis.from_url(REDIS_URL)
+    lists.delete("enrich", "enrich_now")
+    broker(REDIS_URL)
+    try:
+        companies_enqueue_enrichment(workspace=workspace, company_ids=[c.pk for c in backlog])
+        company_enrich_request(company=asked)
+        assert (lists.llen("enrich"), lists.llen("enrich_now")) == (3, 1)
+        assert str(asked.pk) in lists.lindex("enrich_now", 0).decode()
+    finally:
+        lists.delete("enrich", "enrich_now")
 
 
 # --- a broker outage delays work and never strands it ---------------------------------
