@@ -149,8 +149,8 @@ def _unsuppressed(
 def _refuse_archived(campaign: Campaign, *, lock: bool = False) -> None:
     """Asked of the database: the caller's object may predate an archive."""
     rows = Campaign.objects.for_workspace(campaign.workspace).filter(pk=campaign.pk)
-    if lock:
-        rows = rows.select_for_update()
+    if lock:  # NO KEY: serialises with an archive, not with rows pointing at the campaign
+        rows = rows.select_for_update(no_key=True)
     if rows.values_list("status", flat=True).get() == Campaign.Status.ARCHIVED:
         raise AppError(
             ErrorCode.CONFLICT,
@@ -215,7 +215,7 @@ def _enrollment_move(
     with transaction.atomic():
         locked = (
             Enrollment.objects.for_workspace(enrollment.workspace)
-            .select_for_update()
+            .select_for_update(no_key=True)  # a message of its may be committing
             .get(pk=enrollment.pk)
         )
         if locked.status != expected:

@@ -41,7 +41,7 @@ def sequences_advance(*, messages: Iterable[Message]) -> list[Message]:
             )
             .select_related("campaign", "lead", "workspace")
             .order_by("pk")
-            .select_for_update(of=("self",))
+            .select_for_update(of=("self",), no_key=True)
         }
         steps = _steps_by_campaign({e.campaign_id for e in enrollments.values()})
         plan = _Plan()

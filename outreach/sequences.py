@@ -62,7 +62,10 @@ def after_sent(*, message: Message) -> None:
     """A step went out: create and queue the next step's draft, or finish the sequence."""
     with transaction.atomic():
         enrollment = (
-            Enrollment.unscoped_objects.select_for_update()
+            # The enrollment alone (not the joined campaign, lead and workspace, which
+            # every insert pointing at them would wait for), and NO KEY: a message of its
+            # may be committing.
+            Enrollment.unscoped_objects.select_for_update(of=("self",), no_key=True)
             .select_related("campaign", "lead", "workspace")
             .get(pk=message.enrollment_id)
         )

@@ -9,18 +9,24 @@ from __future__ import annotations
 
 import pytest
 from django.http import QueryDict
+from django.utils import timezone
 
 from leads.bulk import Selection, leads_resume
 from leads.models import Lead
 from outreach.campaigns import campaign_archive, campaign_pause
-from outreach.models import Campaign, Enrollment, Message
+from outreach.enrollment import campaign_enroll, enrollment_pause, enrollment_resume
+from outreach.models import Campaign, Enrollment, Message, SequenceStep
 from outreach.review import message_approve, message_reject
+from outreach.sequence_advance import sequences_advance
+from outreach.sequences import after_sent
 from sdr.workspace_settings import SettingsInput, workspace_settings_update
 from tests.factories import (
     CampaignFactory,
     EnrollmentFactory,
+    LeadFactory,
     MembershipFactory,
     MessageFactory,
+    SequenceStepFactory,
 )
 from tests.locks import key_share_held, lock_timeout
 
@@ -64,3 +70,59 @@ def test_changing_the_workspace_s_settings_while_its_rows_are_written(workspace)
     with key_share_held(workspace), lock_timeout():
         changed = workspace_settings_update(workspace=workspace, by=owner, given=given)
     assert "name" in changed
+
+
+def test_enrolling_leads_while_a_row_pointing_at_the_campaign_commits(workspace):
+    campaign = CampaignFactory(workspace=workspace)
+    SequenceStepFactory(workspace=workspace, campaign=campaign, order=1)
+    lead = LeadFactory(workspace=workspace)
+    with key_share_held(campaign), lock_timeout():
+        enrolled = campaign_enroll(campaign=campaign, lead_ids=[lead.pk])
+    assert [e.lead_id for e in enrolled.enrolled] == [lead.pk]
+
+
+@pytest.mark.parametrize("move", ["pause", "resume"])
+def test_pausing_or_resuming_one_enrollment_while_a_message_of_its_commits(workspace, move):
+    status = Enrollment.Status.ACTIVE if move == "pause" else Enrollment.Status.PAUSED
+    enrollment = EnrollmentFactory(workspace=workspace, status=status)
+    with key_share_held(enrollment), lock_timeout():
+        if move == "pause":
+            moved = enrollment_pause(enrollment=enrollment)
+        else:
+            moved = enrollment_resume(enrollment=enrollment)
+    assert moved.status != status
+
+
+def _sent_first_step(workspace) -> Message:
+    campaign = CampaignFactory(workspace=workspace, status=Campaign.Status.ACTIVE)
+    first = SequenceStepFactory(workspace=workspace, campaign=campaign, order=1)
+    SequenceStepFactory(
+        workspace=workspace, campaign=campaign, order=2, kind=SequenceStep.Kind.FOLLOW_UP
+    )
+    enrollment = EnrollmentFactory(workspace=workspace, campaign=campaign)
+    return MessageFactory(
+        workspace=workspace,
+        enrollment=enrollment,
+        step=first,
+        status=Message.Status.SENT,
+        sent_at=timezone.now(),
+        to_email=enrollment.lead.email,
+        message_id_header=f"<{enrollment.pk}.1@pickwell.example>",
+    )
+
+
+@pytest.mark.parametrize("held", ["workspace", "enrollment"])
+def test_the_next_step_follows_a_sent_one_while_other_rows_commit(workspace, held):
+    """`after_sent` once locked the enrollment's workspace, campaign and lead FOR UPDATE
+    too (select_related without `of`): every insert into the workspace waited for it."""
+    message = _sent_first_step(workspace)
+    with key_share_held(workspace if held == "workspace" else message.enrollment), lock_timeout():
+        after_sent(message=message)
+    assert Message.objects.for_workspace(workspace).filter(step__order=2).count() == 1
+
+
+def test_a_batch_of_sends_advances_while_a_message_of_its_enrollment_commits(workspace):
+    message = _sent_first_step(workspace)
+    with key_share_held(message.enrollment), lock_timeout():
+        sequences_advance(messages=[message])
+    assert Message.objects.for_workspace(workspace).filter(step__order=2).count() == 1
