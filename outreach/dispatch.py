@@ -444,8 +444,9 @@ def _lock_mailboxes(batch: list[Message], now: datetime) -> dict[Any, _Box]:
         .select_related("workspace")
         .order_by("pk")
         # The mailbox rows only: FOR UPDATE on the joined workspace too would block every
-        # insert that points at the workspace (an activity) and deadlock with a send.
-        .select_for_update(of=("self",))
+        # insert that points at the workspace (an activity) and deadlock with a send. And
+        # NO KEY: a send's commit points its message at the mailbox (KEY SHARE on it).
+        .select_for_update(of=("self",), no_key=True)
     )
     boxes: dict[Any, _Box] = {}
     for mailbox in mailboxes:

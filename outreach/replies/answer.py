@@ -233,7 +233,7 @@ def answer_send(*, reply: Reply, subject: str, body: str, user: User | None) -> 
     with transaction.atomic():
         reply = (
             Reply.objects.for_workspace(reply.workspace)
-            .select_for_update(of=("self",))
+            .select_for_update(of=("self",), no_key=True)
             .select_related("workspace", "enrollment__lead", "message", "lead")
             .get(pk=reply.pk)
         )

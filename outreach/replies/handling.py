@@ -161,9 +161,10 @@ def _handled(reply: Reply) -> bool:
 
 
 def _locked(reply: Reply) -> Reply:
+    # NO KEY: a label or an outcome about the reply may be committing (KEY SHARE on it).
     return (
         Reply.objects.for_workspace(reply.workspace)
-        .select_for_update(of=("self",))
+        .select_for_update(of=("self",), no_key=True)
         .select_related("workspace", "lead__company", "enrollment__campaign", "message")
         .get(pk=reply.pk)
     )

@@ -7,6 +7,8 @@ another connection and acts under a lock timeout: a wait fails the test instead 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from django.http import QueryDict
 from django.utils import timezone
@@ -14,8 +16,10 @@ from django.utils import timezone
 from leads.bulk import Selection, leads_resume
 from leads.models import Lead
 from outreach.campaigns import campaign_archive, campaign_pause
+from outreach.dispatch import dispatch_due
 from outreach.enrollment import campaign_enroll, enrollment_pause, enrollment_resume
 from outreach.models import Campaign, Enrollment, Message, SequenceStep
+from outreach.replies.handling import reply_category_set
 from outreach.review import message_approve, message_reject
 from outreach.sequence_advance import sequences_advance
 from outreach.sequences import after_sent
@@ -24,8 +28,10 @@ from tests.factories import (
     CampaignFactory,
     EnrollmentFactory,
     LeadFactory,
+    MailboxFactory,
     MembershipFactory,
     MessageFactory,
+    ReplyFactory,
     SequenceStepFactory,
 )
 from tests.locks import key_share_held, lock_timeout
@@ -126,3 +132,29 @@ def test_a_batch_of_sends_advances_while_a_message_of_its_enrollment_commits(wor
     with key_share_held(message.enrollment), lock_timeout():
         sequences_advance(messages=[message])
     assert Message.objects.for_workspace(workspace).filter(step__order=2).count() == 1
+
+
+def test_dispatching_while_a_row_pointing_at_the_mailbox_commits(workspace):
+    """A send's commit points its message at the mailbox (KEY SHARE on it)."""
+    campaign = CampaignFactory(workspace=workspace, status=Campaign.Status.ACTIVE)
+    first = SequenceStepFactory(workspace=workspace, campaign=campaign, order=1)
+    mailbox = MailboxFactory(workspace=workspace, min_interval_seconds=0, daily_cap=50)
+    campaign.mailboxes.add(mailbox)
+    message = MessageFactory(
+        workspace=workspace,
+        enrollment=EnrollmentFactory(workspace=workspace, campaign=campaign),
+        step=first,
+        status=Message.Status.APPROVED,
+        approved_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    with key_share_held(mailbox), lock_timeout():
+        dispatch_due(now=datetime(2026, 12, 7, 10, 0, tzinfo=UTC))  # a Monday morning
+    message.refresh_from_db()
+    assert message.status == Message.Status.QUEUED
+
+
+def test_correcting_a_reply_s_category_while_another_label_of_it_commits(workspace):
+    reply = ReplyFactory(workspace=workspace)
+    with key_share_held(reply), lock_timeout():
+        corrected = reply_category_set(reply=reply, category="not_interested")
+    assert corrected.category == "not_interested"
