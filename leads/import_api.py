@@ -20,7 +20,6 @@ from leads.models import ImportJob, Lead
 from leads.upsert import leads_upsert
 from sdr.api_base import WorkspaceScoped, WorkspaceSerializer, person
 from sdr.errors import AppError, ErrorCode
-from sdr.headers import content_disposition
 from sdr.http import ApiRequest
 from sdr.parsers import JSONInputParser
 from sdr.tenancy import TenantQuerySet
@@ -119,9 +118,7 @@ class ImportViewSet(
     def errors(self, request: ApiRequest, pk: str | None = None) -> HttpResponse:
         """The rejected rows as CSV: line, reason, and the row as it was uploaded."""
         job = self.get_object()
-        response = HttpResponse(importing.import_errors_csv(job=job), content_type="text/csv")
-        response["Content-Disposition"] = content_disposition(f"rejected-{job.pk}.csv")
-        return response
+        return importing.import_rows_download(job=job, name=f"rejected-{job.pk}.csv")
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
     @action(detail=True, methods=["get"])
@@ -129,10 +126,7 @@ class ImportViewSet(
         """The rows imported with a value cut or left out: line, warning, and the row as
         it was uploaded."""
         job = self.get_object()
-        csv = importing.import_errors_csv(job=job, kept=True)
-        response = HttpResponse(csv, content_type="text/csv")
-        response["Content-Disposition"] = content_disposition(f"cut-{job.pk}.csv")
-        return response
+        return importing.import_rows_download(job=job, name=f"cut-{job.pk}.csv", kept=True)
 
 
 class BulkUpsertRow(serializers.Serializer):

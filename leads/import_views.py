@@ -11,7 +11,6 @@ from django.views.decorators.http import require_POST
 from leads import importing
 from leads.models import ImportJob
 from sdr.errors import AppError
-from sdr.headers import content_disposition
 from sdr.http import MemberRequest
 from sdr.tenancy import member_required
 
@@ -93,13 +92,9 @@ def import_progress(request: MemberRequest, pk: ImportJob) -> HttpResponse:
 
 @member_required(pk=ImportJob)
 def import_errors(request: MemberRequest, pk: ImportJob) -> HttpResponse:
-    response = HttpResponse(importing.import_errors_csv(job=pk), content_type="text/csv")
-    response["Content-Disposition"] = content_disposition(f"rejected-rows-{pk.pk}.csv")
-    return response
+    return importing.import_rows_download(job=pk, name=f"rejected-rows-{pk.pk}.csv")
 
 
 @member_required(pk=ImportJob)
 def import_warnings(request: MemberRequest, pk: ImportJob) -> HttpResponse:
-    response = HttpResponse(importing.import_errors_csv(job=pk, kept=True), content_type="text/csv")
-    response["Content-Disposition"] = content_disposition(f"cut-rows-{pk.pk}.csv")
-    return response
+    return importing.import_rows_download(job=pk, name=f"cut-rows-{pk.pk}.csv", kept=True)

@@ -28,6 +28,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
+from django.http import HttpResponse
 from django.utils import timezone
 
 from leads.enrichment import companies_enqueue_enrichment
@@ -35,6 +36,7 @@ from leads.models import ImportFileChunk, ImportJob, ImportRowError, Lead
 from leads.upsert import leads_upsert
 from sdr.activity import activity_record
 from sdr.errors import AppError, ErrorCode
+from sdr.headers import content_disposition
 from sdr.models import Workspace
 from sdr.queue import hint, hint_after_commit
 from sdr.spreadsheet import csv_text
@@ -468,6 +470,13 @@ def _mapped(mapping: dict[str, str], raw: dict[str, str]) -> dict[str, str | dic
             row[target] = value
     row["custom_fields"] = custom
     return row
+
+
+def import_rows_download(*, job: ImportJob, name: str, kept: bool = False) -> HttpResponse:
+    """`import_errors_csv` as a download named `name`."""
+    response = HttpResponse(import_errors_csv(job=job, kept=kept), content_type="text/csv")
+    response["Content-Disposition"] = content_disposition(name)
+    return response
 
 
 def import_errors_csv(*, job: ImportJob, kept: bool = False) -> str:

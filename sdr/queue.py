@@ -10,7 +10,6 @@ The demo has no broker: tasks run eagerly, in the request that hinted them, unle
 
 from __future__ import annotations
 
-import fnmatch
 import logging
 import queue
 import threading
@@ -18,7 +17,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from celery import Task
-from django.conf import settings
 from django.db import close_old_connections, transaction
 from kombu.exceptions import OperationalError as BrokerError
 
@@ -56,14 +54,7 @@ def _background_put(task: Task, args: tuple[Any, ...], queue_name: str | None) -
     with _background_lock:
         if _background is None:
             return False
-        name = queue_name or next(
-            (
-                route["queue"]
-                for pattern, route in settings.CELERY_TASK_ROUTES.items()
-                if fnmatch.fnmatchcase(task.name, pattern)
-            ),
-            "default",
-        )
+        name = queue_name or task.app.amqp.router.route({}, task.name)["queue"].name
         if name not in _background:
             _background[name] = queue.Queue()
             worker = threading.Thread(

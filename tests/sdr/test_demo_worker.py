@@ -3,18 +3,14 @@ demo's SQLite a long import and a person's writes do not lock each other out."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
-from pathlib import Path
 
 import pytest
 from celery import shared_task
 
 from sdr.queue import hint, hint_after_commit, tasks_in_background, tasks_in_background_stop
+from tests.sdr.test_settings import run_on_demo_sqlite
 
-ROOT = Path(__file__).resolve().parents[2]
 release = threading.Event()
 ran: list[tuple[str, str]] = []
 
@@ -117,16 +113,7 @@ print(job.status, job.created_count, Lead.objects.for_workspace(workspace).count
 def test_on_the_demo_s_sqlite_an_import_in_the_worker_and_a_person_s_writes_both_land(
     tmp_path,
 ):
-    database = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE", "CELERY"))}
-    result = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", IMPORT_BESIDE_WRITES_ON_SQLITE],
-        cwd=ROOT,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "sdr.settings", "DATABASE_URL": database},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_on_demo_sqlite(IMPORT_BESIDE_WRITES_ON_SQLITE, tmp_path)
     assert result.returncode == 0, result.stderr
     assert "database is locked" not in result.stderr
     *_, failure, counts = result.stdout.splitlines()

@@ -90,18 +90,23 @@ print([entry.label for entry in lead_timeline(lead=enrollment.lead)])
 """
 
 
-def test_the_demo_s_lead_timeline_shows_what_happened_beyond_the_lead_itself(tmp_path):
-    """SQLite casts a UUID column to text without dashes; the timeline once matched the
-    related rows' ids that way and showed only the lead's own activities in the demo."""
+def run_on_demo_sqlite(script: str, tmp_path: Path) -> subprocess.CompletedProcess:
+    """`script` in a fresh process on the demo's settings, with a new SQLite file."""
     database = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE", "CELERY"))}
-    result = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", TIMELINE_ON_SQLITE],
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "-c", script],
         cwd=ROOT,
         env={**clean, "DJANGO_SETTINGS_MODULE": "sdr.settings", "DATABASE_URL": database},
         capture_output=True,
         text=True,
         timeout=300,
     )
+
+
+def test_the_demo_s_lead_timeline_shows_what_happened_beyond_the_lead_itself(tmp_path):
+    """SQLite casts a UUID column to text without dashes; the timeline once matched the
+    related rows' ids that way and showed only the lead's own activities in the demo."""
+    result = run_on_demo_sqlite(TIMELINE_ON_SQLITE, tmp_path)
     assert result.returncode == 0, result.stderr
     assert "'Enrolled in a campaign'" in result.stdout.splitlines()[-1]
