@@ -7,13 +7,12 @@ and written with a fixed number of queries per batch, whatever its size.
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from leads.contactability import OPT_OUT_STATUSES, suppressions_add
@@ -30,6 +29,7 @@ from leads.normalize import (
 )
 from leads.titles import title_classify
 from sdr.activity import Event, activities_record
+from sdr.bulk import rows_update
 from sdr.models import Workspace
 
 # Text a person reads is cut to its column with a warning, so one long title does not
@@ -352,7 +352,7 @@ def _write(workspace: Workspace, rows: list[_Row], source: str, result: UpsertRe
             data["_status"] = "updated" if changed else "unchanged"
         data["_lead_id"] = lead.pk
     Lead.unscoped_objects.bulk_create(to_create, batch_size=1000)
-    _leads_update([lead for lead, _ in to_update])
+    rows_update(Lead, [lead for lead, _ in to_update], UPDATABLE)
     result.created += len(to_create)
     activities_record(
         workspace=workspace,
@@ -368,42 +368,6 @@ def _write(workspace: Workspace, rows: list[_Row], source: str, result: UpsertRe
             reason="Marked as opted out in the source data.",
             source=_SUPPRESSION_SOURCE.get(source, Suppression.Source.IMPORT),
         )
-
-
-def _leads_update(leads: list[Lead]) -> None:
-    """Write UPDATABLE for these leads. On PostgreSQL one UPDATE joins them from arrays:
-    Django's bulk_update builds a CASE per field and row, and took 14 of the 52 s of a
-    100,000-row import for 5,000 updated leads. SQLite (the demo) keeps bulk_update."""
-    if not leads:
-        return
-    if connection.vendor != "postgresql":
-        Lead.unscoped_objects.bulk_update(leads, UPDATABLE, batch_size=1000)
-        return
-    fields = [f for f in Lead._meta.concrete_fields if f.name in UPDATABLE]
-    # Every value goes as text and is cast to its column's type (NULL stays NULL). Not to
-    # varchar(n): that cast truncates, where assigning text refuses a value too long.
-    casts = [str(f.db_type(connection)) for f in fields]
-    sets = ", ".join(
-        f"{connection.ops.quote_name(str(f.column))} = v.c{i}"
-        + ("" if cast.startswith("varchar") else f"::{cast}")
-        for i, (f, cast) in enumerate(zip(fields, casts, strict=True))
-    )
-    arrays: list[list[str | None]] = [[str(lead.pk) for lead in leads]]
-    arrays += [[_as_text(getattr(lead, f.attname)) for lead in leads] for f in fields]
-    names = ", ".join(["id", *(f"c{i}" for i in range(len(fields)))])
-    unnest = ", ".join(["%s::text[]"] * len(arrays))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Lead._meta.db_table} AS l SET {sets} "  # noqa: S608 - our own names; values are parameters
-            f"FROM unnest({unnest}) AS v({names}) WHERE l.id = v.id::uuid",
-            arrays,
-        )
-
-
-def _as_text(value: Any) -> str | None:
-    if value is None:
-        return None
-    return json.dumps(value) if isinstance(value, dict) else str(value)
 
 
 def _apply(lead: Lead, data: dict[str, Any], company: Company | None) -> list[str]:
