@@ -130,12 +130,14 @@ def transition_many(
     source: str | Iterable[str],
     target: str,
     reason: str | None = None,
+    token: uuid.UUID | None = None,
     **changes: Any,
 ) -> list[Any]:
-    """`transition` for many rows at once (no token: not a worker's move); returns the
-    pks that moved, so the caller can act on exactly those (send their hints)."""
+    """`transition` for many rows at once; returns the pks that moved, so the caller can
+    act on exactly those (send their hints). With `token`, only the rows that claim still
+    holds move (a worker recording the work it did under `claim_many`)."""
     machine = machine_for(model)
-    condition = Q(pk__in=list(pks)) & _from(machine, _states(source), None)
+    condition = Q(pk__in=list(pks)) & _from(machine, _states(source), token)
     with transaction.atomic():
         # Lock first, then update the locked rows: the UPDATE alone cannot tell which rows
         # it changed. Locking in pk order keeps two callers from deadlocking; NO KEY, all
@@ -148,7 +150,7 @@ def transition_many(
             .values_list("pk", flat=True)
         )
         if moved:
-            _update(model, Q(pk__in=moved), _moved(machine, target, reason, None, changes))
+            _update(model, Q(pk__in=moved), _moved(machine, target, reason, token, changes))
     return moved
 
 
@@ -219,6 +221,52 @@ def claim(
         **changes,
     }
     return Claim(pk, token) if _update(model, condition, updates) == 1 else None
+
+
+def claim_many(
+    model: type[models.Model],
+    pks: Iterable[Any],
+    /,
+    *,
+    source: str | Iterable[str],
+    target: str,
+    lease: timedelta,
+    where: Q | None = None,
+    **changes: Any,
+) -> tuple[uuid.UUID, list[Any]]:
+    """`claim` for many rows under one token, which the worker then records them with
+    (`transition_many(token=...)`): returns the token and the pks taken. A row another
+    transaction holds is skipped, not waited for; `where` may reach other tables (their
+    rows are read, not locked)."""
+    machine = machine_for(model)
+    if target not in machine.running:
+        raise ValueError(f"{target!r} is not a running state of {model.__name__}.")
+    sources = _states(source)
+    now = timezone.now()
+    condition = Q(pk__in=list(pks), **{f"{machine.field}__in": sources})
+    if target in sources:
+        condition &= _lease_over(now)
+    if where is not None:
+        condition &= where
+    token = uuid.uuid4()
+    with transaction.atomic():
+        # As in transition_many: lock, then update exactly the locked rows.
+        taken = list(
+            model._default_manager.filter(condition)
+            .order_by("pk")
+            .select_for_update(no_key=True, skip_locked=True, of=("self",))
+            .values_list("pk", flat=True)
+        )
+        if taken:
+            updates = {
+                machine.field: target,
+                "claimed_until": now + lease,
+                "claim_token": token,
+                machine.attempts_field: F(machine.attempts_field) + 1,
+                **changes,
+            }
+            _update(model, Q(pk__in=taken), updates)
+    return token, taken
 
 
 def lease_renew(

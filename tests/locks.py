@@ -4,23 +4,29 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 from django.db import connection, models, transaction
 
 
-@contextmanager
-def key_share_held(row: models.Model) -> Iterator[None]:
+def key_share_held(row: models.Model) -> AbstractContextManager[None]:
     """Hold KEY SHARE on `row` from another connection, as a commit does while it checks a
     foreign key to it (Django's are deferred to the commit), until the block ends. Inside,
     `SET LOCAL lock_timeout` turns a wait for it into an error rather than a hang."""
+    return lock_held(row, "FOR KEY SHARE")
+
+
+@contextmanager
+def lock_held(row: models.Model, strength: str) -> Iterator[None]:
+    """Hold a row lock of `strength` ("FOR UPDATE") on `row` from another connection
+    until the block ends."""
     table = row._meta.db_table
     locked, finished = threading.Event(), threading.Event()
 
     def hold() -> None:
         try:
             with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(f"SELECT 1 FROM {table} WHERE id = %s FOR KEY SHARE", [row.pk])  # noqa: S608
+                cursor.execute(f"SELECT 1 FROM {table} WHERE id = %s {strength}", [row.pk])  # noqa: S608
                 locked.set()
                 finished.wait(timeout=10)
         finally:

@@ -7,13 +7,21 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 
 from leads.models import Company, ImportJob
 from outreach.models import Message
-from sdr.states import claim, lease_renew, machine_for, transition, transition_many
+from sdr.states import (
+    claim,
+    claim_many,
+    lease_renew,
+    machine_for,
+    transition,
+    transition_many,
+)
 from tests.factories import CompanyFactory, ImportJobFactory, MessageFactory
-from tests.locks import key_share_held, lock_timeout
+from tests.locks import key_share_held, lock_held, lock_timeout
 
 LEASE = timedelta(minutes=5)
 QUEUED, RUNNING = Company.EnrichStatus.QUEUED, Company.EnrichStatus.RUNNING
@@ -199,6 +207,73 @@ def test_transition_many_moves_and_names_exactly_the_rows_it_may(db, workspace):
     assert sorted(moved) == sorted([waiting.pk, done.pk, dead.pk])
     assert fresh(busy).enrich_status == RUNNING and fresh(busy).claim_token is not None
     assert (fresh(dead).enrich_status, fresh(dead).claim_token) == (QUEUED, None)
+
+
+def test_claim_many_takes_under_one_token_the_rows_free_to_take(db, workspace):
+    free = CompanyFactory(workspace=workspace, enrich_status=QUEUED)
+    other = CompanyFactory(workspace=workspace, enrich_status=QUEUED)
+    done = CompanyFactory(workspace=workspace, enrich_status=Company.EnrichStatus.DONE)
+    unwanted = CompanyFactory(workspace=workspace, enrich_status=QUEUED, name="Not this one")
+
+    token, taken = claim_many(
+        Company,
+        [free.pk, other.pk, done.pk, unwanted.pk],
+        source=QUEUED,
+        target=RUNNING,
+        lease=LEASE,
+        where=~Q(name="Not this one"),
+    )
+
+    assert sorted(taken) == sorted([free.pk, other.pk])
+    for company in (fresh(free), fresh(other)):
+        assert (company.enrich_status, company.claim_token, company.attempts) == (
+            RUNNING,
+            token,
+            1,
+        )
+        assert company.claimed_until > timezone.now() + LEASE - timedelta(minutes=1)
+    assert fresh(done).enrich_status == Company.EnrichStatus.DONE
+    assert fresh(unwanted).enrich_status == QUEUED
+    with pytest.raises(ValueError, match="not a running state"):
+        claim_many(Company, [done.pk], source=QUEUED, target=QUEUED, lease=LEASE)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_claim_many_skips_a_row_another_transaction_holds_instead_of_waiting():
+    held, free = CompanyFactory(enrich_status=QUEUED), CompanyFactory(enrich_status=QUEUED)
+    with lock_held(held, "FOR UPDATE"), lock_timeout():
+        _, taken = claim_many(
+            Company, [held.pk, free.pk], source=QUEUED, target=RUNNING, lease=LEASE
+        )
+
+    assert taken == [free.pk]
+    assert fresh(held).enrich_status == QUEUED
+
+
+def test_transition_many_with_a_token_moves_only_the_rows_that_claim_holds(db, workspace):
+    mine = CompanyFactory(workspace=workspace, enrich_status=QUEUED)
+    swept = CompanyFactory(workspace=workspace, enrich_status=QUEUED)
+    token, _ = claim_many(Company, [mine.pk, swept.pk], source=QUEUED, target=RUNNING, lease=LEASE)
+    # The sweeper took `swept` back and another worker claimed it.
+    expire(swept)
+    assert claim(Company, swept.pk, source=RUNNING, target=RUNNING, lease=LEASE)
+
+    moved = transition_many(
+        Company,
+        [mine.pk, swept.pk],
+        source=RUNNING,
+        target=Company.EnrichStatus.DONE,
+        token=token,
+    )
+
+    assert moved == [mine.pk]
+    mine, swept = fresh(mine), fresh(swept)
+    assert (mine.enrich_status, mine.claim_token, mine.claimed_until) == (
+        Company.EnrichStatus.DONE,
+        None,
+        None,
+    )
+    assert swept.enrich_status == RUNNING and swept.claim_token not in (None, token)
 
 
 # --- lease settings ----------------------------------------------------------------------
