@@ -271,8 +271,13 @@ def leads_touch(moments: Mapping[Any, datetime]) -> int:
     place. `updated_at` stays: the person did not change, something happened with them."""
     if not moments:
         return 0
+    # One WHEN per moment, not per lead: a batch of sends shares a few moments, and
+    # compiling a WHEN costs more than the row's update.
+    leads_at: dict[datetime, list[Any]] = {}
+    for pk, when in moments.items():
+        leads_at.setdefault(when, []).append(pk)
     at = Case(
-        *(When(pk=pk, then=Value(when)) for pk, when in moments.items()),
+        *(When(pk__in=pks, then=Value(when)) for when, pks in leads_at.items()),
         output_field=DateTimeField(),
     )
     # COALESCE first: SQLite's MAX() of a NULL is NULL.

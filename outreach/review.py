@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from outreach import selectors
 from outreach.models import Message, MessageFeedback
-from sdr.activity import activity_record
+from sdr.activity import Event, activity_record
 from sdr.errors import AppError, ErrorCode
 from sdr.headers import header_problem
 from sdr.models import Workspace
@@ -44,12 +44,23 @@ QUEUE_ORDER = ("status", "created_at", "pk")
 
 def message_activity(message: Message, type: str, **payload: object) -> None:
     """The message's history: one activity per change, in the change's transaction."""
+    event = message_event(message, type, **payload)
     activity_record(
         workspace=message.workspace,
-        type=type,
-        object_type="message",
-        object_id=message.pk,
-        payload={
+        type=event.type,
+        object_type=event.object_type,
+        object_id=event.object_id,
+        payload=event.payload,
+    )
+
+
+def message_event(message: Message, type: str, **payload: object) -> Event:
+    """A change in the message's history, for `activities_record` (many at once)."""
+    return Event(
+        type,
+        "message",
+        message.pk,
+        {
             "lead": str(message.enrollment.lead_id),
             "campaign": str(message.enrollment.campaign_id),
             "status": message.status,

@@ -1,15 +1,18 @@
 """Sending one queued message: claim it, check again, build it, hand it to SMTP, record.
 
 A message is handed to SMTP at most once (DESIGN.md, invariants):
-- the send task claims the message QUEUED -> SENDING with a lease (`sdr.states.claim`);
-  of two workers holding the same hint, one wins and the other stops;
-- right before the SMTP call it checks again what may have changed since the dispatcher
-  queued it: the suppression list, the campaign and the enrollment still active;
-- the Message-ID and threading headers are stored before the call, and the call runs
-  with no transaction open (STYLE.md, habit 6);
+- the send task claims the message QUEUED -> SENDING with a lease (`sdr.states`); of two
+  workers holding the same hint, one wins and the other stops. The other due messages of
+  its mailbox go with it on one connection, claimed SEND_GROUP at a time;
+- the claim checks again what may have changed since the dispatcher queued it (the
+  mailbox, the campaign and the enrollment still active), and the suppression list is
+  read again right before each SMTP call;
+- the Message-ID and threading headers are stored with the claim, before the call, and
+  the call runs with no transaction open (STYLE.md, habit 6);
 - a worker that dies while SENDING leaves a lease that runs out; the sweeper then marks
-  the message UNKNOWN for a person, and nothing sends it again by itself. A connection
-  lost after the whole message was handed over ends the same way.
+  what it had claimed UNKNOWN for a person (at most a group, sent or not), and nothing
+  sends it again by itself. A connection lost after the whole message was handed over
+  ends the same way.
 
 Failures: a transient one (4xx, a connection lost before the message was handed over)
 goes back to QUEUED, to be tried again after a backoff with jitter, up to
@@ -23,36 +26,38 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, Q
+from django.db.models import F, Q
 from django.utils import timezone
 
-from leads.contactability import suppression_add, suppression_hash, suppression_reasons
+from leads.contactability import suppression_add, suppression_reasons
 from leads.models import Suppression
-from leads.normalize import registrable_domain
 from leads.services import leads_touch
 from outreach.mime import Outgoing, UnsafeMessage, outgoing_build, threads_before
 from outreach.models import Campaign, Enrollment, Mailbox, Message, Outcome
 from outreach.outcomes import outcome_record
-from outreach.review import message_activity
+from outreach.review import message_activity, message_event
 from outreach.smtp import SmtpError, SmtpResult, SmtpSession
-from sdr.activity import activity_record
+from sdr.activity import activities_record, activity_record
+from sdr.bulk import rows_update
 from sdr.queue import hint_after_commit
-from sdr.states import Claim, claim, lease_renew, transition
+from sdr.states import Claim, claim, claim_many, lease_renew, transition, transition_many
 
 logger = logging.getLogger(__name__)
 
 
 # The most messages one send task takes for a mailbox: one SMTP connection for all of them.
 SEND_BATCH = 50
-# The sequences advance (next steps, finished enrollments) after this many sends, and at
-# the end of the batch: a worker killed in the middle loses at most this many advances.
-ADVANCE_EVERY = 10
+# Messages are claimed together (one UPDATE) and recorded together (one commit) in groups
+# of this size: on a kept connection a claim and a record each cost more than the SMTP
+# exchange. A worker killed in the middle of a group leaves its claimed messages to the
+# sweeper, which marks them UNKNOWN: at most this many for a person to check, none sent
+# twice. Each is still checked against the suppression list right before its SMTP call.
+SEND_GROUP = 10
 
 
 def message_send(*, message_id: Any, now: datetime | None = None) -> Message | None:
@@ -61,9 +66,9 @@ def message_send(*, message_id: Any, now: datetime | None = None) -> Message | N
 
     With it, on the same SMTP connection, go the other queued messages of its mailbox
     planned no later than it (up to SEND_BATCH in all, within a share of the task's time
-    limit). Each is claimed, checked again and recorded on its own, as the first; their
-    own hints, when they come, find them sent and stop. A worker that dies leaves the
-    rest QUEUED, and their hints send them."""
+    limit), claimed and recorded in groups of SEND_GROUP; their own hints, when they come,
+    find them sent and stop. A worker that dies leaves the rest QUEUED, and their hints
+    send them."""
     batch = _Batch(now)
     if _not_to_claim(message_id, batch.clock()):
         return None
@@ -80,19 +85,21 @@ def message_send(*, message_id: Any, now: datetime | None = None) -> Message | N
         # (the demo's dispatcher plans with a clock of its own, `--now`).
         due = max(batch.clock(), message.due_at or batch.clock())
         batch.adopt(message.mailbox, due=due)
-        batch.hand_over(message, held, outgoing)
+        batch.send_group([(message, held, outgoing)])
         batch.send_rest()
     finally:
         batch.close()
     return message
 
 
+_Ready = tuple[Message, Claim, Outgoing]  # claimed, checked, headers stored: to hand over
+
+
 class _Batch:
-    """The sends of one task: one SMTP session per mailbox; the next message claimed in
-    the transaction that records the one before (one commit a message: the commit, not
-    the query, is what a write costs); and what the sent messages change beyond
-    themselves (the mailbox's last send, the thread's mailbox, the next step), written
-    set-based every ADVANCE_EVERY sends and at the end."""
+    """The sends of one task: one SMTP session per mailbox; its messages claimed, sent and
+    recorded a group at a time; and what the sent messages change beyond themselves (the
+    mailbox's last send, the thread's mailbox, the next step), written set-based at the
+    end: for a worker killed before that, `sequences_repair` advances them."""
 
     def __init__(self, now: datetime | None) -> None:
         self.now = now
@@ -100,7 +107,6 @@ class _Batch:
         self.sessions: dict[Any, SmtpSession] = {}
         self.sent: list[Message] = []
         self.waiting: list[tuple[Message, list[Message]]] = []  # adopted, with threads
-        self.ready: tuple[Message, Claim, Outgoing] | None = None  # claimed, to send next
         self.stop = False  # a connection failed: leave the rest to their own hints
 
     def clock(self) -> datetime:
@@ -120,71 +126,74 @@ class _Batch:
             self.waiting = [(m, threads[m.pk]) for m in messages]
 
     def send_rest(self) -> None:
-        while self.ready is not None or self.waiting:
-            if self.ready is not None:
-                message, held, outgoing = self.ready
-                self.ready = None
-                self.hand_over(message, held, outgoing)
-                continue
-            if self.stop or self._out_of_time():
-                return
-            message, thread = self.waiting.pop(0)
-            claimed = _claim_adopted(self, message, thread)
-            if claimed is not None:
-                self.hand_over(*claimed)
+        while self.waiting and self._may_go_on():
+            group, self.waiting = self.waiting[:SEND_GROUP], self.waiting[SEND_GROUP:]
+            ready, unclaimed = _claim_group(group, self.clock())
+            self.send_group(ready)
+            for message in unclaimed:
+                if not self._may_go_on():
+                    return
+                one = _claim_alone(message, self.clock())
+                if one is not None:
+                    self.send_group([one])
 
-    def hand_over(self, message: Message, held: Claim, outgoing: Outgoing) -> None:
-        """SMTP and the record, for a message claimed, checked, and with its headers
-        stored. Raises on a bug (after saying in the message what is known)."""
+    def send_group(self, group: list[_Ready]) -> None:
+        """SMTP for each claimed message, then one record of those the server took. A
+        message not handed over (the connection failed before it, or a bug) goes back
+        to QUEUED for its own hint."""
+        delivered: list[tuple[Message, Claim, SmtpResult]] = []
+        try:
+            for position, (message, held, outgoing) in enumerate(group):
+                if self.stop:
+                    _release(group[position:])
+                    break
+                result = None
+                try:
+                    result = self._hand_over(message, held, outgoing)
+                except Exception:
+                    _release(group[position + 1 :])
+                    raise
+                if result is not None:
+                    delivered.append((message, held, result))
+        finally:
+            # Also after a bug: what the server took is recorded. If the record itself
+            # fails, the lease runs out and the sweeper marks them UNKNOWN.
+            self.sent.extend(_record_sent(delivered, self.clock()))
+
+    def _hand_over(self, message: Message, held: Claim, outgoing: Outgoing) -> SmtpResult | None:
+        """The last check and the SMTP call; None if the message did not go (it was moved
+        where it belongs, with the reason). Raises on a bug, after saying in the message
+        what is known."""
         mailbox = message.mailbox
         assert mailbox is not None  # set by the checks
+        if _refused_as_suppressed(message, held):
+            return None
         try:
-            try:
-                result = self.session(mailbox).send(
-                    message=outgoing.data, recipient=outgoing.recipient
-                )
-            except SmtpError as error:
-                # A server that cannot be reached fails the same way for every message of
-                # the batch: those wait for their own hints (and their backoff) instead.
-                self.stop = error.code is None and not error.handed_over
-                _failed(message, held, error, self.clock())
-                return
-            if _sent(message, held, mailbox, result, self.clock(), then=self._claim_next):
-                self.sent.append(message)
+            return self.session(mailbox).send(message=outgoing.data, recipient=outgoing.recipient)
+        except SmtpError as error:
+            # A server that cannot be reached fails the same way for every message of
+            # the batch: those wait for their own hints (and their backoff) instead.
+            self.stop = error.code is None and not error.handed_over
+            _failed(message, held, error, self.clock())
+            return None
         except Exception as error:
             # A bug, not an answer from the server (those are SmtpError): nobody knows
             # whether the message went.
             reason = f"Internal error while sending ({type(error).__name__})."
             _unknown(message, held, f"{reason} It may or may not have been sent.")
             raise
-        if len(self.sent) >= ADVANCE_EVERY:
-            self.advance()
 
-    def _claim_next(self) -> None:
-        """Inside the record of a sent message: claim the next one, if it is clear to go
-        (else the loop claims it plainly and says why it does not go)."""
-        if self.stop or self._out_of_time() or not self.waiting:
-            return
-        message, thread = self.waiting[0]
-        claimed = _claim_clear(message, thread, self.clock())
-        if claimed is not None:
-            self.waiting.pop(0)
-            self.ready = claimed
-
-    def _out_of_time(self) -> bool:
-        # Start no send past a quarter of the task's soft limit, so that the slowest
-        # server answer still ends well inside it; the rest are sent by their own hints.
+    def _may_go_on(self) -> bool:
+        # Start no send after a connection failed, nor past a quarter of the task's soft
+        # limit, so that the slowest server answer still ends well inside it; the rest
+        # are sent by their own hints.
         budget = settings.CELERY_TASK_SOFT_TIME_LIMIT / 4
-        return time.monotonic() - self.started > budget
-
-    def advance(self) -> None:
-        sent, self.sent = self.sent, []
-        if sent:
-            _record_batch(sent, self.clock())
+        return not self.stop and time.monotonic() - self.started <= budget
 
     def close(self) -> None:
         try:
-            self.advance()
+            if self.sent:
+                _record_batch(self.sent, self.clock())
         finally:
             for session in self.sessions.values():
                 session.close()
@@ -207,8 +216,8 @@ def _adopt(mailbox: Mailbox, due: datetime, limit: int) -> list[Any]:
     """Reserve up to `limit` queued messages of the mailbox planned by `due`,
     oldest plan first, with a lease: two workers never take the same ones into their
     batches (rows another worker is reserving are skipped, not waited for). The
-    reservation keeps the message QUEUED; each is still claimed on its own before
-    sending, so a message's own hint may take it first, and one of the two stops."""
+    reservation keeps the message QUEUED; each is still claimed before sending, so a
+    message's own hint may take it first, and one of the two stops."""
     lease_now = timezone.now()
     with transaction.atomic():
         ids = list(
@@ -231,51 +240,91 @@ def _adopt(mailbox: Mailbox, due: datetime, limit: int) -> list[Any]:
     return ids
 
 
-def _claim_clear(
-    message: Message, thread: list[Message], now: datetime
-) -> tuple[Message, Claim, Outgoing] | None:
-    """Build the message, then claim it with one UPDATE that also stores its headers and
-    checks what may have changed since it was queued (`_clear_to_send`); None if it was
-    not claimed that way."""
-    enrollment = message.enrollment
-    mailbox = message.mailbox or enrollment.mailbox
-    recipient = message.to_email or enrollment.lead.email
-    outgoing = _built(message, mailbox, recipient, thread, now)
-    if outgoing is None or mailbox is None:
-        return None
-    held = _claim_send(
-        message.pk,
-        where=_clear_to_send(message, recipient),
-        message_id_header=outgoing.message_id,
-        in_reply_to=outgoing.in_reply_to,
-        references=outgoing.references,
-        to_email=recipient,
-        mailbox=mailbox,
+def _claim_group(
+    group: list[tuple[Message, list[Message]]], now: datetime
+) -> tuple[list[_Ready], list[Message]]:
+    """Build the group's messages, then claim in one UPDATE those still clear to send
+    (`_still_clear`), and store each one's headers in the same transaction. Returns the
+    claimed, and the others (not built, not clear, or taken meanwhile) for the full checks."""
+    built: dict[str, tuple[Message, Mailbox, Outgoing]] = {}
+    for message, thread in group:
+        mailbox = message.mailbox or message.enrollment.mailbox
+        recipient = message.to_email or message.enrollment.lead.email
+        outgoing = _built(message, mailbox, recipient, thread, now)
+        if outgoing is not None and mailbox is not None:
+            built[str(message.pk)] = (message, mailbox, outgoing)
+    ready: list[_Ready] = []
+    if built:
+        with transaction.atomic():
+            token, taken = claim_many(
+                Message,
+                list(built),
+                source=Message.Status.QUEUED,
+                target=Message.Status.SENDING,
+                lease=timedelta(seconds=settings.LEASE_SEND_SECONDS),
+                where=_still_clear(),
+                attempts=F("attempts"),
+                send_attempts=F("send_attempts") + 1,
+            )
+            for pk in map(str, taken):
+                message, mailbox, outgoing = built[pk]
+                message.status = Message.Status.SENDING
+                message.message_id_header = outgoing.message_id
+                message.in_reply_to, message.references = outgoing.in_reply_to, outgoing.references
+                message.to_email, message.mailbox = outgoing.recipient, mailbox
+                ready.append((message, Claim(message.pk, token), outgoing))
+            rows_update(Message, [m for m, _, _ in ready], _STORED_BEFORE_SMTP)
+    claimed = {str(m.pk) for m, _, _ in ready}
+    return ready, [m for m, _ in group if str(m.pk) not in claimed]
+
+
+# What a message's claim stores before the SMTP call: a reply, or a person checking the
+# mailbox's Sent folder after a crash, finds the message by them.
+_STORED_BEFORE_SMTP = ("message_id_header", "in_reply_to", "references", "to_email", "mailbox")
+
+
+def _still_clear() -> Q:
+    """What may have changed since the dispatcher queued a message, as conditions of its
+    claim: the mailbox active, and for a sequence step the campaign and the enrollment
+    still active. (The suppression list is checked right before each SMTP call.)"""
+    return Q(mailbox__status=Mailbox.Status.ACTIVE) & (
+        Q(kind=Message.Kind.ANSWER)
+        | Q(
+            enrollment__status=Enrollment.Status.ACTIVE,
+            enrollment__campaign__status=Campaign.Status.ACTIVE,
+        )
     )
-    if held is None:
-        return None
-    message.status = Message.Status.SENDING
-    message.message_id_header = outgoing.message_id
-    message.in_reply_to, message.references = outgoing.in_reply_to, outgoing.references
-    message.to_email, message.mailbox = recipient, mailbox
-    return message, held, outgoing
 
 
-def _claim_adopted(
-    batch: _Batch, message: Message, thread: list[Message]
-) -> tuple[Message, Claim, Outgoing] | None:
-    """Claim one message of the batch; None if it does not go (its own hint took it, or
-    the full checks moved it where it belongs, with the same words as a single send)."""
-    now = batch.clock()
-    claimed = _claim_clear(message, thread, now)
-    if claimed is not None:
-        return claimed
+def _claim_alone(message: Message, now: datetime) -> _Ready | None:
+    """Claim one message of the batch that its group did not take; None if it does not go
+    (its own hint took it, or the full checks moved it where it belongs, with the same
+    words as a single send)."""
     held = _claim_send(message.pk)
     if held is None:
         return None
     message = _load([message.pk])[0]
     outgoing = _checked(message, held, now)
     return None if outgoing is None else (message, held, outgoing)
+
+
+def _release(group: list[_Ready]) -> None:
+    """Give back claimed messages that were never handed to SMTP: QUEUED again, the
+    attempt not counted, and their hints sent again (theirs may have come meanwhile)."""
+    from outreach.tasks import send_message_task
+
+    for message, held, _ in group:
+        with transaction.atomic():
+            back = transition(
+                Message,
+                message.pk,
+                source=Message.Status.SENDING,
+                target=Message.Status.QUEUED,
+                token=held.token,
+                send_attempts=F("send_attempts") - 1,
+            )
+            if back:
+                hint_after_commit(send_message_task, str(message.pk))
 
 
 def _built(
@@ -320,30 +369,6 @@ def _checked(message: Message, held: Claim, now: datetime) -> Outgoing | None:
         raise
 
 
-def _clear_to_send(message: Message, recipient: str) -> Q:
-    """The checks right before SMTP, as conditions of the claim: the address (and its
-    domain) not suppressed, the mailbox active, and for a sequence step the campaign and
-    the enrollment still active."""
-    keys = [
-        suppression_hash(workspace=message.workspace_id, kind=kind, value=value)
-        for kind, value in (
-            (Suppression.Kind.ADDRESS, recipient),
-            (Suppression.Kind.DOMAIN, registrable_domain(recipient)),
-        )
-        if value
-    ]
-    blocked = Suppression.unscoped_objects.filter(
-        workspace_id=message.workspace_id, value_hash__in=keys
-    )
-    clear = ~Exists(blocked) & Q(mailbox__status=Mailbox.Status.ACTIVE)
-    if message.kind == Message.Kind.ANSWER:
-        return clear
-    return clear & Q(
-        enrollment__status=Enrollment.Status.ACTIVE,
-        enrollment__campaign__status=Campaign.Status.ACTIVE,
-    )
-
-
 def _not_to_claim(message_id: Any, now: datetime) -> bool:
     """True unless the message waits in QUEUED for a worker now: one that is not queued
     (sent already, most often, by the batch of an earlier hint) is looked at once here
@@ -368,17 +393,7 @@ def _prepare(message: Message, held: Claim, now: datetime) -> Outgoing | None:
     mailbox = message.mailbox or enrollment.mailbox
     recipient = message.to_email or enrollment.lead.email
     # Suppression first: it is final, where the reasons to wait below may pass.
-    suppressed = _suppressed(message, recipient) if recipient else ""
-    if suppressed:
-        _finish(
-            message,
-            held,
-            Message.Status.FAILED,
-            suppressed,
-            "message.send_failed",
-            attempted=False,
-        )
-        _stop_enrollment(message, suppressed)
+    if recipient and _refused_as_suppressed(message, held, recipient):
         return None
     hold = _hold_reason(message, mailbox)
     if hold:
@@ -441,10 +456,17 @@ def _hold_reason(message: Message, mailbox: Mailbox | None) -> str:
     return ""
 
 
-def _suppressed(message: Message, recipient: str) -> str:
-    """Why the address may not be written to ("suppressed: unsubscribed"), or ""."""
+def _refused_as_suppressed(message: Message, held: Claim, recipient: str = "") -> bool:
+    """If the address (or its domain) is suppressed, fail the message with the reason
+    ("suppressed: unsubscribed") and end the lead's sequence; True if so."""
+    recipient = recipient or message.to_email
     why = suppression_reasons(workspace=message.workspace, emails=[recipient]).get(recipient)
-    return f"suppressed: {why}" if why else ""
+    if not why:
+        return False
+    reason = f"suppressed: {why}"
+    _finish(message, held, Message.Status.FAILED, reason, "message.send_failed", attempted=False)
+    _stop_enrollment(message, reason)
+    return True
 
 
 def _failed(message: Message, held: Claim, error: SmtpError, now: datetime) -> None:
@@ -509,60 +531,63 @@ def _bounced(message: Message, error: SmtpError) -> None:
     )
 
 
-def _sent(
-    message: Message,
-    held: Claim,
-    mailbox: Mailbox,
-    result: SmtpResult,
-    now: datetime,
-    *,
-    then: Callable[[], None] | None = None,
-) -> bool:
-    """Record the server's acceptance; False if the message was not ours to record.
-    `then` runs in the same transaction once the record is written."""
-    changes: dict[str, Any] = {
-        "sent_at": now,
-        "smtp_response": f"{result.code} {result.response}"[:2000],
-        "failure_reason": "",
-        "hold_reason": "",
-    }
+def _record_sent(
+    delivered: list[tuple[Message, Claim, SmtpResult]], now: datetime
+) -> list[Message]:
+    """Record the server's acceptance of the messages, each with its activity, in one
+    commit; returns those recorded. A message is not ours to record when the sweeper
+    took it back (this worker outlived its lease, so it was marked UNKNOWN): the server
+    has just said yes, so it is known after all and recorded as SENT."""
+    if not delivered:
+        return []
+    changes: dict[str, Any] = {"sent_at": now, "failure_reason": "", "hold_reason": ""}
+    by_token: dict[uuid.UUID, list[Any]] = {}
+    for message, held, _ in delivered:
+        by_token.setdefault(held.token, []).append(message.pk)
+    sending, sent, unknown = Message.Status.SENDING, Message.Status.SENT, Message.Status.UNKNOWN
     with transaction.atomic():
-        recorded = transition(
-            Message,
-            message.pk,
-            source=Message.Status.SENDING,
-            target=Message.Status.SENT,
-            token=held.token,
-            **changes,
-        )
-        late = False
-        if not recorded:
-            # This worker outlived its lease and the sweeper marked the message UNKNOWN;
-            # but the server has just said yes, so it is known after all.
-            recorded = late = transition(
-                Message,
-                message.pk,
-                source=Message.Status.UNKNOWN,
-                target=Message.Status.SENT,
-                **changes,
+        moved: set[str] = set()
+        for token, pks in by_token.items():
+            moved.update(
+                map(
+                    str,
+                    transition_many(
+                        Message, pks, source=sending, target=sent, token=token, **changes
+                    ),
+                )
             )
-        if not recorded:
-            logger.warning("message %s was sent but changed meanwhile; left as it is", message.pk)
-            return False
-        message.status, message.claimed_until, message.claim_token = Message.Status.SENT, None, None
-        for name, value in changes.items():
-            setattr(message, name, value)
-        message_activity(
-            message,
-            "message.sent",
-            mailbox=str(mailbox.pk),
-            message_id=message.message_id_header,
-            smtp_response=message.smtp_response[:300],
-            **({"after_lease_expired": True} if late else {}),
+        lost = [m.pk for m, _, _ in delivered if str(m.pk) not in moved]
+        late = set()
+        if lost:
+            late = set(
+                map(str, transition_many(Message, lost, source=unknown, target=sent, **changes))
+            )
+        recorded = []
+        for message, _, result in delivered:
+            pk = str(message.pk)
+            if pk not in moved and pk not in late:
+                logger.warning("message %s was sent but changed meanwhile; left as it is", pk)
+                continue
+            message.status, message.claimed_until, message.claim_token = sent, None, None
+            message.sent_at, message.smtp_response = now, f"{result.code} {result.response}"[:2000]
+            message.failure_reason = message.hold_reason = ""
+            recorded.append(message)
+        rows_update(Message, recorded, ["smtp_response"])
+        activities_record(
+            workspace=delivered[0][0].workspace_id,
+            events=[
+                message_event(
+                    message,
+                    "message.sent",
+                    mailbox=str(message.mailbox_id),
+                    message_id=message.message_id_header,
+                    smtp_response=message.smtp_response[:300],
+                    **({"after_lease_expired": True} if str(message.pk) in late else {}),
+                )
+                for message in recorded
+            ],
         )
-        if then is not None:
-            then()
-    return True
+    return recorded
 
 
 def _record_batch(sent: list[Message], now: datetime) -> None:

@@ -53,7 +53,7 @@ def sequences_advance(*, messages: Iterable[Message]) -> list[Message]:
     return plan.follow_ups
 
 
-# A sending worker advances its sends every few messages and at the end of its batch;
+# A sending worker advances its sends at the end of its batch;
 # a sent step older than this with nothing after it was lost with a worker.
 REPAIR_AFTER = timedelta(minutes=10)
 

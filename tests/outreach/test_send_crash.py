@@ -18,6 +18,7 @@ from django.db import connection
 
 from outreach.dispatch import dispatch_due
 from outreach.models import Campaign, Message
+from outreach.sending import SEND_GROUP
 from sdr.states import sweep
 from tests.celery_broker import isolated_redis_broker
 from tests.factories import (
@@ -143,15 +144,17 @@ def test_a_send_worker_killed_mid_send_never_sends_a_message_twice(
         wait_for(
             lambda: count(Message.Status.SENT) >= MESSAGES // 3, what="a third sent", logs=logs
         )
-        # Slow the server down so that the worker is caught inside a send: the message
-        # is SENDING, its DATA on the wire, when the worker dies.
+        # Slow the server down so that the worker is caught inside a send: a message is
+        # SENDING, its DATA on the wire, when the worker dies; others claimed in its group
+        # may be SENDING with it, recorded or not yet handed over.
         smtp_server.delay_seconds = 1.0
-        wait_for(lambda: count(Message.Status.SENDING) == 1, what="a send in flight", logs=logs)
+        wait_for(lambda: count(Message.Status.SENDING) >= 1, what="a send in flight", logs=logs)
         time.sleep(0.3)
         first.send_signal(signal.SIGKILL)
         first.wait()
         smtp_server.delay_seconds = 0.0
-        in_flight = Message.unscoped_objects.get(status=Message.Status.SENDING)
+        in_flight = list(Message.unscoped_objects.filter(status=Message.Status.SENDING))
+        assert 1 <= len(in_flight) <= SEND_GROUP
 
         second, second_log = worker(tmp_path, send_broker, "second")
         logs.append(second_log)
@@ -178,9 +181,9 @@ def test_a_send_worker_killed_mid_send_never_sends_a_message_twice(
         )
     )
     assert set(statuses) <= {Message.Status.SENT, Message.Status.UNKNOWN}, statuses
-    assert statuses[Message.Status.UNKNOWN] >= 1
-    in_flight.refresh_from_db()
-    assert in_flight.status == Message.Status.UNKNOWN
+    # Left to a person, never sent again: whatever the dead worker had claimed.
+    claimed = Message.unscoped_objects.filter(pk__in=[m.pk for m in in_flight])
+    assert set(claimed.values_list("status", flat=True)) == {Message.Status.UNKNOWN}
     # No address received the same message twice; every sent message was received.
     with smtp_server.lock:
         received = [(tuple(r.rcpt_tos), r.message["Message-ID"]) for r in smtp_server.received]

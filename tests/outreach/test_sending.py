@@ -1,11 +1,12 @@
 """Sending queued messages to a real SMTP server (aiosmtpd on loopback): handed over at
 most once, never to an address suppressed since it was queued, threaded, retried only when
 the failure may pass, and never resent after a crash; a mailbox's due messages go as a
-batch over one connection, each claimed, checked and recorded on its own. The clock is
-passed in."""
+batch over one connection, claimed and recorded a group at a time, each checked against
+the suppression list right before its SMTP call. The clock is passed in."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -502,13 +503,23 @@ class _WatchingHandler(_SinkHandler):
         super().__init__(sink)
         self.peers: list[object] = []
         self.after_data: Callable[[int], None] | None = None
+        self.controller: Controller | None = None
+        self.gone_after: int | None = None  # the server goes away after this message
 
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
         answer = await super().handle_DATA(server, session, envelope)
         self.peers.append(session.peer)
         if self.after_data is not None:
             self.after_data(len(self.peers))
+        if len(self.peers) == self.gone_after:
+            # Once this answer is written: the connection closes and no other is taken.
+            asyncio.get_running_loop().call_soon(self._go_away, server)
         return answer
+
+    def _go_away(self, server) -> None:  # type: ignore[no-untyped-def]
+        assert self.controller is not None
+        self.controller.server.close()
+        server.transport.close()
 
 
 @pytest.fixture
@@ -523,6 +534,7 @@ def watched_smtp():
         auth_require_tls=False,
         authenticator=lambda *args: AuthResult(success=True),
     )
+    handler.controller = controller
     controller.start()
     try:
         yield sink, handler
@@ -634,6 +646,53 @@ def test_a_message_that_cannot_be_built_fails_alone_in_its_batch(
     assert len(smtp_server.received) == 2
 
 
+def test_a_message_whose_sequence_paused_after_the_batch_took_it_waits_alone(
+    workspace, campaign, mailbox, smtp_server
+):
+    first, paused, last = batch_of(workspace, campaign, mailbox, 3)
+    Enrollment.unscoped_objects.filter(pk=paused.enrollment_id).update(
+        status=Enrollment.Status.PAUSED
+    )
+
+    message_send(message_id=first.pk, now=NOW)
+
+    assert fresh(first).status == fresh(last).status == Message.Status.SENT
+    paused = fresh(paused)
+    assert (paused.status, paused.hold_reason) == (
+        Message.Status.APPROVED,
+        "sequence paused for this lead",
+    )
+    assert paused.send_attempts == 0
+    assert [r.rcpt_tos for r in smtp_server.received] == [[first.to_email], [last.to_email]]
+
+
+def test_a_server_gone_in_the_middle_of_a_group_gives_back_the_rest_of_it(
+    workspace, campaign, mailbox, watched_smtp, django_capture_on_commit_callbacks
+):
+    sink, handler = watched_smtp
+    Mailbox.unscoped_objects.filter(pk=mailbox.pk).update(smtp_port=sink.port)
+    first, cut_off, untried = batch_of(workspace, campaign, mailbox, 3)
+    handler.gone_after = 1
+
+    with django_capture_on_commit_callbacks() as hints:
+        message_send(message_id=first.pk, now=NOW)
+
+    assert fresh(first).status == Message.Status.SENT
+    # The message the failure struck is tried again after a backoff.
+    cut_off = fresh(cut_off)
+    assert (cut_off.status, cut_off.send_attempts) == (QUEUED, 1)
+    assert cut_off.due_at > NOW
+    # The one claimed with it and never handed over goes back as it was, and is hinted
+    # again (its own hint may have come while it was claimed).
+    untried = fresh(untried)
+    assert (untried.status, untried.send_attempts) == (QUEUED, 0)
+    assert (untried.claimed_until, untried.claim_token) == (None, None)
+    assert not activities(untried, "message.send_retry")
+    # Sends of the two, and the drafting of the first one's follow-up.
+    assert len(hints) == 3
+    assert [r.rcpt_tos for r in sink.received] == [[first.to_email]]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_an_address_suppressed_while_its_batch_is_sending_is_not_sent(watched_smtp, settings):
     # The batch took both messages; the suppression arrives while the first is on the
@@ -678,3 +737,44 @@ def test_an_address_suppressed_while_its_batch_is_sending_is_not_sent(watched_sm
     assert second.send_attempts == 0
     assert fresh(second.enrollment).status == Enrollment.Status.STOPPED
     assert [r.rcpt_tos for r in sink.received] == [[first.to_email]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_send_the_sweeper_gave_up_on_is_sent_after_all_when_the_server_takes_it(
+    watched_smtp, settings
+):
+    settings.PUBLIC_BASE_URL = "https://sdr.example.com"
+    settings.EMAIL_DELIVERY = "smtp"
+    from tests.factories import WorkspaceFactory
+
+    sink, handler = watched_smtp
+    workspace = WorkspaceFactory(slug="outlived-its-lease")
+    mailbox = MailboxFactory(workspace=workspace, smtp_port=sink.port)
+    campaign = CampaignFactory(workspace=workspace, status=Campaign.Status.ACTIVE)
+    SequenceStepFactory(workspace=workspace, campaign=campaign, order=1)
+    campaign.mailboxes.add(mailbox)
+    [message] = batch_of(workspace, campaign, mailbox, 1)
+
+    def lease_runs_out() -> None:
+        try:
+            Message.unscoped_objects.filter(pk=message.pk).update(
+                claimed_until=NOW.replace(year=2020)
+            )
+            sweep()
+        finally:
+            connection.close()  # this thread's own connection
+
+    def stalled_while_the_server_took_it(count: int) -> None:
+        sweeper = threading.Thread(target=lease_runs_out)
+        sweeper.start()
+        sweeper.join()
+
+    handler.after_data = stalled_while_the_server_took_it
+
+    message_send(message_id=message.pk, now=NOW)
+
+    message = fresh(message)
+    assert message.status == Message.Status.SENT
+    assert activities(message, "message.lease_expired")
+    [sent] = activities(message, "message.sent")
+    assert sent.payload["after_lease_expired"] is True
