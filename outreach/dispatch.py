@@ -50,6 +50,7 @@ from billing.spend import sending_holds
 from leads.contactability import suppression_reasons
 from outreach.models import Campaign, Enrollment, Mailbox, Message
 from sdr.activity import SYSTEM, Event, activities_record
+from sdr.bulk import rows_update
 from sdr.models import Workspace
 
 logger = logging.getLogger(__name__)
@@ -297,7 +298,11 @@ def _dispatch_batch(
         )
 
     if to_queue:
-        _queue_rows(to_queue, now)
+        rows_update(
+            Message,
+            to_queue,
+            ["status", "mailbox", "to_email", "queued_at", "due_at", "hold_reason", "updated_at"],
+        )
     if threads:
         Enrollment.unscoped_objects.bulk_update(threads, ["mailbox", "updated_at"])
     for reason, messages in holds.items():
@@ -308,35 +313,6 @@ def _dispatch_batch(
     report.queued += queued
     if queued:
         transaction.on_commit(lambda: _hint_sends(queued))
-
-
-def _queue_rows(messages: list[Message], now: datetime) -> None:
-    """One UPDATE for the batch. On PostgreSQL from arrays (Django's bulk_update builds a
-    CASE per field and row, which costs more than the whole rest of the pass)."""
-    if connection.vendor != "postgresql":
-        Message.unscoped_objects.bulk_update(
-            messages,
-            ["status", "mailbox", "to_email", "queued_at", "due_at", "hold_reason", "updated_at"],
-        )
-        return
-    table = connection.ops.quote_name(Message._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} AS m SET status = %s, mailbox_id = v.mailbox_id, "  # noqa: S608 - our own table name
-            "to_email = v.to_email, queued_at = %s, due_at = v.due_at, hold_reason = '', "
-            "updated_at = %s "
-            "FROM unnest(%s::uuid[], %s::uuid[], %s::text[], %s::timestamptz[]) "
-            "AS v(id, mailbox_id, to_email, due_at) WHERE m.id = v.id",
-            [
-                Message.Status.QUEUED,
-                now,
-                timezone.now(),
-                [m.pk for m in messages],
-                [m.mailbox_id for m in messages],
-                [m.to_email for m in messages],
-                [m.due_at for m in messages],
-            ],
-        )
 
 
 def _hint_sends(queued: list[Queued]) -> None:

@@ -671,21 +671,25 @@ def test_a_server_gone_in_the_middle_of_a_group_gives_back_the_rest_of_it(
 ):
     sink, handler = watched_smtp
     Mailbox.unscoped_objects.filter(pk=mailbox.pk).update(smtp_port=sink.port)
-    first, cut_off, untried = batch_of(workspace, campaign, mailbox, 3)
+    first, *group = batch_of(workspace, campaign, mailbox, 3)
     handler.gone_after = 1
 
     with django_capture_on_commit_callbacks() as hints:
         message_send(message_id=first.pk, now=NOW)
 
     assert fresh(first).status == Message.Status.SENT
+    # Planned for the same moment, the group's messages go in the order of their ids.
+    cut_off, untried = sorted((fresh(m) for m in group), key=lambda m: m.pk)
     # The message the failure struck is tried again after a backoff.
-    cut_off = fresh(cut_off)
     assert (cut_off.status, cut_off.send_attempts) == (QUEUED, 1)
     assert cut_off.due_at > NOW
     # The one claimed with it and never handed over goes back as it was, and is hinted
     # again (its own hint may have come while it was claimed).
-    untried = fresh(untried)
-    assert (untried.status, untried.send_attempts) == (QUEUED, 0)
+    assert (untried.status, untried.send_attempts, untried.due_at) == (
+        QUEUED,
+        0,
+        NOW - timedelta(minutes=1),
+    )
     assert (untried.claimed_until, untried.claim_token) == (None, None)
     assert not activities(untried, "message.send_retry")
     # Sends of the two, and the drafting of the first one's follow-up.
