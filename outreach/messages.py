@@ -66,6 +66,8 @@ def message_draft_by_id(*, message_id: str) -> Message | None:
     message = Message.unscoped_objects.select_related(
         "workspace", "enrollment__lead__company", "enrollment__campaign", "step"
     ).get(pk=message_id)
+    # The lead's and the campaign's workspace is the message's: a query each spared.
+    message.enrollment.lead.workspace = message.enrollment.campaign.workspace = message.workspace
     try:
         return message_draft(message=message, held=held)
     except DraftRetryLater:
@@ -167,7 +169,8 @@ def _record(message: Message, outcome: DraftOutcome, campaign: Campaign, held: C
         reason=outcome.reason,
         **changes,
     )
-    message.refresh_from_db()
+    # Its own fields only: the rows it points at did not change, and stay loaded.
+    message.refresh_from_db(fields=_OWN_FIELDS)
     if not recorded:
         return  # the sweeper took it back from this worker; the draft goes unused
     if draft is not None:
@@ -179,6 +182,9 @@ def _record(message: Message, outcome: DraftOutcome, campaign: Campaign, held: C
         reason=outcome.reason[:500],
         drafter=message.drafter,
     )
+
+
+_OWN_FIELDS = [f.attname for f in Message._meta.concrete_fields if not f.is_relation]
 
 
 def _status_for(outcome: DraftOutcome, campaign: Campaign) -> tuple[str, bool]:

@@ -108,6 +108,13 @@ class Counts:
     replies: int = 0
     positives: int = 0
 
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(
+            self.sends + other.sends,
+            self.replies + other.replies,
+            self.positives + other.positives,
+        )
+
 
 def sent_messages(*, campaign: Campaign) -> QuerySet[Message]:
     """The campaign's sent sequence messages, each marked `replied` (a person answered
@@ -151,24 +158,36 @@ def _counted(rows: QuerySet[Message], *group: str) -> Iterable[dict[str, Any]]:
     )
 
 
-def variant_counts(*, campaign: Campaign) -> dict[tuple[int, str], Counts]:
-    """(step id, variant key) -> counts. The key is "" for drafts of a step without variants."""
-    rows = _counted(sent_messages(campaign=campaign), "step_id", "variant")
-    return {
-        (row["step_id"], row["variant"]): Counts(row["sends"], row["replies"], row["positives"])
-        for row in rows
-    }
+def campaign_counts(
+    *, campaign: Campaign
+) -> tuple[dict[tuple[Any, str], Counts], dict[str, Counts]]:
+    """Counts by (step id, variant key) and by angle kind, from one grouped query: a draft
+    needs both, and each costs more to build than to run. The variant key is "" for
+    drafts of a step without variants."""
+    rows = _counted(
+        sent_messages(campaign=campaign).annotate(angle_kind=KT("angle__kind")),
+        "step_id",
+        "variant",
+        "angle_kind",
+    )
+    by_variant: dict[tuple[Any, str], Counts] = {}
+    by_angle: dict[str, Counts] = {}
+    for row in rows:
+        counts = Counts(row["sends"], row["replies"], row["positives"])
+        variant, angle = (row["step_id"], row["variant"]), row["angle_kind"] or ""
+        by_variant[variant] = by_variant.get(variant, Counts()) + counts
+        by_angle[angle] = by_angle.get(angle, Counts()) + counts
+    return by_variant, by_angle
+
+
+def variant_counts(*, campaign: Campaign) -> dict[tuple[Any, str], Counts]:
+    """(step id, variant key) -> counts."""
+    return campaign_counts(campaign=campaign)[0]
 
 
 def angle_counts(*, campaign: Campaign) -> dict[str, Counts]:
     """Angle kind -> counts, over every step."""
-    rows = _counted(
-        sent_messages(campaign=campaign).annotate(angle_kind=KT("angle__kind")), "angle_kind"
-    )
-    return {
-        (row["angle_kind"] or ""): Counts(row["sends"], row["replies"], row["positives"])
-        for row in rows
-    }
+    return campaign_counts(campaign=campaign)[1]
 
 
 def positive_interval(positives: int, sends: int) -> tuple[float, float] | None:
@@ -234,16 +253,16 @@ def draft_plan(*, message: Message, rng: np.random.Generator | None = None) -> D
     record the variant on it (only while it is still drafting: a message taken back by
     the sweeper is another worker's to record)."""
     rng = rng or _rng
-    campaign = message.enrollment.campaign
-    by_step = variant_counts(campaign=campaign)
+    by_step, by_angle = campaign_counts(campaign=message.enrollment.campaign)
     counts = {key: c for (step_id, key), c in by_step.items() if step_id == message.step_id}
     variant = variant_choose(variants=step_variants(message.step), counts=counts, rng=rng)
     key = variant.key if variant else ""
-    Message.objects.for_workspace(message.workspace).filter(
-        pk=message.pk, status=Message.Status.DRAFTING
-    ).update(variant=key)
-    message.variant = key
-    return DraftPlan(variant, angle_bias(counts=angle_counts(campaign=campaign), rng=rng))
+    if key != message.variant:
+        Message.objects.for_workspace(message.workspace).filter(
+            pk=message.pk, status=Message.Status.DRAFTING
+        ).update(variant=key)
+        message.variant = key
+    return DraftPlan(variant, angle_bias(counts=by_angle, rng=rng))
 
 
 # -- the A/B report ----------------------------------------------------------------------
@@ -286,7 +305,7 @@ def campaign_ab_report(*, campaign: Campaign) -> ABReport:
     """Per step variant and per angle kind: sends, replies, positive replies, and the
     positive rate with its 95% interval. Variants that have not been sent yet are listed
     with zeros, so a new test shows up before its first send."""
-    by_step = variant_counts(campaign=campaign)
+    by_step, by_angle = campaign_counts(campaign=campaign)
     variant_rows = []
     for step in campaign.steps.order_by("order"):
         named = {v.key: v.label for v in step_variants(step)}
@@ -299,7 +318,7 @@ def campaign_ab_report(*, campaign: Campaign) -> ABReport:
             variant_rows.append(_arm(name, key, step.order, by_step.get((step.pk, key), Counts())))
     angle_rows = [
         _arm(ANGLE_NAMES.get(kind, kind.replace("_", " ").capitalize() or "Unknown"), kind, None, c)
-        for kind, c in sorted(angle_counts(campaign=campaign).items(), key=lambda kc: -kc[1].sends)
+        for kind, c in sorted(by_angle.items(), key=lambda kc: -kc[1].sends)
     ]
     return ABReport(variants=variant_rows, angles=angle_rows)
 

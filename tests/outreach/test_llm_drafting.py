@@ -233,6 +233,31 @@ def test_a_stored_message_records_model_prompt_version_checks_and_cost(workspace
     assert cost["calls"] == 2 and cost["cost"] > 0
 
 
+def test_a_draft_costs_a_bounded_number_of_queries(
+    workspace, openai_server, django_assert_max_num_queries
+):
+    campaign = CampaignFactory(workspace=workspace)
+    step = SequenceStepFactory(workspace=workspace, campaign=campaign)
+    lead = LeadFactory(workspace=workspace, first_name="Dana")
+    enrollment = EnrollmentFactory(workspace=workspace, campaign=campaign, lead=lead)
+    message = Message.objects.for_workspace(workspace).create(
+        workspace=workspace, enrollment=enrollment, step=step
+    )
+    body = "Hi Dana,\n\nOur carts light up the right bin.\n\nWorth a call next week?\n\nSam"
+    openai_server.script.extend(
+        [draft_answer(body=body, citations=(), claims=[], subject="Carts"), check_answer()]
+    )
+
+    # The claim, the message, the bandit's counts, facts, other drafts and colleagues'
+    # angles, a row per model call, and the record with its citations and history: 13,
+    # and the savepoint pair of the record's transaction inside the test's. It was 21:
+    # the counts took two queries, the workspace three more.
+    with django_assert_max_num_queries(15):
+        message_draft_by_id(message_id=str(message.pk))
+
+    assert Message.unscoped_objects.get(pk=message.pk).status == Message.Status.PENDING_REVIEW
+
+
 def test_a_follow_up_threads_under_the_first_subject(workspace, openai_server, briefs):
     from outreach.drafting import PreviousEmail
 
