@@ -29,7 +29,7 @@ from leads.normalize import (
 )
 from leads.titles import title_classify
 from sdr.activity import Event, activities_record
-from sdr.bulk import rows_update
+from sdr.bulk import rows_insert, rows_update
 from sdr.models import Workspace
 
 # Text a person reads is cut to its column with a warning, so one long title does not
@@ -351,7 +351,7 @@ def _write(workspace: Workspace, rows: list[_Row], source: str, result: UpsertRe
             result.updated += 1
             data["_status"] = "updated" if changed else "unchanged"
         data["_lead_id"] = lead.pk
-    Lead.unscoped_objects.bulk_create(to_create, batch_size=1000)
+    rows_insert(Lead, to_create)
     rows_update(Lead, [lead for lead, _ in to_update], UPDATABLE)
     result.created += len(to_create)
     activities_record(

@@ -24,6 +24,7 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from sdr.bulk import rows_insert
 from sdr.models import Activity, Workspace
 
 # A fixed key for pg_advisory_xact_lock: one publisher at a time, whatever the workspace.
@@ -131,7 +132,8 @@ def activities_record(
         )
         for event in events
     ]
-    return Activity.unscoped_objects.bulk_create(rows, batch_size=1000) if rows else []
+    rows_insert(Activity, rows)
+    return rows
 
 
 def activities_publish() -> int:

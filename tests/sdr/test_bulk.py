@@ -5,12 +5,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from django.db import DataError
+from django.db import DatabaseError, DataError, transaction
 
 from leads.models import Lead
 from outreach.models import Message
-from sdr.bulk import rows_update
-from tests.factories import LeadFactory, MailboxFactory, MessageFactory
+from sdr import rls
+from sdr.bulk import COPY_FROM, rows_insert, rows_update
+from sdr.models import Activity
+from tests.factories import (
+    CompanyFactory,
+    LeadFactory,
+    MailboxFactory,
+    MessageFactory,
+    WorkspaceFactory,
+)
 
 
 def fresh(row):
@@ -66,3 +74,68 @@ def test_a_value_too_long_for_its_column_is_refused_not_cut(db, workspace):
 def test_no_rows_is_no_statement(db, django_assert_num_queries):
     with django_assert_num_queries(0):
         rows_update(Lead, [], ["title"])
+
+
+# --- inserts ----------------------------------------------------------------------------
+
+
+def test_inserted_rows_keep_every_value_and_get_their_times(db, workspace):
+    company = CompanyFactory(workspace=workspace)
+    leads = [
+        Lead(
+            workspace=workspace,
+            company=company if i % 2 else None,
+            email=f"p{i}@acme.example",
+            first_name=f"Zoë {i}",
+            custom_fields={"row": i, "tags": ["a", "b"]} if i % 3 else {},
+            score=0.5 if i % 5 else None,
+        )
+        for i in range(COPY_FROM + 5)
+    ]
+
+    rows_insert(Lead, leads)
+
+    stored = {lead.email: lead for lead in Lead.unscoped_objects.filter(workspace=workspace)}
+    assert len(stored) == len(leads)
+    for lead in leads:
+        row = stored[lead.email]
+        assert (row.pk, row.company_id, row.first_name) == (
+            lead.pk,
+            lead.company_id,
+            lead.first_name,
+        )
+        assert (row.custom_fields, row.score) == (lead.custom_fields, lead.score)
+        assert row.created_at is not None and row.created_at == lead.created_at
+    assert not leads[0]._state.adding
+
+
+def test_keys_the_server_makes_come_back_in_the_rows_order(db, workspace):
+    rows = [
+        Activity(
+            workspace=workspace,
+            type="lead.created",
+            object_type="lead",
+            object_id=str(i),
+            occurred_at=datetime(2026, 12, 7, 10, 0, tzinfo=UTC),
+            actor_type=Activity.ActorType.SYSTEM,
+        )
+        for i in range(COPY_FROM)
+    ]
+
+    rows_insert(Activity, rows)
+
+    assert all(row.pk is not None for row in rows)
+    stored = dict(
+        Activity.unscoped_objects.filter(workspace=workspace).values_list("pk", "object_id")
+    )
+    assert [stored[row.pk] for row in rows] == [str(i) for i in range(COPY_FROM)]
+
+
+def test_a_row_of_another_workspace_is_refused_as_by_any_insert(db, workspace):
+    other = WorkspaceFactory()
+    rows = [Lead(workspace=other, email=f"p{i}@acme.example") for i in range(COPY_FROM)]
+
+    with rls.workspace_scope(workspace), pytest.raises(DatabaseError), transaction.atomic():
+        rows_insert(Lead, rows)
+
+    assert not Lead.unscoped_objects.filter(workspace=other).exists()
