@@ -44,7 +44,7 @@ from outreach.review import message_activity, message_event
 from outreach.smtp import SmtpError, SmtpResult, SmtpSession
 from sdr.activity import activities_record, activity_record
 from sdr.bulk import rows_update
-from sdr.queue import hint_after_commit
+from sdr.queue import hint_after_commit, hint_each_after_commit
 from sdr.states import Claim, claim, claim_many, lease_renew, transition, transition_many
 
 logger = logging.getLogger(__name__)
@@ -313,18 +313,17 @@ def _release(group: list[_Ready]) -> None:
     attempt not counted, and their hints sent again (theirs may have come meanwhile)."""
     from outreach.tasks import send_message_task
 
-    for message, held, _ in group:
-        with transaction.atomic():
-            back = transition(
+    with transaction.atomic():
+        for token in {held.token for _, held, _ in group}:
+            back = transition_many(
                 Message,
-                message.pk,
+                [message.pk for message, held, _ in group if held.token == token],
                 source=Message.Status.SENDING,
                 target=Message.Status.QUEUED,
-                token=held.token,
+                token=token,
                 send_attempts=F("send_attempts") - 1,
             )
-            if back:
-                hint_after_commit(send_message_task, str(message.pk))
+            hint_each_after_commit(send_message_task, back)
 
 
 def _built(

@@ -697,36 +697,51 @@ def test_a_server_gone_in_the_middle_of_a_group_gives_back_the_rest_of_it(
     assert [r.rcpt_tos for r in sink.received] == [[first.to_email]]
 
 
-@pytest.mark.django_db(transaction=True)
-def test_an_address_suppressed_while_its_batch_is_sending_is_not_sent(watched_smtp, settings):
-    # The batch took both messages; the suppression arrives while the first is on the
-    # wire, after the batch started: the second must not go.
-    settings.PUBLIC_BASE_URL = "https://sdr.example.com"
-    settings.EMAIL_DELIVERY = "smtp"
+def committed_campaign(sink: SmtpSink, slug: str) -> tuple:
+    """A workspace, its active one-step campaign and a mailbox on `sink`, committed (for the
+    tests whose other thread must see them)."""
     from tests.factories import WorkspaceFactory
 
-    sink, handler = watched_smtp
-    workspace = WorkspaceFactory(slug="suppressed-mid-batch")
+    workspace = WorkspaceFactory(slug=slug)
     mailbox = MailboxFactory(workspace=workspace, smtp_port=sink.port)
     campaign = CampaignFactory(workspace=workspace, status=Campaign.Status.ACTIVE)
     SequenceStepFactory(workspace=workspace, campaign=campaign, order=1)
     campaign.mailboxes.add(mailbox)
-    first, second = batch_of(workspace, campaign, mailbox, 2)
+    return workspace, campaign, mailbox
 
-    def suppress() -> None:
+
+def in_another_thread(work: Callable[[], object]) -> None:
+    """Run `work` on a database connection of its own, as another process would, and wait
+    for it. (The SMTP server's handler runs in an event loop, where Django may not query.)"""
+
+    def run() -> None:
         try:
-            SuppressionFactory(
-                workspace=workspace, value=second.to_email, source=Suppression.Source.UNSUBSCRIBE
-            )
+            work()
         finally:
-            connection.close()  # this thread's own connection
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_address_suppressed_while_its_batch_is_sending_is_not_sent(watched_smtp):
+    # The batch took both messages; the suppression arrives while the first is on the
+    # wire, after the batch started: the second must not go.
+    sink, handler = watched_smtp
+    workspace, campaign, mailbox = committed_campaign(sink, "suppressed-mid-batch")
+    first, second = batch_of(workspace, campaign, mailbox, 2)
 
     def unsubscribe_second(count: int) -> None:
         if count == 1:
-            # The server's handler runs in an event loop, where Django may not query.
-            writer = threading.Thread(target=suppress)
-            writer.start()
-            writer.join()
+            in_another_thread(
+                lambda: SuppressionFactory(
+                    workspace=workspace,
+                    value=second.to_email,
+                    source=Suppression.Source.UNSUBSCRIBE,
+                )
+            )
 
     handler.after_data = unsubscribe_second
 
@@ -745,35 +760,18 @@ def test_an_address_suppressed_while_its_batch_is_sending_is_not_sent(watched_sm
 
 @pytest.mark.django_db(transaction=True)
 def test_a_send_the_sweeper_gave_up_on_is_sent_after_all_when_the_server_takes_it(
-    watched_smtp, settings
+    watched_smtp,
 ):
-    settings.PUBLIC_BASE_URL = "https://sdr.example.com"
-    settings.EMAIL_DELIVERY = "smtp"
-    from tests.factories import WorkspaceFactory
-
     sink, handler = watched_smtp
-    workspace = WorkspaceFactory(slug="outlived-its-lease")
-    mailbox = MailboxFactory(workspace=workspace, smtp_port=sink.port)
-    campaign = CampaignFactory(workspace=workspace, status=Campaign.Status.ACTIVE)
-    SequenceStepFactory(workspace=workspace, campaign=campaign, order=1)
-    campaign.mailboxes.add(mailbox)
+    workspace, campaign, mailbox = committed_campaign(sink, "outlived-its-lease")
     [message] = batch_of(workspace, campaign, mailbox, 1)
 
     def lease_runs_out() -> None:
-        try:
-            Message.unscoped_objects.filter(pk=message.pk).update(
-                claimed_until=NOW.replace(year=2020)
-            )
-            sweep()
-        finally:
-            connection.close()  # this thread's own connection
+        Message.unscoped_objects.filter(pk=message.pk).update(claimed_until=NOW.replace(year=2020))
+        sweep()
 
-    def stalled_while_the_server_took_it(count: int) -> None:
-        sweeper = threading.Thread(target=lease_runs_out)
-        sweeper.start()
-        sweeper.join()
-
-    handler.after_data = stalled_while_the_server_took_it
+    # The worker stalled past its lease while the server took the message.
+    handler.after_data = lambda count: in_another_thread(lease_runs_out)
 
     message_send(message_id=message.pk, now=NOW)
 
