@@ -21,6 +21,7 @@ from leads import contactability, selectors, services
 from leads.enrichment import companies_enqueue_enrichment, company_enrich_request
 from leads.erasure import lead_erase
 from leads.models import Company, Fact, Lead, LeadTag, Signal, Suppression
+from leads.tags import MAX_TAGS_A_CALL, lead_tags_change
 from sdr.api_base import (
     WorkspaceScoped,
     WorkspaceSerializer,
@@ -202,6 +203,28 @@ class LeadInput(WorkspaceSerializer):
 
     def validate_last_name(self, value: str) -> str:
         return _checked_name(value)
+
+
+class LeadTagsInput(serializers.Serializer):
+    add = serializers.ListField(
+        child=serializers.CharField(max_length=200, allow_blank=True),
+        required=False,
+        default=list,
+        max_length=MAX_TAGS_A_CALL,
+        help_text="Tag names to put on the lead (any case; a new name makes a new tag)",
+    )
+    remove = serializers.ListField(
+        child=serializers.CharField(max_length=200, allow_blank=True),
+        required=False,
+        default=list,
+        max_length=MAX_TAGS_A_CALL,
+        help_text="Tag names to take off the lead (any case; one it does not wear is fine)",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs["add"] and not attrs["remove"]:
+            raise ValidationError("Give tags to add, to remove, or both.")
+        return attrs
 
 
 def _checked_name(value: str) -> str:
@@ -430,6 +453,19 @@ class LeadViewSet(
         )
         lead = services.lead_update(lead=lead, data=data)
         return Response(LeadOutput(lead).data)
+
+    @extend_schema(request=LeadTagsInput, responses=LeadOutput)
+    @action(detail=True, methods=["post"])
+    def tags(self, request: ApiRequest, pk: str | None = None) -> Response:
+        """Put tags on the lead and take tags off it, in one call; answers the lead with
+        its tags. Each change is in the feed (`lead.tagged`, `lead.untagged`) with this
+        API key as its actor, so a sync job can pass over its own changes."""
+        lead = self.get_object()  # 404 for another workspace's id, before validation
+        data = validated(LeadTagsInput, request.data)
+        lead_tags_change(
+            workspace=request.workspace, lead_id=lead.pk, add=data["add"], remove=data["remove"]
+        )
+        return Response(LeadOutput(self.get_queryset().get(pk=lead.pk)).data)
 
     def destroy(self, request: ApiRequest, pk: str | None = None) -> Response:
         """Erase the person (a data-protection request): the lead, the facts about them,

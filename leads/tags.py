@@ -93,6 +93,31 @@ def leads_untag(*, workspace: Workspace, lead_ids: Sequence[uuid.UUID], name: st
     return len(removed)
 
 
+MAX_TAGS_A_CALL = 50
+
+
+def lead_tags_change(
+    *, workspace: Workspace, lead_id: uuid.UUID, add: Sequence[str], remove: Sequence[str]
+) -> None:
+    """Put the `add` tags on one lead and take the `remove` ones off, in one transaction;
+    AppError, and nothing changed, for a bad name or a name in both lists."""
+    adding = list(dict.fromkeys(tag_name_clean(name) for name in add))
+    removing = list(dict.fromkeys(tag_name_clean(name) for name in remove))
+    both = {name.casefold() for name in adding} & {name.casefold() for name in removing}
+    if both:
+        raise AppError(
+            ErrorCode.INVALID,
+            f"A tag cannot be both added and removed: {', '.join(sorted(both))}.",
+        )
+    if len(adding) + len(removing) > MAX_TAGS_A_CALL:
+        raise AppError(ErrorCode.INVALID, f"At most {MAX_TAGS_A_CALL} tags a call.")
+    with transaction.atomic():
+        for name in adding:
+            leads_tag(workspace=workspace, lead_ids=[lead_id], name=name)
+        for name in removing:
+            leads_untag(workspace=workspace, lead_ids=[lead_id], name=name)
+
+
 def tag_filter(workspace: Workspace, name: str) -> Exists:
     """Leads wearing the tag called `name` (any case)."""
     worn = LeadTag.objects.for_workspace(workspace).filter(

@@ -196,6 +196,72 @@ def test_a_workspace_s_tags_are_bounded_and_the_limit_says_so(web, workspace, mo
     assert "Skipped: 1 already tagged." in _said(again)  # an existing tag is always usable
 
 
+def test_the_api_puts_tags_on_a_lead_and_takes_them_off_in_one_call(api, workspace):
+    lead = LeadFactory(workspace=workspace)
+    url = f"/api/v1/leads/{lead.pk}/tags/"
+
+    first = api.post(url, {"add": ["VIP", "Q4 list"]}, format="json")
+    assert first.status_code == 200, first.content
+    assert sorted(first.json()["tags"]) == ["Q4 list", "VIP"]
+
+    # Any case names the same tag; a tag the lead does not wear is fine to remove.
+    second = api.post(
+        url, {"add": ["vip", "Warm intro"], "remove": ["q4 LIST", "never worn"]}, format="json"
+    )
+    assert second.status_code == 200, second.content
+    assert sorted(second.json()["tags"]) == ["VIP", "Warm intro"]
+    assert not Tag.objects.for_workspace(workspace).filter(name="Q4 list").exists()  # unused
+
+    activities_publish()
+    changes = Activity.unscoped_objects.filter(
+        workspace=workspace, object_id=str(lead.pk), type__in=["lead.tagged", "lead.untagged"]
+    ).order_by("seq")
+    assert [(a.type, a.payload["tag"]) for a in changes] == [
+        ("lead.tagged", "VIP"),
+        ("lead.tagged", "Q4 list"),
+        ("lead.tagged", "Warm intro"),
+        ("lead.untagged", "Q4 list"),
+    ]
+    # The key is the actor: a sync job passes over the echoes of its own changes.
+    assert {a.actor_type for a in changes} == {Activity.ActorType.API_KEY}
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        ({}, "Give tags to add, to remove, or both."),
+        ({"add": [], "remove": []}, "Give tags to add, to remove, or both."),
+        ({"add": ["x" * 41]}, "A tag is at most 40 characters"),
+        ({"add": ["\u200b\u202e"]}, "Give the tag a name."),
+        ({"add": ["VIP"], "remove": ["vip"]}, "both added and removed"),
+        ({"add": [f"t{i}" for i in range(51)]}, "no more than 50"),
+        ({"add": "VIP"}, "list"),
+    ],
+)
+def test_bad_tag_changes_are_refused_and_change_nothing(api, workspace, body, words):
+    lead = LeadFactory(workspace=workspace)
+    LeadTag.objects.for_workspace(workspace).create(
+        workspace=workspace,
+        lead=lead,
+        tag=Tag.objects.for_workspace(workspace).create(workspace=workspace, name="Kept"),
+    )
+
+    response = api.post(f"/api/v1/leads/{lead.pk}/tags/", body, format="json")
+
+    assert response.status_code == 400
+    assert words in response.content.decode()
+    assert list(lead.tags.values_list("name", flat=True)) == ["Kept"]
+
+
+def test_another_workspaces_lead_cannot_be_tagged(api, workspace):
+    from tests.factories import WorkspaceFactory
+
+    stranger = LeadFactory(workspace=WorkspaceFactory())
+    response = api.post(f"/api/v1/leads/{stranger.pk}/tags/", {"add": ["VIP"]}, format="json")
+    assert response.status_code == 404
+    assert not LeadTag.unscoped_objects.filter(lead=stranger).exists()
+
+
 def test_the_api_gives_each_lead_its_tags_and_filters_by_one(api, web, workspace):
     tagged, other = LeadFactory(workspace=workspace), LeadFactory(workspace=workspace)
     web.post(BULK, {"action": "tag", "tag_name": "Warm intro", "lead": [tagged.pk]})

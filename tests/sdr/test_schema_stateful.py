@@ -115,6 +115,7 @@ def test_a_created_row_links_to_every_operation_on_it():
         "leads_retrieve",
         "leads_partial_update",
         "leads_destroy",
+        "leads_tags_create",
     }
     for created in ("201", "200"):  # a new suppression or outcome, or the one already there
         assert "suppressions_destroy" in links[("POST", "/api/v1/suppressions/", created)]
