@@ -202,25 +202,9 @@ def claim(
     the attempt. When `target` is also a source (a row drafted in place), only a row whose
     lease is absent or expired can be taken. `where` adds conditions checked by the same
     UPDATE (a message still clear to send)."""
-    machine = machine_for(model)
-    if target not in machine.running:
-        raise ValueError(f"{target!r} is not a running state of {model.__name__}.")
-    sources = _states(source)
-    now = timezone.now()
-    condition = Q(pk=pk, **{f"{machine.field}__in": sources})
-    if target in sources:
-        condition &= _lease_over(now)
-    if where is not None:
-        condition &= where
     token = uuid.uuid4()
-    updates = {
-        machine.field: target,
-        "claimed_until": now + lease,
-        "claim_token": token,
-        machine.attempts_field: F(machine.attempts_field) + 1,
-        **changes,
-    }
-    return Claim(pk, token) if _update(model, condition, updates) == 1 else None
+    condition, updates = _claiming(model, source, target, lease, where, token, changes)
+    return Claim(pk, token) if _update(model, Q(pk=pk) & condition, updates) == 1 else None
 
 
 def claim_many(
@@ -238,35 +222,50 @@ def claim_many(
     (`transition_many(token=...)`): returns the token and the pks taken. A row another
     transaction holds is skipped, not waited for; `where` may reach other tables (their
     rows are read, not locked)."""
-    machine = machine_for(model)
-    if target not in machine.running:
-        raise ValueError(f"{target!r} is not a running state of {model.__name__}.")
-    sources = _states(source)
-    now = timezone.now()
-    condition = Q(pk__in=list(pks), **{f"{machine.field}__in": sources})
-    if target in sources:
-        condition &= _lease_over(now)
-    if where is not None:
-        condition &= where
     token = uuid.uuid4()
+    condition, updates = _claiming(model, source, target, lease, where, token, changes)
     with transaction.atomic():
         # As in transition_many: lock, then update exactly the locked rows.
         taken = list(
-            model._default_manager.filter(condition)
+            model._default_manager.filter(Q(pk__in=list(pks)) & condition)
             .order_by("pk")
             .select_for_update(no_key=True, skip_locked=True, of=("self",))
             .values_list("pk", flat=True)
         )
         if taken:
-            updates = {
-                machine.field: target,
-                "claimed_until": now + lease,
-                "claim_token": token,
-                machine.attempts_field: F(machine.attempts_field) + 1,
-                **changes,
-            }
             _update(model, Q(pk__in=taken), updates)
     return token, taken
+
+
+def _claiming(
+    model: type[models.Model],
+    source: str | Iterable[str],
+    target: str,
+    lease: timedelta,
+    where: Q | None,
+    token: uuid.UUID,
+    changes: dict[str, Any],
+) -> tuple[Q, dict[str, Any]]:
+    """A claim's condition (the expected state, a lease out when a row is drafted in
+    place, `where`) and its update (the running state, the lease, the attempt)."""
+    machine = machine_for(model)
+    if target not in machine.running:
+        raise ValueError(f"{target!r} is not a running state of {model.__name__}.")
+    sources = _states(source)
+    now = timezone.now()
+    condition = Q(**{f"{machine.field}__in": sources})
+    if target in sources:
+        condition &= _lease_over(now)
+    if where is not None:
+        condition &= where
+    updates = {
+        machine.field: target,
+        "claimed_until": now + lease,
+        "claim_token": token,
+        machine.attempts_field: F(machine.attempts_field) + 1,
+        **changes,
+    }
+    return condition, updates
 
 
 def lease_renew(
