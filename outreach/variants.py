@@ -180,16 +180,6 @@ def campaign_counts(
     return by_variant, by_angle
 
 
-def variant_counts(*, campaign: Campaign) -> dict[tuple[Any, str], Counts]:
-    """(step id, variant key) -> counts."""
-    return campaign_counts(campaign=campaign)[0]
-
-
-def angle_counts(*, campaign: Campaign) -> dict[str, Counts]:
-    """Angle kind -> counts, over every step."""
-    return campaign_counts(campaign=campaign)[1]
-
-
 def positive_interval(positives: int, sends: int) -> tuple[float, float] | None:
     """The 95% Wilson score interval of the positive rate; None before any send."""
     if sends <= 0:
