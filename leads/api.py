@@ -205,21 +205,19 @@ class LeadInput(WorkspaceSerializer):
         return _checked_name(value)
 
 
+def _tag_names(help_text: str) -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.CharField(max_length=200, allow_blank=True),
+        required=False,
+        default=list,
+        max_length=MAX_TAGS_A_CALL,
+        help_text=help_text,
+    )
+
+
 class LeadTagsInput(serializers.Serializer):
-    add = serializers.ListField(
-        child=serializers.CharField(max_length=200, allow_blank=True),
-        required=False,
-        default=list,
-        max_length=MAX_TAGS_A_CALL,
-        help_text="Tag names to put on the lead (any case; a new name makes a new tag)",
-    )
-    remove = serializers.ListField(
-        child=serializers.CharField(max_length=200, allow_blank=True),
-        required=False,
-        default=list,
-        max_length=MAX_TAGS_A_CALL,
-        help_text="Tag names to take off the lead (any case; one it does not wear is fine)",
-    )
+    add = _tag_names("Tag names to put on the lead (any case; a new name makes a new tag)")
+    remove = _tag_names("Tag names to take off the lead (any case; one it does not wear is fine)")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not attrs["add"] and not attrs["remove"]:
