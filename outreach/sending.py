@@ -313,17 +313,18 @@ def _release(group: list[_Ready]) -> None:
     attempt not counted, and their hints sent again (theirs may have come meanwhile)."""
     from outreach.tasks import send_message_task
 
+    if not group:
+        return
     with transaction.atomic():
-        for token in {held.token for _, held, _ in group}:
-            back = transition_many(
-                Message,
-                [message.pk for message, held, _ in group if held.token == token],
-                source=Message.Status.SENDING,
-                target=Message.Status.QUEUED,
-                token=token,
-                send_attempts=F("send_attempts") - 1,
-            )
-            hint_each_after_commit(send_message_task, back)
+        back = transition_many(
+            Message,
+            [message.pk for message, _, _ in group],
+            source=Message.Status.SENDING,
+            target=Message.Status.QUEUED,
+            token=group[0][1].token,  # a send group is claimed under one token
+            send_attempts=F("send_attempts") - 1,
+        )
+        hint_each_after_commit(send_message_task, back)
 
 
 def _built(
@@ -540,32 +541,23 @@ def _record_sent(
     if not delivered:
         return []
     changes: dict[str, Any] = {"sent_at": now, "failure_reason": "", "hold_reason": ""}
-    by_token: dict[uuid.UUID, list[Any]] = {}
-    for message, held, _ in delivered:
-        by_token.setdefault(held.token, []).append(message.pk)
+    token = delivered[0][1].token  # a send group is claimed under one token
     sending, sent, unknown = Message.Status.SENDING, Message.Status.SENT, Message.Status.UNKNOWN
     with transaction.atomic():
-        moved: set[str] = set()
-        for token, pks in by_token.items():
-            moved.update(
-                map(
-                    str,
-                    transition_many(
-                        Message, pks, source=sending, target=sent, token=token, **changes
-                    ),
-                )
-            )
-        lost = [m.pk for m, _, _ in delivered if str(m.pk) not in moved]
+        pks = [message.pk for message, _, _ in delivered]
+        moved = set(
+            transition_many(Message, pks, source=sending, target=sent, token=token, **changes)
+        )
+        lost = [pk for pk in pks if pk not in moved]
         late = set()
         if lost:
-            late = set(
-                map(str, transition_many(Message, lost, source=unknown, target=sent, **changes))
-            )
+            late = set(transition_many(Message, lost, source=unknown, target=sent, **changes))
         recorded = []
         for message, _, result in delivered:
-            pk = str(message.pk)
-            if pk not in moved and pk not in late:
-                logger.warning("message %s was sent but changed meanwhile; left as it is", pk)
+            if message.pk not in moved and message.pk not in late:
+                logger.warning(
+                    "message %s was sent but changed meanwhile; left as it is", message.pk
+                )
                 continue
             message.status, message.claimed_until, message.claim_token = sent, None, None
             message.sent_at, message.smtp_response = now, f"{result.code} {result.response}"[:2000]
@@ -581,7 +573,7 @@ def _record_sent(
                     mailbox=str(message.mailbox_id),
                     message_id=message.message_id_header,
                     smtp_response=message.smtp_response[:300],
-                    **({"after_lease_expired": True} if str(message.pk) in late else {}),
+                    **({"after_lease_expired": True} if message.pk in late else {}),
                 )
                 for message in recorded
             ],
