@@ -234,7 +234,7 @@ def _adopt(mailbox: Mailbox, due: datetime, limit: int) -> list[Any]:
         )
         if ids:
             Message.unscoped_objects.filter(pk__in=ids).update(
-                claimed_until=lease_now + timedelta(seconds=settings.LEASE_SEND_SECONDS),
+                claimed_until=lease_now + _send_lease(),
                 claim_token=uuid.uuid4(),
             )
     return ids
@@ -246,27 +246,20 @@ def _claim_group(
     """Build the group's messages, then claim in one UPDATE those still clear to send
     (`_still_clear`), and store each one's headers in the same transaction. Returns the
     claimed, and the others (not built, not clear, or taken meanwhile) for the full checks."""
-    built: dict[str, tuple[Message, Mailbox, Outgoing]] = {}
+    built: dict[Any, tuple[Message, Mailbox, Outgoing]] = {}
     for message, thread in group:
         mailbox = message.mailbox or message.enrollment.mailbox
         recipient = message.to_email or message.enrollment.lead.email
         outgoing = _built(message, mailbox, recipient, thread, now)
         if outgoing is not None and mailbox is not None:
-            built[str(message.pk)] = (message, mailbox, outgoing)
+            built[message.pk] = (message, mailbox, outgoing)
     ready: list[_Ready] = []
     if built:
         with transaction.atomic():
             token, taken = claim_many(
-                Message,
-                list(built),
-                source=Message.Status.QUEUED,
-                target=Message.Status.SENDING,
-                lease=timedelta(seconds=settings.LEASE_SEND_SECONDS),
-                where=_still_clear(),
-                attempts=F("attempts"),
-                send_attempts=F("send_attempts") + 1,
+                Message, list(built), **_SEND_CLAIM, lease=_send_lease(), where=_still_clear()
             )
-            for pk in map(str, taken):
+            for pk in taken:
                 message, mailbox, outgoing = built[pk]
                 message.status = Message.Status.SENDING
                 message.message_id_header = outgoing.message_id
@@ -274,8 +267,8 @@ def _claim_group(
                 message.to_email, message.mailbox = outgoing.recipient, mailbox
                 ready.append((message, Claim(message.pk, token), outgoing))
             rows_update(Message, [m for m, _, _ in ready], _STORED_BEFORE_SMTP)
-    claimed = {str(m.pk) for m, _, _ in ready}
-    return ready, [m for m, _ in group if str(m.pk) not in claimed]
+    claimed = {m.pk for m, _, _ in ready}
+    return ready, [m for m, _ in group if m.pk not in claimed]
 
 
 # What a message's claim stores before the SMTP call: a reply, or a person checking the
@@ -344,19 +337,22 @@ def _built(
         return None  # said by the full checks
 
 
-def _claim_send(message_id: Any, *, where: Q | None = None, **changes: Any) -> Claim | None:
-    return claim(
-        Message,
-        message_id,
-        source=Message.Status.QUEUED,
-        target=Message.Status.SENDING,
-        lease=timedelta(seconds=settings.LEASE_SEND_SECONDS),
-        where=where,
-        # The machine's attempts field counts drafting runs; sends count their own.
-        attempts=F("attempts"),
-        send_attempts=F("send_attempts") + 1,
-        **changes,
-    )
+def _claim_send(message_id: Any) -> Claim | None:
+    return claim(Message, message_id, **_SEND_CLAIM, lease=_send_lease())
+
+
+# QUEUED -> SENDING, counting a send attempt (the machine's attempts field counts
+# drafting runs; sends count their own).
+_SEND_CLAIM: dict[str, Any] = {
+    "source": Message.Status.QUEUED,
+    "target": Message.Status.SENDING,
+    "attempts": F("attempts"),
+    "send_attempts": F("send_attempts") + 1,
+}
+
+
+def _send_lease() -> timedelta:
+    return timedelta(seconds=settings.LEASE_SEND_SECONDS)
 
 
 def _checked(message: Message, held: Claim, now: datetime) -> Outgoing | None:
@@ -423,7 +419,7 @@ def _prepare(message: Message, held: Claim, now: datetime) -> Outgoing | None:
     stored = lease_renew(
         Message,
         held,
-        lease=timedelta(seconds=settings.LEASE_SEND_SECONDS),
+        lease=_send_lease(),
         message_id_header=outgoing.message_id,
         in_reply_to=outgoing.in_reply_to,
         references=outgoing.references,
