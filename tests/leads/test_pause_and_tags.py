@@ -235,6 +235,10 @@ def test_the_api_puts_tags_on_a_lead_and_takes_them_off_in_one_call(api, workspa
         ({"add": ["\u200b\u202e"]}, "Give the tag a name."),
         ({"add": ["VIP"], "remove": ["vip"]}, "both added and removed"),
         ({"add": [f"t{i}" for i in range(51)]}, "no more than 50"),
+        (
+            {"add": [f"a{i}" for i in range(30)], "remove": [f"r{i}" for i in range(30)]},
+            "At most 50 tags a call.",
+        ),
         ({"add": "VIP"}, "list"),
     ],
 )
