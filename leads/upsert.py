@@ -11,6 +11,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
+from uuid import UUID
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -329,14 +330,14 @@ def _write(workspace: Workspace, rows: list[_Row], source: str, result: UpsertRe
                 }
             )
             continue
-        company = companies.get(row.domain)
+        company_id = companies.get(row.domain)
         if data["opted_out"] and data.get("email"):
             opted_out.append(data["email"])
         if lead is None:
             lead = Lead(
                 workspace=workspace,
                 source=source,
-                company=company,
+                company_id=company_id,
                 **{k: data[k] for k in LEAD_FIELDS if data.get(k)},
                 seniority=data["seniority"],
                 department=data["department"],
@@ -345,7 +346,7 @@ def _write(workspace: Workspace, rows: list[_Row], source: str, result: UpsertRe
             to_create.append(lead)
             data["_status"] = "created"
         else:
-            changed = _apply(lead, data, company)
+            changed = _apply(lead, data, company_id)
             if changed:
                 to_update.append((lead, changed))
             result.updated += 1
@@ -370,7 +371,7 @@ def _write(workspace: Workspace, rows: list[_Row], source: str, result: UpsertRe
         )
 
 
-def _apply(lead: Lead, data: dict[str, Any], company: Company | None) -> list[str]:
+def _apply(lead: Lead, data: dict[str, Any], company_id: UUID | None) -> list[str]:
     """Fill in what the row says; an empty cell never erases what we know. Returns the
     names of the fields that changed."""
     changed = []
@@ -383,33 +384,37 @@ def _apply(lead: Lead, data: dict[str, Any], company: Company | None) -> list[st
         if merged != lead.custom_fields:
             lead.custom_fields = merged
             changed.append("custom_fields")
-    if company is not None and lead.company_id != company.pk:
-        lead.company = company
+    if company_id is not None and lead.company_id != company_id:
+        lead.company_id = company_id
         changed.append("company")
     return changed
 
 
-def _companies(workspace: Workspace, rows: list[_Row], result: UpsertResult) -> dict[str, Company]:
+def _companies(workspace: Workspace, rows: list[_Row], result: UpsertResult) -> dict[str, UUID]:
+    """The id of each row's company by domain, creating those the workspace lacks. Ids only:
+    a batch names hundreds of companies, and reading them whole (their research, JSON and
+    all) cost more than the rest of the batch's companies work."""
     names = {row.domain: row.data.get("company_name", "") for row in rows if row.domain}
     if not names:
         return {}
     scoped = Company.objects.for_workspace(workspace)
-    found = {c.domain: c for c in scoped.filter(domain__in=list(names))}
+    found = dict(scoped.filter(domain__in=list(names)).values_list("domain", "pk"))
     missing = [
         Company(workspace=workspace, domain=domain, name=name[:200])
         for domain, name in names.items()
         if domain not in found
     ]
-    # ignore_conflicts: a company another import created meanwhile is simply found below.
-    Company.unscoped_objects.bulk_create(missing, ignore_conflicts=True, batch_size=1000)
-    if missing:
-        created = {c.domain: c for c in scoped.filter(domain__in=[c.domain for c in missing])}
-        ours = {m.pk for m in missing}  # not those another import created meanwhile
-        new = [c for c in created.values() if c.pk in ours]
-        result.new_company_ids += [c.pk for c in new]
-        activities_record(
-            workspace=workspace,
-            events=[Event("company.created", "company", c.pk, {"domain": c.domain}) for c in new],
-        )
-        found.update(created)
+    if not missing:
+        return found
+    # Conflicts ignored: a company another import created meanwhile is simply found below.
+    rows_insert(Company, missing, ignore_conflicts=True)
+    created = scoped.filter(domain__in=[c.domain for c in missing]).values_list("domain", "pk")
+    ours = {m.pk for m in missing}  # not those another import created meanwhile
+    new = [(domain, pk) for domain, pk in created if pk in ours]
+    result.new_company_ids += [pk for _, pk in new]
+    activities_record(
+        workspace=workspace,
+        events=[Event("company.created", "company", pk, {"domain": domain}) for domain, pk in new],
+    )
+    found.update(created)
     return found

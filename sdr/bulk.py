@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
+from operator import attrgetter
 from typing import Any
 
 from django.db import connection, models, transaction
@@ -35,18 +37,24 @@ _AS_THEY_ARE = {
 }
 
 
-def rows_insert(model: type[models.Model], rows: Sequence[models.Model]) -> None:
-    """Insert the rows, as bulk_create does (a server-made key is set on each). On
+def rows_insert(
+    model: type[models.Model], rows: Sequence[models.Model], *, ignore_conflicts: bool = False
+) -> None:
+    """Insert the rows, as bulk_create does (a server-made key is set on each; with
+    `ignore_conflicts`, a row that breaks a unique constraint is skipped, and the keys must
+    be made here, since the server returns none for skipped rows). On
     PostgreSQL, from COPY into a temporary table and one INSERT ... SELECT: bulk_create
     prepares every value through its field and binds them as arrays, which took more time
     than the rest of an import's write. Not straight into the table: PostgreSQL refuses COPY
     into a table with row-level security, where an INSERT checks each row against the
     policy as any insert does."""
-    if connection.vendor != "postgresql" or len(rows) < COPY_FROM:
-        model._base_manager.bulk_create(rows, batch_size=1000)
-        return
     pk = model._meta.pk
     made_by_server = isinstance(pk, models.AutoField)
+    if made_by_server and ignore_conflicts:
+        raise ValueError("ignore_conflicts needs keys made before the insert.")
+    if connection.vendor != "postgresql" or len(rows) < COPY_FROM:
+        model._base_manager.bulk_create(rows, batch_size=1000, ignore_conflicts=ignore_conflicts)
+        return
     fields = [f for f in model._meta.concrete_fields if not (made_by_server and f is pk)]
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
@@ -59,13 +67,15 @@ def rows_insert(model: type[models.Model], rows: Sequence[models.Model]) -> None
             f"CREATE TEMP TABLE {staging} ON COMMIT DROP AS "  # noqa: S608 - our own names
             f"SELECT {columns} FROM {table} WITH NO DATA"
         )
+        values = [_db_value(f) for f in fields]
         with cursor.copy(f"COPY {staging} ({columns}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row([_db_value(f, row) for f in fields])
+                copy.write_row([value(row) for value in values])
         # A table just filled holds its rows in the order they came: ctid keeps it, so the
         # keys the server makes come back in the rows' order.
         cursor.execute(
             f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging} ORDER BY ctid"  # noqa: S608 - our own names
+            + (" ON CONFLICT DO NOTHING" if ignore_conflicts else "")
             + (f" RETURNING {quote(str(pk.column))}" if made_by_server else "")
         )
         if made_by_server:
@@ -75,13 +85,14 @@ def rows_insert(model: type[models.Model], rows: Sequence[models.Model]) -> None
         row._state.adding, row._state.db = False, connection.alias
 
 
-def _db_value(field: models.Field, row: models.Model) -> Any:
+def _db_value(field: models.Field) -> Callable[[models.Model], Any]:
+    """What gives a row's value of `field` for the database: chosen once per field, not
+    per value (a 1,000-row batch of leads has 23,000 values)."""
     if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-        return field.pre_save(row, add=True)
-    value = getattr(row, field.attname)
+        return partial(field.pre_save, add=True)
     if type(field) in _AS_THEY_ARE:
-        return value
-    return field.get_db_prep_save(value, connection)
+        return attrgetter(field.attname)
+    return lambda row: field.get_db_prep_save(getattr(row, field.attname), connection)
 
 
 def rows_update(

@@ -1,4 +1,5 @@
-"""Many rows updated with their own values in one statement, as Django's bulk_update."""
+"""Many rows inserted or updated with their own values in one statement, as Django's bulk_create
+and bulk_update."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from django.db import DatabaseError, DataError, transaction
 
-from leads.models import Lead
+from leads.models import Company, Lead
 from outreach.models import Message
 from sdr import rls
 from sdr.bulk import COPY_FROM, rows_insert, rows_update
@@ -139,3 +140,23 @@ def test_a_row_of_another_workspace_is_refused_as_by_any_insert(db, workspace):
         rows_insert(Lead, rows)
 
     assert not Lead.unscoped_objects.filter(workspace=other).exists()
+
+
+@pytest.mark.parametrize("count", [3, COPY_FROM + 3], ids=["bulk_create", "copy"])
+def test_ignoring_conflicts_skips_the_rows_a_unique_constraint_refuses(db, workspace, count):
+    taken = CompanyFactory(workspace=workspace, domain="taken.example", name="First")
+    rows = [Company(workspace=workspace, domain=f"c{i}.example") for i in range(count - 1)]
+    rows.append(Company(workspace=workspace, domain="taken.example", name="Second"))
+
+    rows_insert(Company, rows, ignore_conflicts=True)
+
+    stored = dict(Company.unscoped_objects.filter(workspace=workspace).values_list("domain", "pk"))
+    assert len(stored) == count
+    assert stored["taken.example"] == taken.pk
+    assert Company.unscoped_objects.get(pk=taken.pk).name == "First"
+    assert all(stored[row.domain] == row.pk for row in rows[:-1])
+
+
+def test_ignoring_conflicts_needs_keys_made_before_the_insert(db, workspace):
+    with pytest.raises(ValueError, match="keys made before"):
+        rows_insert(Activity, [], ignore_conflicts=True)
