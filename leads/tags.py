@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import unicodedata
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from leads.models import LeadTag, Tag
 from sdr.activity import Event, activities_record
@@ -87,9 +87,7 @@ def leads_untag(*, workspace: Workspace, lead_ids: Sequence[uuid.UUID], name: st
         removed = list(worn.values_list("lead_id", flat=True))
         worn.delete()
         _record(workspace, "lead.untagged", removed, tag)
-        Tag.objects.for_workspace(workspace).filter(pk=tag.pk).exclude(
-            Exists(LeadTag.objects.for_workspace(workspace).filter(tag=OuterRef("pk")))
-        ).delete()
+        _delete_unused(workspace, [tag])
     return len(removed)
 
 
@@ -99,8 +97,9 @@ MAX_TAGS_A_CALL = 50
 def lead_tags_change(
     *, workspace: Workspace, lead_id: uuid.UUID, add: Sequence[str], remove: Sequence[str]
 ) -> None:
-    """Put the `add` tags on one lead and take the `remove` ones off, in one transaction;
-    AppError, and nothing changed, for a bad name or a name in both lists."""
+    """Put the `add` tags on one lead and take the `remove` ones off, in one transaction
+    and a fixed number of statements, however many tags; AppError, and nothing changed,
+    for a bad name, a name in both lists, or more new tags than the workspace may keep."""
     adding = list(dict.fromkeys(tag_name_clean(name) for name in add))
     removing = list(dict.fromkeys(tag_name_clean(name) for name in remove))
     both = {name.casefold() for name in adding} & {name.casefold() for name in removing}
@@ -112,10 +111,72 @@ def lead_tags_change(
     if len(adding) + len(removing) > MAX_TAGS_A_CALL:
         raise AppError(ErrorCode.INVALID, f"At most {MAX_TAGS_A_CALL} tags a call.")
     with transaction.atomic():
-        for name in adding:
-            leads_tag(workspace=workspace, lead_ids=[lead_id], name=name)
-        for name in removing:
-            leads_untag(workspace=workspace, lead_ids=[lead_id], name=name)
+        tags = _tags_named(workspace, adding, create=True)
+        tags |= _tags_named(workspace, removing, create=False)
+        worn = LeadTag.objects.for_workspace(workspace).filter(lead_id=lead_id)
+        wearing = set(worn.filter(tag__in=tags.values()).values_list("tag_id", flat=True))
+        put_on = _distinct(tags[name] for name in adding if tags[name].pk not in wearing)
+        take_off = _distinct(
+            tags[name] for name in removing if name in tags and tags[name].pk in wearing
+        )
+        LeadTag.objects.for_workspace(workspace).bulk_create(
+            [LeadTag(workspace=workspace, lead_id=lead_id, tag=tag) for tag in put_on],
+            ignore_conflicts=True,  # tagged by a concurrent request: tagged all the same
+        )
+        worn.filter(tag__in=take_off).delete()
+        activities_record(
+            workspace=workspace,
+            events=[
+                *(Event("lead.tagged", "lead", lead_id, {"tag": tag.name}) for tag in put_on),
+                *(Event("lead.untagged", "lead", lead_id, {"tag": tag.name}) for tag in take_off),
+            ],
+        )
+        _delete_unused(workspace, take_off)
+
+
+def _tags_named(workspace: Workspace, names: Sequence[str], *, create: bool) -> dict[str, Tag]:
+    """The workspace's tags by the names given (any case); with `create`, those it lacks
+    are made first, within the workspace's bound on tags."""
+    if not names:
+        return {}
+    tags = Tag.objects.for_workspace(workspace)
+    any_case = Q()
+    for name in names:
+        any_case |= Q(name__iexact=name)
+    found = {tag.name.upper(): tag for tag in tags.filter(any_case)}
+    missing = [name for name in names if name.upper() not in found]
+    if create and missing:
+        if tags.count() + len(missing) > MAX_TAGS:
+            raise AppError(
+                ErrorCode.INVALID,
+                f"A workspace keeps at most {MAX_TAGS} tags; remove one from every lead first.",
+            )
+        # Conflicts ignored: a tag another request made meanwhile is simply read back.
+        tags.bulk_create(
+            [Tag(workspace=workspace, name=name) for name in missing], ignore_conflicts=True
+        )
+        found = {tag.name.upper(): tag for tag in tags.filter(any_case)}
+    named = {name: found[name.upper()] for name in names if name.upper() in found}
+    if create:
+        # Python's and the database's case folding differ for a few letters: such a name
+        # is looked up and made on its own, as the list's Tag action does.
+        named |= {
+            name: tag_for(workspace=workspace, name=name) for name in names if name not in named
+        }
+    return named
+
+
+def _distinct(tags: Iterable[Tag]) -> list[Tag]:
+    # "VIP" and "vip" given together are one tag.
+    return list({tag.pk: tag for tag in tags}.values())
+
+
+def _delete_unused(workspace: Workspace, tags: Sequence[Tag]) -> None:
+    """Delete those of `tags` no lead wears any more, so the filter lists only tags in use."""
+    if tags:
+        Tag.objects.for_workspace(workspace).filter(pk__in=[tag.pk for tag in tags]).exclude(
+            Exists(LeadTag.objects.for_workspace(workspace).filter(tag=OuterRef("pk")))
+        ).delete()
 
 
 def tag_filter(workspace: Workspace, name: str) -> Exists:

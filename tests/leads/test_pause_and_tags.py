@@ -278,3 +278,49 @@ def test_the_api_gives_each_lead_its_tags_and_filters_by_one(api, web, workspace
     assert api.get(f"/api/v1/leads/{tagged.pk}/").json()["tags"] == ["Warm intro"]
     too_long = api.get("/api/v1/leads/", {"tag": "x" * 41})
     assert too_long.status_code == 400 and "tag" in too_long.content.decode()
+
+
+def test_a_tags_call_costs_the_same_statements_for_one_tag_or_fifty(workspace):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from leads.tags import lead_tags_change
+
+    def statements(lead, **change) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            lead_tags_change(workspace=workspace, lead_id=lead.pk, **change)
+        return len(queries)
+
+    one, many = LeadFactory(workspace=workspace), LeadFactory(workspace=workspace)
+    statements(one, add=["solo"], remove=[])
+    statements(many, add=[f"old {i}" for i in range(10)], remove=[])
+
+    few = statements(one, add=["new 0"], remove=["solo"])
+    lots = statements(
+        many,
+        add=[f"new {i}" for i in range(30)] + [f"OLD {i}" for i in range(5)],
+        remove=[f"old {i}" for i in range(5, 10)] + [f"never {i}" for i in range(10)],
+    )
+
+    assert lots == few
+    assert _tags(many) == sorted([f"new {i}" for i in range(30)] + [f"old {i}" for i in range(5)])
+    assert _tags(one) == ["new 0"]
+    # Made only to be added; and the removed tags no lead wears any more are gone.
+    assert not Tag.objects.for_workspace(workspace).filter(name__startswith="never").exists()
+    assert not Tag.objects.for_workspace(workspace).filter(name__in=["solo", "old 7"]).exists()
+
+
+def test_a_tags_call_that_would_pass_the_workspace_s_bound_changes_nothing(workspace, monkeypatch):
+    from leads import tags
+    from sdr.errors import AppError
+
+    monkeypatch.setattr(tags, "MAX_TAGS", 3)
+    lead = LeadFactory(workspace=workspace)
+    tags.lead_tags_change(workspace=workspace, lead_id=lead.pk, add=["a", "b"], remove=[])
+
+    with pytest.raises(AppError, match="at most 3 tags"):
+        tags.lead_tags_change(workspace=workspace, lead_id=lead.pk, add=["c", "d"], remove=["a"])
+
+    assert _tags(lead) == ["a", "b"]
+    tags.lead_tags_change(workspace=workspace, lead_id=lead.pk, add=["A", "c"], remove=["b"])
+    assert _tags(lead) == ["a", "c"]
