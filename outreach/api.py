@@ -20,7 +20,16 @@ from billing.api import BillableEventOutput
 from billing.disputes import event_dispute
 from billing.models import BillableEvent
 from leads.api import FactOutput
-from outreach import campaigns, enrollment, mailboxes, messages, outcomes, review, selectors
+from outreach import (
+    campaigns,
+    enrollment,
+    mailboxes,
+    messages,
+    outcomes,
+    review,
+    selectors,
+    unknown,
+)
 from outreach import variants as ab
 from outreach.campaigns import CAMPAIGN_FIELDS, MAX_DELAY_BUSINESS_DAYS
 from outreach.models import Campaign, Enrollment, Mailbox, Message, Outcome, SequenceStep
@@ -260,6 +269,14 @@ class RejectInput(serializers.Serializer):
     reason = serializers.CharField()
 
 
+class SettleInput(serializers.Serializer):
+    outcome = serializers.ChoiceField(
+        choices=list(unknown.SETTLEMENTS.items()),
+        help_text=f"`{unknown.SENT}`: the Sent folder has it; `{unknown.SEND_AGAIN}`: it does "
+        "not, so send it again (in its window, from the same mailbox).",
+    )
+
+
 @extend_schema_view(
     create=extend_schema(request=CampaignInput, responses={201: CampaignOutput}),
     partial_update=extend_schema(request=CampaignInput, responses=CampaignOutput),
@@ -407,11 +424,17 @@ class MessageViewSet(
     WorkspaceScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """Drafts are read here and changed only by review: approve, unapprove (inside the
-    undo window), reject, redraft."""
+    undo window), reject, redraft; and a message whose send was interrupted is settled."""
 
     model = Message
     # Approving releases email; the other review acts go with it (API key scopes).
-    action_scopes = {"approve": "send", "unapprove": "send", "reject": "send", "redraft": "send"}
+    action_scopes = {
+        "approve": "send",
+        "unapprove": "send",
+        "reject": "send",
+        "redraft": "send",
+        "settle": "send",
+    }
     serializer_class = MessageOutput
 
     def scope_queryset(self, queryset: TenantQuerySet) -> QuerySet[Message]:
@@ -454,6 +477,18 @@ class MessageViewSet(
         message = review.message_reject(
             message=message, user=person(request), reason=data["reason"]
         )
+        return Response(MessageOutput(self.get_queryset().get(pk=message.pk)).data)
+
+    @extend_schema(request=SettleInput, responses=MessageOutput)
+    @action(detail=True, methods=["post"])
+    def settle(self, request: ApiRequest, pk: str | None = None) -> Response:
+        """Say what became of a message whose send was interrupted (status `unknown`):
+        `sent` records it as sent and its sequence goes on; `send_again` approves it
+        again, to be sent in its window from the same mailbox with the same Message-ID.
+        409 if it is not unknown (settled already, by a person or the Sent-folder check)."""
+        message = self.get_object()
+        data = validated(SettleInput, request.data)
+        message = unknown.message_settle(message=message, outcome=data["outcome"])
         return Response(MessageOutput(self.get_queryset().get(pk=message.pk)).data)
 
     @extend_schema(request=None, responses={202: MessageOutput})

@@ -193,7 +193,7 @@ class _Batch:
     def close(self) -> None:
         try:
             if self.sent:
-                _record_batch(self.sent, self.clock())
+                sent_effects_record(self.sent, self.clock())
         finally:
             for session in self.sessions.values():
                 session.close()
@@ -577,7 +577,7 @@ def _record_sent(
     return recorded
 
 
-def _record_batch(sent: list[Message], now: datetime) -> None:
+def sent_effects_record(sent: list[Message], now: datetime) -> None:
     """What sent messages change beyond themselves, set-based, after their own records
     committed (a failure here never undoes the record of an email that went): the
     thread keeps its mailbox, the mailbox its latest send (the dispatcher spaces from

@@ -59,6 +59,14 @@ def process_inbound_task(inbound_id: str) -> None:
         inbound_process(inbound_id=inbound_id)
 
 
+@shared_task(name="send.check_unknown")
+def check_unknown_task() -> None:
+    from outreach.unknown import unknown_messages_check
+
+    with rls.cross_workspace():
+        unknown_messages_check()
+
+
 @shared_task(name="ingest.poll_imap")
 def poll_imap_task() -> None:
     from outreach.replies.imap import mailboxes_poll

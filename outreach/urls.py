@@ -23,6 +23,7 @@ urlpatterns: list = [
     path("review/<uuid:pk>/", views.message_review, name="message-review"),
     path("review/<uuid:pk>/act/", views.message_act, name="message-act"),
     path("review/<uuid:pk>/undo/", views.message_undo, name="message-undo"),
+    path("review/<uuid:pk>/settle/", views.message_settle, name="message-settle"),
     path("replies/", reply_views.reply_inbox, name="reply-inbox"),
     path("replies/<uuid:pk>/", reply_views.reply_detail, name="reply-detail"),
     path("replies/<uuid:pk>/category/", reply_views.reply_category, name="reply-category"),

@@ -10,7 +10,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from outreach import campaigns, enrollment, preview, review, selectors, variants
+from outreach import campaigns, enrollment, preview, review, selectors, unknown, variants
 from outreach.briefs_from_db import lead_brief
 from outreach.forms import CampaignForm, MailboxForm
 from outreach.mailboxes import mailbox_create, mailbox_test, mailbox_update
@@ -332,6 +332,24 @@ def message_act(request: MemberRequest, pk: Message) -> HttpResponse:
     if following is not None and following.pk != pk.pk:
         return redirect("message-review", pk=following.pk)
     return redirect("review-queue")
+
+
+@require_POST
+@member_required(pk=Message)
+def message_settle(request: MemberRequest, pk: Message) -> HttpResponse:
+    """A person's answer for a message whose send was interrupted (outreach/unknown.py)."""
+    try:
+        message = unknown.message_settle(message=pk, outcome=request.POST.get("outcome", ""))
+    except AppError as error:
+        flash.error(request, error.message)
+        return redirect("message-review", pk=pk.pk)
+    if message.status == Message.Status.SENT:
+        flash.success(request, "Recorded as sent; the sequence goes on from here.")
+    else:
+        flash.success(
+            request, "It will be sent again in its sending window, from the same mailbox."
+        )
+    return redirect("message-review", pk=message.pk)
 
 
 @require_POST

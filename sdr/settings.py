@@ -470,6 +470,12 @@ CELERY_BEAT_SCHEDULE["send.repair_sequences"] = {
     "schedule": 60 * 5,
     "options": {"expires": 60 * 4},
 }
+# Interrupted sends looked for in their mailbox's Sent folder (outreach/unknown.py).
+CELERY_BEAT_SCHEDULE["send.check_unknown"] = {
+    "task": "send.check_unknown",
+    "schedule": 60 * 10,
+    "options": {"expires": 60 * 9},
+}
 CELERY_BEAT_SCHEDULE["send.record_no_response"] = {
     "task": "send.record_no_response",
     "schedule": 60 * 60 * 24,

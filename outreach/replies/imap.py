@@ -36,6 +36,7 @@ from django.utils import timezone
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 from imapclient.imap4 import IMAP4WithTimeout
+from imapclient.imapclient import SENT
 
 from outreach.models import InboundEmail, Mailbox
 from outreach.smtp import SmtpError, vet_mail_host
@@ -112,6 +113,33 @@ def imap_check(*, mailbox: Mailbox) -> None:
     """Connect and sign in (the mailbox's "Test connection"), or raise ImapError."""
     with _connection(mailbox):
         pass  # signed in: that is the test
+
+
+def sent_copies(*, mailbox: Mailbox, message_ids: list[str]) -> dict[str, datetime.datetime]:
+    """Of these Message-IDs, those with a copy in the mailbox's Sent folder, each with the
+    time the copy was filed; ImapError if the server cannot be read. The folder is the one
+    the server flags as Sent (RFC 6154), else the one with a usual name (IMAPClient's
+    `find_special_folder`); with none, nothing is found. Opened read-only."""
+    if not message_ids:
+        return {}
+    with _connection(mailbox) as client:
+        folder = client.find_special_folder(SENT)
+        if folder is None:
+            return {}
+        client.select_folder(folder, readonly=True)
+        found = {}
+        for message_id in message_ids:
+            # Our own Message-IDs (outreach/mime.py): printable ASCII, no quotes.
+            uids = client.search(["HEADER", "Message-ID", message_id])
+            if uids:
+                filed = client.fetch(uids[:1], ["INTERNALDATE"])[uids[0]][b"INTERNALDATE"]
+                found[message_id] = _aware(filed)
+        return found
+
+
+def _aware(moment: datetime.datetime) -> datetime.datetime:
+    # IMAPClient gives INTERNALDATE in local time without a zone unless told otherwise.
+    return moment if moment.tzinfo else moment.astimezone()
 
 
 # --- polling --------------------------------------------------------------------------------
