@@ -73,8 +73,9 @@ def funnel_cards(*, workspace: Workspace) -> list[dict[str, object]]:
         drafted=Count("pk", filter=~Q(status=Message.Status.DRAFTING)),
         to_review=Count("pk", filter=Q(status__in=REVIEW_QUEUE)),
         approved=Count("pk", filter=Q(status=Message.Status.APPROVED)),
+        unknown=Count("pk", filter=Q(status=Message.Status.UNKNOWN)),
     )
-    return [
+    cards: list[dict[str, object]] = [
         {"label": "Drafts written", "value": counts["drafted"], "url": reverse("campaign-list")},
         {
             "label": "Waiting for review",
@@ -83,6 +84,24 @@ def funnel_cards(*, workspace: Workspace) -> list[dict[str, object]]:
         },
         {"label": "Approved to send", "value": counts["approved"], "url": reverse("campaign-list")},
     ]
+    if counts["unknown"]:
+        # Interrupted sends wait for a person (outreach/unknown.py): the oldest first.
+        oldest = (
+            Message.objects.for_workspace(workspace)
+            .filter(status=Message.Status.UNKNOWN)
+            .order_by("updated_at", "pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        cards.append(
+            {
+                "label": "Sends to check",
+                "value": counts["unknown"],
+                "url": reverse("message-review", args=[oldest]),
+                "note": "Interrupted: did they go out? Check the Sent folder.",
+            }
+        )
+    return cards
 
 
 def message_waiting_reason(*, message: Message, now: datetime | None = None) -> str:

@@ -164,6 +164,21 @@ def test_the_review_page_asks_what_became_of_it(web, interrupted):
     assert 'value="sent"' in page and 'value="send_again"' in page
 
 
+def test_the_dashboard_points_to_the_sends_to_check_until_they_are_settled(
+    web, api, workspace, interrupted
+):
+    later = MessageFactory(workspace=workspace, status=UNKNOWN)
+    Message.unscoped_objects.filter(pk=later.pk).update(updated_at=NOW + timedelta(days=9))
+
+    page = web.get("/").content.decode()
+
+    assert "Sends to check" in page
+    assert f'href="/review/{interrupted.pk}/"' in page  # the oldest first
+    for message in (interrupted, later):
+        api.post(f"/api/v1/messages/{message.pk}/settle/", {"outcome": "sent"}, format="json")
+    assert "Sends to check" not in web.get("/").content.decode()
+
+
 @pytest.mark.parametrize(
     ("body", "status", "words"),
     [
