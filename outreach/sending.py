@@ -44,6 +44,7 @@ from outreach.review import message_activity, message_event
 from outreach.smtp import SmtpError, SmtpResult, SmtpSession
 from sdr.activity import activities_record, activity_record
 from sdr.bulk import rows_update
+from sdr.notify import owners_notify
 from sdr.queue import hint_after_commit, hint_each_after_commit
 from sdr.states import Claim, claim, claim_many, lease_renew, transition, transition_many
 
@@ -174,7 +175,10 @@ class _Batch:
             # A server that cannot be reached fails the same way for every message of
             # the batch: those wait for their own hints (and their backoff) instead.
             self.stop = error.code is None and not error.handed_over
-            _failed(message, held, error, self.clock())
+            if error.mailbox_fault:
+                _mailbox_failing(message, held, error, self.clock())
+            else:
+                _failed(message, held, error, self.clock())
             return None
         except Exception as error:
             # A bug, not an answer from the server (those are SmtpError): nobody knows
@@ -481,6 +485,46 @@ def _failed(message: Message, held: Claim, error: SmtpError, now: datetime) -> N
             return
         if error.recipient_refused:
             _bounced(message, error)
+
+
+def _mailbox_failing(message: Message, held: Claim, error: SmtpError, now: datetime) -> None:
+    """The mailbox's settings were refused (its sign-in, TLS): it is marked failing, so
+    the dispatcher holds its messages and says why, and its owners are told once; this
+    message waits, approved, its attempt not counted. "Test connection" that succeeds
+    makes the mailbox active again, and what waited goes."""
+    mailbox = message.mailbox
+    assert mailbox is not None  # set by the checks
+    with transaction.atomic():
+        turned = Mailbox.unscoped_objects.filter(
+            pk=mailbox.pk, status=Mailbox.Status.ACTIVE
+        ).update(
+            status=Mailbox.Status.FAILING,
+            last_tested_at=now,
+            last_test_result=f"Sending stopped: {error.message}"[:2000],
+            updated_at=timezone.now(),
+        )
+        if turned:
+            activity_record(
+                workspace=message.workspace,
+                type="mailbox.failing",
+                object_type="mailbox",
+                object_id=mailbox.pk,
+                payload={"reason": error.message[:500]},
+            )
+        hold = f"mailbox {mailbox.from_email} failing: {error.message}"
+        _finish(
+            message, held, Message.Status.APPROVED, None, "message.held", hold=hold, attempted=False
+        )
+    if turned:
+        owners_notify(
+            message.workspace,
+            subject=f"Sending from {mailbox.from_email} stopped",
+            body=(
+                f"{error.message}\n\nNo email goes out from {mailbox.from_email} until its "
+                'settings are fixed: update them on the Mailboxes page and press "Test '
+                'connection". The emails waiting to go are kept and go out after that.'
+            ),
+        )
 
 
 def _retry_later(

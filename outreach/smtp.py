@@ -42,6 +42,9 @@ class SmtpError(Exception):
     # The connection failed after the whole message was handed over, before the server's
     # answer: it may have been delivered. Never retried blindly (the message is "unknown").
     handed_over: bool = False
+    # The mailbox's own settings were refused (its sign-in, STARTTLS, TLS): no message of
+    # it can go until a person fixes them, and none is at fault.
+    mailbox_fault: bool = False
 
     def __str__(self) -> str:
         return self.message
@@ -257,7 +260,9 @@ class _connection:
         except smtplib.SMTPAuthenticationError:
             self._close()
             raise SmtpError(
-                f"{mailbox.smtp_host} refused the username or password.", transient=False
+                f"{mailbox.smtp_host} refused the username or password.",
+                transient=False,
+                mailbox_fault=True,
             ) from None
         except smtplib.SMTPNotSupportedError:
             self._close()
@@ -265,6 +270,7 @@ class _connection:
                 f"{mailbox.smtp_host} does not offer STARTTLS or sign-in on port "
                 f"{mailbox.smtp_port}; check the security setting.",
                 transient=False,
+                mailbox_fault=True,
             ) from None
         except ssl.SSLError as error:
             self._close()
@@ -272,6 +278,7 @@ class _connection:
                 f"TLS with {mailbox.smtp_host} failed ({error.reason}); check the port and "
                 "the security setting.",
                 transient=False,
+                mailbox_fault=True,
             ) from None
         except TimeoutError:
             self._close()

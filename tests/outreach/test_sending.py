@@ -374,6 +374,52 @@ def test_a_permanent_failure_fails_with_the_servers_words(
     assert "554 5.7.1" in failed.payload["reason"]
 
 
+def test_a_mailbox_whose_sign_in_is_refused_stops_sending_and_fails_no_message(
+    workspace, campaign, mailbox, smtp_server, member, mailoutbox
+):
+    # The mailbox's password changed at the provider: a fault of the mailbox, not of any
+    # message. Failing each due message in turn would end every lead's sequence.
+    smtp_server.credentials = {"sam@pickwell.example": "the-new-password"}
+    Mailbox.unscoped_objects.filter(pk=mailbox.pk).update(
+        smtp_username="sam@pickwell.example", min_interval_seconds=0
+    )
+    mailbox.refresh_from_db()
+    mailbox.smtp_password = "the-old-password"
+    mailbox.save(update_fields=["smtp_password"])
+    messages = batch_of(workspace, campaign, mailbox, 3)
+
+    message_send(message_id=messages[0].pk, now=NOW)
+    for message in messages[1:]:  # their own hints, after the batch stopped
+        message_send(message_id=message.pk, now=NOW)
+
+    assert smtp_server.received == []
+    for message in map(fresh, messages):
+        assert message.status == Message.Status.APPROVED, message.failure_reason
+        assert message.send_attempts == 0
+        assert "mailbox sam@pickwell.example" in message.hold_reason
+    mailbox = fresh(mailbox)
+    assert mailbox.status == Mailbox.Status.FAILING
+    assert "refused the username or password" in mailbox.last_test_result
+    assert Activity.unscoped_objects.filter(
+        type="mailbox.failing", object_id=str(mailbox.pk)
+    ).exists()
+    [told] = mailoutbox  # once, not once per message
+    assert told.to == [member.email] and "sam@pickwell.example stopped" in told.subject
+
+    # Fixed and tested again, it sends what waited, from the dispatcher's next pass.
+    from outreach.dispatch import dispatch_due
+    from outreach.mailboxes import mailbox_test
+
+    mailbox.smtp_password = "the-new-password"
+    mailbox.save(update_fields=["smtp_password"])
+    assert mailbox_test(mailbox=mailbox).ok
+    dispatch_due(now=NOW + timedelta(minutes=1))
+    for message in messages:
+        message_send(message_id=message.pk, now=NOW + timedelta(minutes=1))
+    assert {fresh(m).status for m in messages} == {Message.Status.SENT}
+    assert len(smtp_server.received) == 3
+
+
 def test_a_refused_recipient_is_suppressed_and_recorded_as_a_bounce(
     workspace, enrollment, mailbox, smtp_server
 ):
