@@ -40,22 +40,19 @@ _AS_THEY_ARE = {
 def rows_insert(
     model: type[models.Model], rows: Sequence[models.Model], *, ignore_conflicts: bool = False
 ) -> None:
-    """Insert the rows, as bulk_create does (a server-made key is set on each; with
-    `ignore_conflicts`, a row that breaks a unique constraint is skipped, and the keys must
-    be made here, since the server returns none for skipped rows). On
-    PostgreSQL, from COPY into a temporary table and one INSERT ... SELECT: bulk_create
-    prepares every value through its field and binds them as arrays, which took more time
-    than the rest of an import's write. Not straight into the table: PostgreSQL refuses COPY
-    into a table with row-level security, where an INSERT checks each row against the
-    policy as any insert does."""
-    pk = model._meta.pk
-    made_by_server = isinstance(pk, models.AutoField)
-    if made_by_server and ignore_conflicts:
-        raise ValueError("ignore_conflicts needs keys made before the insert.")
+    """Insert the rows, as bulk_create does, for a model whose keys are made here (a UUID),
+    not by the server; with `ignore_conflicts`, a row that breaks a unique constraint is
+    skipped. On PostgreSQL, from COPY into a temporary table and one INSERT ... SELECT:
+    bulk_create prepares every value through its field and binds them as arrays, which
+    took more time than the rest of an import's write. Not straight into the table:
+    PostgreSQL refuses COPY into a table with row-level security, where an INSERT checks
+    each row against the policy as any insert does."""
+    if isinstance(model._meta.pk, models.AutoField):
+        raise ValueError(f"{model.__name__}'s keys are made by the server: use bulk_create.")
     if connection.vendor != "postgresql" or len(rows) < COPY_FROM:
         model._base_manager.bulk_create(rows, batch_size=1000, ignore_conflicts=ignore_conflicts)
         return
-    fields = [f for f in model._meta.concrete_fields if not (made_by_server and f is pk)]
+    fields = model._meta.concrete_fields
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     staging = quote(f"rows_insert_{uuid.uuid4().hex[:12]}")
@@ -71,16 +68,10 @@ def rows_insert(
         with cursor.copy(f"COPY {staging} ({columns}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row([value(row) for value in values])
-        # A table just filled holds its rows in the order they came: ctid keeps it, so the
-        # keys the server makes come back in the rows' order.
         cursor.execute(
-            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging} ORDER BY ctid"  # noqa: S608 - our own names
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging}"  # noqa: S608 - our own names
             + (" ON CONFLICT DO NOTHING" if ignore_conflicts else "")
-            + (f" RETURNING {quote(str(pk.column))}" if made_by_server else "")
         )
-        if made_by_server:
-            for row, (key,) in zip(rows, cursor.fetchall(), strict=True):
-                row.pk = key
     for row in rows:
         row._state.adding, row._state.db = False, connection.alias
 
