@@ -474,7 +474,9 @@ def _failed(message: Message, held: Claim, error: SmtpError, now: datetime) -> N
         _unknown(message, held, error.message)
         return
     attempts = Message.unscoped_objects.values_list("send_attempts", flat=True).get(pk=message.pk)
-    if error.transient and attempts < settings.SEND_MAX_ATTEMPTS:
+    if error.transient and (
+        attempts < settings.SEND_MAX_ATTEMPTS or _waiting_out_the_server(message, error, now)
+    ):
         _retry_later(message, held, error, attempts, now)
         return
     reason = error.message
@@ -527,6 +529,16 @@ def _mailbox_failing(message: Message, held: Claim, error: SmtpError, now: datet
         )
 
 
+def _waiting_out_the_server(message: Message, error: SmtpError, now: datetime) -> bool:
+    """A server that could not be reached at all (no answer: an outage, a network fault)
+    says nothing about this message, so it is waited out for SEND_UNREACHABLE_GIVE_UP_HOURS
+    after the message was queued, not given up after SEND_MAX_ATTEMPTS as a 4xx is."""
+    if error.code is not None:
+        return False
+    waited = now - (message.queued_at or now)
+    return waited < timedelta(hours=settings.SEND_UNREACHABLE_GIVE_UP_HOURS)
+
+
 def _retry_later(
     message: Message, held: Claim, error: SmtpError, attempts: int, now: datetime
 ) -> None:
@@ -534,10 +546,11 @@ def _retry_later(
 
     delay = backoff_seconds(attempts)
     due = now + timedelta(seconds=delay)
-    reason = (
-        f"Attempt {attempts} of {settings.SEND_MAX_ATTEMPTS} failed: {error.message} "
-        f"Trying again after {due.astimezone(UTC):%H:%M:%S} UTC."
-    )
+    if attempts < settings.SEND_MAX_ATTEMPTS:
+        reason = f"Attempt {attempts} of {settings.SEND_MAX_ATTEMPTS} failed: {error.message} "
+    else:
+        reason = f"Attempt {attempts} failed: {error.message} The server cannot be reached: "
+    reason += f"trying again after {due.astimezone(UTC):%H:%M:%S} UTC."
     with transaction.atomic():
         if _finish(message, held, Message.Status.QUEUED, reason, "message.send_retry", due_at=due):
             hint_after_commit(send_message_task, str(message.pk), countdown=delay)
@@ -545,11 +558,12 @@ def _retry_later(
 
 def backoff_seconds(attempts: int, *, rng: random.Random | None = None) -> float:
     """How long to wait after the `attempts`-th failed attempt: doubling from
-    SEND_RETRY_BASE_SECONDS, stretched by up to half again at random so that the messages
-    a server refused together do not all come back at the same second."""
+    SEND_RETRY_BASE_SECONDS up to SEND_RETRY_MAX_SECONDS, stretched by up to half again at
+    random so that the messages a server refused together do not all come back at the
+    same second."""
     rng = rng or random.Random()  # noqa: S311 - jitter, not crypto
-    base = settings.SEND_RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1)
-    return float(base * rng.uniform(1.0, 1.5))
+    base = settings.SEND_RETRY_BASE_SECONDS * 2 ** min(max(0, attempts - 1), 20)
+    return float(min(base, settings.SEND_RETRY_MAX_SECONDS) * rng.uniform(1.0, 1.5))
 
 
 def _bounced(message: Message, error: SmtpError) -> None:

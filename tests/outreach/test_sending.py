@@ -357,6 +357,32 @@ def test_transient_failures_give_up_after_the_last_attempt(
     assert message_send(message_id=message.pk, now=now + timedelta(days=1)) is None
 
 
+def test_a_server_that_cannot_be_reached_is_waited_out_not_given_up_after_a_few_tries(
+    settings, enrollment, mailbox
+):
+    # An outage at the customer's mail provider says nothing about the message: a few
+    # quick retries would fail every email due during it.
+    settings.SEND_MAX_ATTEMPTS = 2
+    settings.SEND_RETRY_MAX_SECONDS = 600
+    settings.SEND_UNREACHABLE_GIVE_UP_HOURS = 3
+    Mailbox.unscoped_objects.filter(pk=mailbox.pk).update(smtp_port=_free_port())  # no server
+    message = queued(enrollment, mailbox)
+    now = NOW
+    for _ in range(6):
+        message_send(message_id=message.pk, now=now)
+        message = fresh(message)
+        assert message.status == QUEUED, message.failure_reason
+        assert message.due_at - now <= timedelta(seconds=600 * 1.5)  # the backoff's cap
+        now = message.due_at + timedelta(seconds=1)
+
+    assert message.send_attempts == 6
+    assert "cannot be reached" in message.failure_reason
+    message_send(message_id=message.pk, now=message.queued_at + timedelta(hours=3, minutes=1))
+    message = fresh(message)
+    assert message.status == Message.Status.FAILED
+    assert message.failure_reason.startswith("Gave up after 7 attempts.")
+
+
 def test_a_permanent_failure_fails_with_the_servers_words(
     workspace, enrollment, mailbox, smtp_server
 ):
