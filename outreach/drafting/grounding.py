@@ -481,6 +481,15 @@ def offer_text(campaign: CampaignBrief) -> str:
     )
 
 
+# Business terms written in capitals that name no one: "no IT project", "your ERP", "the
+# KPIs". A made-up company in capitals ("IBM") is still a name that needs a source.
+GENERIC_TERMS = frozenset([
+    "it", "hr", "erp", "crm", "wms", "tms", "saas", "roi", "kpi", "kpis", "sla", "slas", "api",
+    "apis", "ui", "ux", "qa", "ml", "sms", "faq", "faqs", "b2b", "b2c", "pdf", "csv", "gdpr",
+    "ops", "revops", "devops", "sdr", "sdrs", "bdr", "bdrs",
+])  # fmt: skip
+
+
 def _words(text: str) -> list[str]:
     return re.findall(r"[^\W_][\w'’&-]*", text)
 
@@ -516,6 +525,7 @@ def unknown_names(text: str, sources: Sources) -> list[str]:
                 low in MONTHS
                 or low in _MONTH_ABBR
                 or low in {"i", "ai"}
+                or low in GENERIC_TERMS
                 or _NUMBER_RE_WORD.match(low)
             ):
                 continue

@@ -68,6 +68,17 @@ def test_a_grounded_short_draft_passes_every_check():
     assert failed(verify(draft(GOOD))) == {}
 
 
+def test_business_terms_in_capitals_are_no_names_but_a_company_in_capitals_is():
+    terms = GOOD.replace(
+        "for warehouses like yours.",
+        "for warehouses like yours, with no IT project, no ERP change and KPIs from day one.",
+    )
+    company = GOOD.replace("for warehouses like yours.", "for warehouses like IBM's.")
+
+    assert failed(verify(draft(terms))) == {}
+    assert "IBM" in failed(verify(draft(company)))["names_grounded"]
+
+
 def test_a_citation_that_is_not_a_fact_of_this_lead_fails():
     result = failed(verify(draft(GOOD, citations=("f-made-up",))))
     assert "citations_known" in result
