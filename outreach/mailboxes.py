@@ -86,6 +86,8 @@ def mailbox_update(*, mailbox: Mailbox, **fields: Any) -> Mailbox:
     if mailbox.warmup_enabled and not was_warming:
         mailbox.warmup_started_on = timezone.localdate()
     changed = [name for name in MAILBOX_FIELDS if getattr(mailbox, name) != before[name]]
+    if any(name.startswith("imap_") for name in changed):
+        mailbox.imap_last_error = ""  # new settings: polled at once, refused or not before
     with transaction.atomic():
         _save(mailbox)
         if changed:
@@ -142,6 +144,8 @@ def mailbox_test(*, mailbox: Mailbox, now: datetime | None = None) -> MailboxTes
     rows.update(
         last_tested_at=result.tested_at, last_test_result=result.summary, updated_at=timezone.now()
     )
+    if imap_ok and mailbox.imap_host:
+        rows.update(imap_last_error="")  # signed in: the poll need not wait for its hour
     # A failing mailbox is not sent from (the dispatcher says why); a person's pause is
     # theirs to lift, whatever a test says.
     if result.ok:

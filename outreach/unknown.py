@@ -24,7 +24,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from outreach.models import Enrollment, Mailbox, Message
+from outreach.models import Enrollment, Message
 from outreach.review import message_activity
 from outreach.sending import sent_effects_record
 from sdr.errors import AppError, ErrorCode
@@ -111,13 +111,9 @@ def unknown_messages_check() -> int:
     """Look for the unknown messages of every mailbox with IMAP in its Sent folder, and
     record those found as sent (the beat task); returns how many were. A mailbox's
     failure is logged and never stops the others."""
-    from outreach.replies.imap import ImapError, sent_copies
+    from outreach.replies.imap import ImapError, imap_mailboxes, sent_copies
 
-    mailboxes = (
-        Mailbox.unscoped_objects.exclude(imap_host="")
-        .filter(messages__status=Message.Status.UNKNOWN)
-        .distinct()
-    )
+    mailboxes = imap_mailboxes().filter(messages__status=Message.Status.UNKNOWN).distinct()
     settled = 0
     for mailbox in mailboxes:
         unknown = list(

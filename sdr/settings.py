@@ -546,6 +546,8 @@ IMAP_BATCH = env_int("IMAP_BATCH", 50, minimum=1)
 # A mailbox's folder is first read from this many days before the mailbox was added, not
 # from its first message years ago (outreach/replies/imap.py).
 IMAP_FIRST_READ_DAYS = env_int("IMAP_FIRST_READ_DAYS", 14, minimum=0)
+# A mailbox whose IMAP sign-in was refused is tried again this often, not at every poll.
+IMAP_REFUSED_RETRY_SECONDS = env_int("IMAP_REFUSED_RETRY_SECONDS", 60 * 60, minimum=60)
 CELERY_BEAT_SCHEDULE["ingest.poll_imap"] = {
     "task": "ingest.poll_imap",
     "schedule": 60,

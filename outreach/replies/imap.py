@@ -51,6 +51,13 @@ class ImapError(Exception):
     """A connection, a sign-in or a read that failed, in words a person can act on."""
 
 
+class ImapSignInRefused(ImapError):
+    """The server refused the username or password."""
+
+
+SIGN_IN_REFUSED = "refused the username or password."
+
+
 @dataclass
 class PollResult:
     mailbox_id: Any
@@ -65,11 +72,7 @@ def mailboxes_poll() -> list[PollResult]:
     """Poll every mailbox that has an IMAP server (the beat task, every minute). One
     mailbox's failure is recorded on it and never stops the others. A paused mailbox is
     polled too: pausing stops sending, and replies to what it sent still matter."""
-    ids = list(
-        Mailbox.unscoped_objects.exclude(imap_host="")
-        .order_by("imap_polled_at")
-        .values_list("pk", flat=True)
-    )
+    ids = list(imap_mailboxes().order_by("imap_polled_at").values_list("pk", flat=True))
     results = []
     for mailbox_id in ids:
         try:
@@ -81,6 +84,18 @@ def mailboxes_poll() -> list[PollResult]:
             _record(mailbox_id, "Internal error while reading the mailbox; we are looking.")
             results.append(PollResult(mailbox_id, error="internal error"))
     return results
+
+
+def imap_mailboxes() -> Any:
+    """Every mailbox with an IMAP server to sign in to now. One whose sign-in was refused is
+    tried again once an hour (IMAP_REFUSED_RETRY_SECONDS), not at every poll: providers
+    lock an account after repeated failed sign-ins, and a wrong password polled every
+    minute would lock the customer out of their own mailbox. Changing its IMAP settings,
+    or a "Test connection" that signs in, clears the refusal at once."""
+    retry_after = timezone.now() - datetime.timedelta(seconds=settings.IMAP_REFUSED_RETRY_SECONDS)
+    return Mailbox.unscoped_objects.exclude(imap_host="").exclude(
+        imap_last_error__endswith=SIGN_IN_REFUSED, imap_polled_at__gt=retry_after
+    )
 
 
 def mailbox_poll(*, mailbox_id: Any) -> PollResult:
@@ -95,6 +110,10 @@ def mailbox_poll(*, mailbox_id: Any) -> PollResult:
         result = PollResult(mailbox_id)
         try:
             _poll(mailbox, result)
+        except ImapSignInRefused as error:
+            result.error = str(error)
+            if not mailbox.imap_last_error.endswith(SIGN_IN_REFUSED):
+                _tell_owners(mailbox, result.error)
         except ImapError as error:
             result.error = str(error)
         _record(mailbox_id, result.error)
@@ -233,6 +252,21 @@ def _mailboxes(mailbox: Mailbox) -> Any:
     return Mailbox.objects.for_workspace(mailbox.workspace).filter(pk=mailbox.pk)
 
 
+def _tell_owners(mailbox: Mailbox, error: str) -> None:
+    from sdr.notify import owners_notify
+
+    owners_notify(
+        mailbox.workspace,
+        subject=f"Replies to {mailbox.from_email} are not being read",
+        body=(
+            f"{error}\n\nUntil the IMAP settings of {mailbox.from_email} are fixed, replies "
+            "to it are not read, and sign-in is tried again only once an hour (repeated "
+            "failed sign-ins can get an account locked). Update the password on the "
+            'Mailboxes page and press "Test connection".'
+        ),
+    )
+
+
 def _record(mailbox_id: Any, error: str) -> None:
     Mailbox.unscoped_objects.filter(pk=mailbox_id).update(
         imap_polled_at=timezone.now(), imap_last_error=error[:2000], updated_at=timezone.now()
@@ -286,7 +320,7 @@ def _connection(mailbox: Mailbox) -> Iterator[IMAPClient]:
                 mailbox.imap_username or mailbox.from_email, str(mailbox.imap_password or "")
             )
         except LoginError:
-            raise ImapError(f"{host} refused the username or password.") from None
+            raise ImapSignInRefused(f"{host} {SIGN_IN_REFUSED}") from None
         except IMAPClientAbortError:
             raise ImapError(f"{host} closed the connection; check the port and security.") from None
         except IMAPClientError as error:

@@ -6,12 +6,13 @@ on the mailbox in plain words instead of raised out of the beat task."""
 from __future__ import annotations
 
 import ssl
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection
+from django.utils import timezone
 
 from outreach import mailboxes
 from outreach.models import InboundEmail, Mailbox
@@ -180,6 +181,44 @@ def test_a_wrong_password_is_written_on_the_mailbox_and_others_are_still_read(
     assert wrong.imap_last_error == "127.0.0.1 refused the username or password."
     assert "not-the-password" not in wrong.imap_last_error
     assert results[wrong.pk].error and results[mailbox.pk].stored == 1
+
+
+def test_a_refused_sign_in_is_retried_hourly_not_every_minute_and_the_owners_told_once(
+    workspace,
+    member,
+    mailoutbox,
+    imap_server,  # noqa: F811
+):
+    # Providers lock an account after repeated failed sign-ins: polling a wrong password
+    # every minute would lock the customer out of their own mailbox.
+    wrong = MailboxFactory(
+        workspace=workspace,
+        from_email="ops@pickwell.example",
+        imap_host="127.0.0.1",
+        imap_port=imap_server.port,
+        imap_security=Mailbox.Security.NONE,
+        imap_username=USER,
+        imap_password="not-the-password",
+    )
+
+    first = {result.mailbox_id for result in mailboxes_poll()}
+    a_minute_later = {result.mailbox_id for result in mailboxes_poll()}
+    Mailbox.unscoped_objects.filter(pk=wrong.pk).update(
+        imap_polled_at=timezone.now() - timedelta(hours=1, seconds=1)
+    )
+    an_hour_later = {result.mailbox_id for result in mailboxes_poll()}
+
+    assert wrong.pk in first and wrong.pk not in a_minute_later and wrong.pk in an_hour_later
+    [told] = mailoutbox  # once, though the sign-in was refused twice
+    assert told.to == [member.email] and "ops@pickwell.example" in told.subject
+    assert "not-the-password" not in told.body
+
+    # Fixed: read at the next poll, without waiting for the hour.
+    mailboxes.mailbox_update(mailbox=wrong, imap_password=PASSWORD)
+    imap_server.deliver(message(1))
+    [fixed] = [r for r in mailboxes_poll() if r.mailbox_id == wrong.pk]
+    assert not fixed.error and fixed.stored == 1
+    assert Mailbox.unscoped_objects.get(pk=wrong.pk).imap_last_error == ""
 
 
 def test_a_server_that_is_down_is_an_error_on_the_mailbox_not_a_crash(mailbox):
