@@ -607,6 +607,8 @@ class MailboxOutput(WorkspaceSerializer):
             "last_tested_at",
             "last_test_result",
             "last_sent_at",
+            "imap_polled_at",
+            "imap_last_error",
             "created_at",
             "updated_at",
         ]

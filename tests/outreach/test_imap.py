@@ -386,3 +386,34 @@ class socket_closed:
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+
+def test_the_mailbox_list_and_the_api_say_whether_replies_are_read(web, api, workspace):
+    MailboxFactory(workspace=workspace, from_email="plain@pickwell.example")
+    MailboxFactory(
+        workspace=workspace,
+        from_email="broken@pickwell.example",
+        imap_host="imap.pickwell.example",
+        imap_last_error="imap.pickwell.example refused the username or password.",
+        imap_polled_at=datetime(2026, 12, 7, 9, 0, tzinfo=UTC),
+    )
+    MailboxFactory(
+        workspace=workspace,
+        from_email="fine@pickwell.example",
+        imap_host="imap.pickwell.example",
+        imap_polled_at=datetime(2026, 12, 7, 9, 1, tzinfo=UTC),
+    )
+
+    page = web.get("/mailboxes/").content.decode()
+    listed = {m["from_email"]: m for m in api.get("/api/v1/mailboxes/").json()["results"]}
+
+    def row(name: str) -> str:
+        start = page.index(f"{name}@pickwell.example")
+        return page[start : page.index("</tr>", start)]
+
+    rows = {name: row(name) for name in ("plain", "broken", "fine")}
+    assert "Not read here" in rows["plain"]
+    assert "Not read: imap.pickwell.example refused the username or password." in rows["broken"]
+    assert "Read over IMAP" in rows["fine"] and "2026-12-07 09:01" in rows["fine"]
+    assert listed["broken@pickwell.example"]["imap_last_error"].endswith("password.")
+    assert listed["fine@pickwell.example"]["imap_polled_at"].startswith("2026-12-07T09:01")
