@@ -172,9 +172,9 @@ class _Batch:
         try:
             return self.session(mailbox).send(message=outgoing.data, recipient=outgoing.recipient)
         except SmtpError as error:
-            # A server that cannot be reached fails the same way for every message of
-            # the batch: those wait for their own hints (and their backoff) instead.
-            self.stop = error.code is None and not error.handed_over
+            # An unavailable server fails the same way for every message of the batch:
+            # those wait for their own hints (and their backoff) instead.
+            self.stop = _server_unavailable(error) and not error.handed_over
             if error.mailbox_fault:
                 _mailbox_failing(message, held, error, self.clock())
             else:
@@ -529,11 +529,16 @@ def _mailbox_failing(message: Message, held: Claim, error: SmtpError, now: datet
         )
 
 
+def _server_unavailable(error: SmtpError) -> bool:
+    # Not reached at all, or 421, "service not available" (an outage, a rate limit).
+    return error.code in (None, 421)
+
+
 def _waiting_out_the_server(message: Message, error: SmtpError, now: datetime) -> bool:
-    """A server that could not be reached at all (no answer: an outage, a network fault)
-    says nothing about this message, so it is waited out for SEND_UNREACHABLE_GIVE_UP_HOURS
-    after the message was queued, not given up after SEND_MAX_ATTEMPTS as a 4xx is."""
-    if error.code is not None:
+    """An unavailable server says nothing about this message, so it is waited out for
+    SEND_UNREACHABLE_GIVE_UP_HOURS after the message was queued, not given up after
+    SEND_MAX_ATTEMPTS as another 4xx is."""
+    if not _server_unavailable(error):
         return False
     waited = now - (message.queued_at or now)
     return waited < timedelta(hours=settings.SEND_UNREACHABLE_GIVE_UP_HOURS)
@@ -549,7 +554,7 @@ def _retry_later(
     if attempts < settings.SEND_MAX_ATTEMPTS:
         reason = f"Attempt {attempts} of {settings.SEND_MAX_ATTEMPTS} failed: {error.message} "
     else:
-        reason = f"Attempt {attempts} failed: {error.message} The server cannot be reached: "
+        reason = f"Attempt {attempts} failed: {error.message} The server is unavailable: "
     reason += f"trying again after {due.astimezone(UTC):%H:%M:%S} UTC."
     with transaction.atomic():
         if _finish(message, held, Message.Status.QUEUED, reason, "message.send_retry", due_at=due):

@@ -513,8 +513,9 @@ if EMAIL_DELIVERY not in ("smtp", "console"):
 SEND_MAX_ATTEMPTS = env_int("SEND_MAX_ATTEMPTS", 5, minimum=1)
 SEND_RETRY_BASE_SECONDS = env_int("SEND_RETRY_BASE_SECONDS", 30, minimum=1)
 SEND_RETRY_MAX_SECONDS = env_int("SEND_RETRY_MAX_SECONDS", 30 * 60, minimum=1)
-# A server that cannot be reached at all (an outage) is waited out this long after the
-# message was queued, trying every SEND_RETRY_MAX_SECONDS at most, before it fails.
+# A server that cannot be reached at all or answers 421 (an outage, a rate limit) is
+# waited out this long after the message was queued, trying every SEND_RETRY_MAX_SECONDS
+# at most, before it fails.
 SEND_UNREACHABLE_GIVE_UP_HOURS = env_int("SEND_UNREACHABLE_GIVE_UP_HOURS", 24, minimum=1)
 # A send runs in one task and never renews its lease: the lease must outlast the task's
 # hard time limit, or a slow but live send would be swept to "unknown".

@@ -344,7 +344,7 @@ def test_transient_failures_give_up_after_the_last_attempt(
 ):
     settings.SEND_MAX_ATTEMPTS = 3
     message = queued(enrollment, mailbox)
-    smtp_server.data_reply = "421 4.7.0 Too many messages, slow down"
+    smtp_server.data_reply = "451 4.7.1 Greylisted, try again later"
     now = NOW
     for _ in range(3):
         message_send(message_id=message.pk, now=now)
@@ -353,19 +353,23 @@ def test_transient_failures_give_up_after_the_last_attempt(
     message = fresh(message)
     assert message.status == Message.Status.FAILED and message.send_attempts == 3
     assert message.failure_reason.startswith("Gave up after 3 attempts.")
-    assert "421 4.7.0 Too many messages, slow down" in message.failure_reason
+    assert "451 4.7.1 Greylisted, try again later" in message.failure_reason
     assert message_send(message_id=message.pk, now=now + timedelta(days=1)) is None
 
 
-def test_a_server_that_cannot_be_reached_is_waited_out_not_given_up_after_a_few_tries(
-    settings, enrollment, mailbox
+@pytest.mark.parametrize("unavailable", ["no server", "421"])
+def test_a_server_that_is_unavailable_is_waited_out_not_given_up_after_a_few_tries(
+    settings, enrollment, mailbox, smtp_server, unavailable
 ):
-    # An outage at the customer's mail provider says nothing about the message: a few
-    # quick retries would fail every email due during it.
+    # An outage at the customer's mail provider, or its "421: not now" (a rate limit),
+    # says nothing about the message: a few quick retries would fail every email due.
     settings.SEND_MAX_ATTEMPTS = 2
     settings.SEND_RETRY_MAX_SECONDS = 600
     settings.SEND_UNREACHABLE_GIVE_UP_HOURS = 3
-    Mailbox.unscoped_objects.filter(pk=mailbox.pk).update(smtp_port=_free_port())  # no server
+    if unavailable == "no server":
+        Mailbox.unscoped_objects.filter(pk=mailbox.pk).update(smtp_port=_free_port())
+    else:
+        smtp_server.data_reply = "421 4.7.0 Too many messages, slow down"
     message = queued(enrollment, mailbox)
     now = NOW
     for _ in range(6):
@@ -376,7 +380,7 @@ def test_a_server_that_cannot_be_reached_is_waited_out_not_given_up_after_a_few_
         now = message.due_at + timedelta(seconds=1)
 
     assert message.send_attempts == 6
-    assert "cannot be reached" in message.failure_reason
+    assert "The server is unavailable" in message.failure_reason
     message_send(message_id=message.pk, now=message.queued_at + timedelta(hours=3, minutes=1))
     message = fresh(message)
     assert message.status == Message.Status.FAILED
