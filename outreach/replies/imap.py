@@ -32,6 +32,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import QuerySet
 from django.utils import timezone
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
@@ -86,7 +87,7 @@ def mailboxes_poll() -> list[PollResult]:
     return results
 
 
-def imap_mailboxes() -> Any:
+def imap_mailboxes() -> QuerySet[Mailbox]:
     """Every mailbox with an IMAP server to sign in to now. One whose sign-in was refused is
     tried again once an hour (IMAP_REFUSED_RETRY_SECONDS), not at every poll: providers
     lock an account after repeated failed sign-ins, and a wrong password polled every
