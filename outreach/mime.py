@@ -17,6 +17,7 @@ the unsubscribe headers included, as RFC 8058 asks.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 import uuid
 from dataclasses import dataclass
@@ -95,24 +96,25 @@ def outgoing_build(
         subject = message.subject.strip()
     url = unsubscribe_url(message=message)
 
-    email = EmailMessage(policy=WIRE)
-    email["Date"] = format_datetime(now)
-    email["From"] = _address(mailbox.from_name, mailbox.from_email, what="the mailbox's From")
-    email["To"] = _address("", recipient, what="the recipient's")
-    email["Subject"] = header_text(subject, what="The subject")
-    email["Message-ID"] = header_text(message_id, what="The Message-ID")
+    headers: list[tuple[str, str | Address]] = [
+        ("Date", format_datetime(now)),
+        ("From", _address(mailbox.from_name, mailbox.from_email, what="the mailbox's From")),
+        ("To", _address("", recipient, what="the recipient's")),
+        ("Subject", header_text(subject, what="The subject")),
+        ("Message-ID", header_text(message_id, what="The Message-ID")),
+    ]
     if earlier:
-        email["In-Reply-To"] = header_text(earlier[-1], what="The In-Reply-To id")
-        email["References"] = header_text(" ".join(earlier), what="The References")
+        headers.append(("In-Reply-To", header_text(earlier[-1], what="The In-Reply-To id")))
+        headers.append(("References", header_text(" ".join(earlier), what="The References")))
     mailto = (
         f"mailto:{header_text(mailbox.from_email, what='The From address')}?subject=unsubscribe"
     )
-    email["List-Unsubscribe"] = f"<{mailto}>, <{header_text(url, what='The unsubscribe URL')}>"
-    email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    headers.append(
+        ("List-Unsubscribe", f"<{mailto}>, <{header_text(url, what='The unsubscribe URL')}>")
+    )
+    headers.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
     text = body_text(message=message, mailbox=mailbox, unsubscribe=url)
-    email.set_content(text, cte="7bit" if text.isascii() else "quoted-printable")
-
-    data = email.as_bytes()
+    data = wire_plain(headers, text) or wire_email_package(headers, text)
     if mailbox.dkim_selector and mailbox.dkim_private_key:
         data = dkim_sign(data, mailbox=mailbox)
     return Outgoing(
@@ -123,6 +125,62 @@ def outgoing_build(
         recipient=recipient,
         data=data,
     )
+
+
+def wire_email_package(headers: list[tuple[str, str | Address]], text: str) -> bytes:
+    """The message's bytes as the email package writes them: any header, any text."""
+    email = EmailMessage(policy=WIRE)
+    for name, value in headers:
+        email[name] = value
+    email.set_content(text, cte="7bit" if text.isascii() else "quoted-printable")
+    return email.as_bytes()
+
+
+# A header value the email package writes back unchanged: printable ASCII words, single
+# spaces, no "=?" (which it would read as an RFC 2047 encoded word).
+_PLAIN_VALUE = re.compile(r"(?!.*=\?)[!-~]+(?: [!-~]+)*\Z")
+# A display name it writes without quotes: atext words (RFC 5322 3.2.3).
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?: [A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*\Z")
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+\Z")
+_LONGEST_LINE = 998  # WIRE's max_line_length
+_PLAIN_TAIL = (
+    'Content-Type: text/plain; charset="utf-8"',
+    "Content-Transfer-Encoding: 7bit",
+    "MIME-Version: 1.0",
+)
+
+
+def wire_plain(headers: list[tuple[str, str | Address]], text: str) -> bytes | None:
+    """The same bytes as `wire_email_package` for a message of plain ASCII (most of
+    them), written directly; None for any other, which the email package writes.
+
+    Not the email package here, for speed: it parses each header value back into a tree
+    and folds it again, about 1.4 ms a message, more than the SMTP exchange, for values
+    that are already vetted. Anything it might write differently (non-ASCII, quoting,
+    encoded words, folding, long lines) goes to it; a test compares the two byte for byte.
+    """
+    if not text.isascii():
+        return None
+    lines = []
+    for name, value in headers:
+        rendered = _plain_address(value) if isinstance(value, Address) else value
+        if rendered is None or not _PLAIN_VALUE.match(rendered):
+            return None
+        lines.append(f"{name}: {rendered}")
+    body = text.splitlines()
+    if any(len(line) > _LONGEST_LINE for line in [*lines, *body]):
+        return None
+    return "\r\n".join([*lines, *_PLAIN_TAIL, "", *body, ""]).encode("ascii")
+
+
+def _plain_address(address: Address) -> str | None:
+    if not _PLAIN_ADDRESS.match(address.addr_spec) or ".." in address.addr_spec:
+        return None
+    if not address.display_name:
+        return address.addr_spec
+    if not _PLAIN_NAME.match(address.display_name):
+        return None
+    return f"{address.display_name} <{address.addr_spec}>"
 
 
 def thread_before(*, message: Message) -> list[Message]:
