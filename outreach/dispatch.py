@@ -304,7 +304,7 @@ def _dispatch_batch(
             ["status", "mailbox", "to_email", "queued_at", "due_at", "hold_reason", "updated_at"],
         )
     if threads:
-        Enrollment.unscoped_objects.bulk_update(threads, ["mailbox", "updated_at"])
+        rows_update(Enrollment, threads, ["mailbox", "updated_at"])
     for reason, messages in holds.items():
         _hold(messages, reason)
         report.held[reason] += len(messages)

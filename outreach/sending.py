@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -71,7 +72,7 @@ def message_send(*, message_id: Any, now: datetime | None = None) -> Message | N
     find them sent and stop. A worker that dies leaves the rest QUEUED, and their hints
     send them."""
     batch = _Batch(now)
-    if _not_to_claim(message_id, batch.clock()):
+    if str(message_id) in _sent_here or _not_to_claim(message_id, batch.clock()):
         return None
     held = _claim_send(message_id)
     if held is None:
@@ -94,6 +95,30 @@ def message_send(*, message_id: Any, now: datetime | None = None) -> Message | N
 
 
 _Ready = tuple[Message, Claim, Outgoing]  # claimed, checked, headers stored: to hand over
+
+
+class _SentHere:
+    """The ids of the messages this process sent lately. Their own hints come after the
+    batch that sent them, often to this same worker, and are dropped without a query: a
+    sent message is never queued again. Bounded; an id that fell out is looked up."""
+
+    LIMIT = 10_000
+
+    def __init__(self) -> None:
+        self._ids: dict[str, None] = {}
+        self._lock = threading.Lock()
+
+    def __contains__(self, message_id: str) -> bool:
+        return message_id in self._ids
+
+    def add(self, messages: list[Message]) -> None:
+        with self._lock:
+            self._ids.update(dict.fromkeys(str(m.pk) for m in messages))
+            while len(self._ids) > self.LIMIT:
+                del self._ids[next(iter(self._ids))]
+
+
+_sent_here = _SentHere()
 
 
 class _Batch:
@@ -159,7 +184,9 @@ class _Batch:
         finally:
             # Also after a bug: what the server took is recorded. If the record itself
             # fails, the lease runs out and the sweeper marks them UNKNOWN.
-            self.sent.extend(_record_sent(delivered, self.clock()))
+            recorded = _record_sent(delivered, self.clock())
+            self.sent.extend(recorded)
+            _sent_here.add(recorded)
 
     def _hand_over(self, message: Message, held: Claim, outgoing: Outgoing) -> SmtpResult | None:
         """The last check and the SMTP call; None if the message did not go (it was moved
@@ -375,15 +402,20 @@ def _not_to_claim(message_id: Any, now: datetime) -> bool:
     rather than claimed for nothing; one tried before waits until `due_at`, the time its
     backoff set. A first send is not held back: the dispatcher chose its time and hinted
     the task for it, with its own clock (the demo's `dispatch_due --now`)."""
-    row = (
-        Message.unscoped_objects.filter(pk=message_id)
-        .values_list("status", "send_attempts", "due_at")
-        .first()
-    )
-    if row is None or row[0] != Message.Status.QUEUED:
-        return True
-    _, attempts, due = row
-    return bool(attempts > 0 and due is not None and due > now)
+    # Every hint asks this, most of them to find their message sent: one plain statement,
+    # not the ORM, whose building of the query cost twice what PostgreSQL took to answer.
+    table = connection.ops.quote_name(Message._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {table} WHERE id = %s AND status = %s "  # noqa: S608 - our table
+            "AND (send_attempts = 0 OR due_at IS NULL OR due_at <= %s)",
+            [
+                Message._meta.pk.get_db_prep_value(message_id, connection),
+                Message.Status.QUEUED,
+                connection.ops.adapt_datetimefield_value(now),
+            ],
+        )
+        return cursor.fetchone() is None
 
 
 def _prepare(message: Message, held: Claim, now: datetime) -> Outgoing | None:

@@ -138,7 +138,9 @@ def transition_many(
     holds move (a worker recording the work it did under `claim_many`)."""
     machine = machine_for(model)
     condition = Q(pk__in=list(pks)) & _from(machine, _states(source), token)
-    with transaction.atomic():
+    # No savepoint inside a caller's transaction (a round trip each way, on every send
+    # group): nothing here is caught, so a failure ends the caller's transaction anyway.
+    with transaction.atomic(savepoint=False):
         # Lock first, then update the locked rows: the UPDATE alone cannot tell which rows
         # it changed. Locking in pk order keeps two callers from deadlocking; NO KEY, all
         # a state change needs, keeps a commit that checks a foreign key to these rows
@@ -224,7 +226,7 @@ def claim_many(
     rows are read, not locked)."""
     token = uuid.uuid4()
     condition, updates = _claiming(model, source, target, lease, where, token, changes)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # as in transition_many
         # As in transition_many: lock, then update exactly the locked rows.
         taken = list(
             model._default_manager.filter(Q(pk__in=list(pks)) & condition)

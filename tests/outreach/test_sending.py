@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -18,7 +19,7 @@ from django.db import connection
 
 from leads.models import Lead, Suppression
 from outreach.models import Campaign, Enrollment, Mailbox, Message, Outcome, SequenceStep
-from outreach.sending import backoff_seconds, message_send
+from outreach.sending import _SentHere, backoff_seconds, message_send
 from sdr.models import Activity
 from sdr.states import claim, sweep
 from tests.factories import (
@@ -629,7 +630,12 @@ def batch_of(workspace, campaign, mailbox, n, *, subject="Your new Leeds warehou
 
 
 def test_a_mailboxs_due_messages_go_over_one_connection(
-    workspace, campaign, mailbox, watched_smtp, django_assert_max_num_queries
+    workspace,
+    campaign,
+    mailbox,
+    watched_smtp,
+    django_assert_max_num_queries,
+    django_assert_num_queries,
 ):
     sink, handler = watched_smtp
     Mailbox.unscoped_objects.filter(pk=mailbox.pk).update(smtp_port=sink.port)
@@ -639,7 +645,9 @@ def test_a_mailboxs_due_messages_go_over_one_connection(
     # A bound, not a target: about ten queries a message before batching.
     with django_assert_max_num_queries(6 * 7 + 25):
         message_send(message_id=messages[0].pk, now=NOW)
-    assert all(message_send(message_id=m.pk, now=NOW) is None for m in messages[1:])
+    # Here, in the process that sent them, without asking the database.
+    with django_assert_num_queries(0):
+        assert all(message_send(message_id=m.pk, now=NOW) is None for m in messages[1:])
 
     assert {fresh(m).status for m in messages} == {Message.Status.SENT}
     assert sorted(r.rcpt_tos[0] for r in sink.received) == sorted(m.to_email for m in messages)
@@ -856,3 +864,14 @@ def test_a_send_the_sweeper_gave_up_on_is_sent_after_all_when_the_server_takes_i
     assert activities(message, "message.lease_expired")
     [sent] = activities(message, "message.sent")
     assert sent.payload["after_lease_expired"] is True
+
+
+def test_the_sent_messages_a_process_remembers_are_bounded():
+    remembered = _SentHere()
+    remembered.LIMIT = 3
+    messages = [Message(pk=uuid.uuid4()) for _ in range(5)]
+
+    remembered.add(messages[:2])
+    remembered.add(messages[2:])
+
+    assert [str(m.pk) in remembered for m in messages] == [False, False, True, True, True]
