@@ -10,7 +10,8 @@ one UPDATE per group of ten, each built with its Message-ID, unsubscribe headers
 footer, its address looked up in the suppression list right before its SMTP call, and
 the group recorded with its activities in one commit; the other hints find their message
 sent. The next steps are written set-based at the end of the batch. The goal from the
-issue is at least half the bare loop's rate.
+issue is at least half the bare loop's rate, and the ratio printed is that of the median
+of ROUNDS rounds, each timing the bare loop and ours one after the other.
 """
 
 from __future__ import annotations
@@ -29,15 +30,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._setup import django_on_scratch_postgres, report
 
 MESSAGES = 300
-# The issue's goal is 0.5; not met. Batching per mailbox (one connection, the sequence
-# step set-based) took a send from ~42 ms and ~22 queries to ~12 ms and ~8 queries (ratio
-# 0.21-0.24 in CI); claiming and recording ten at a time, the sequences advanced once per
-# batch and rows written from arrays instead of Django's CASE took it to 0.30-0.32 on the
-# same machine. What is left is spread thin: building the MIME message (~1 ms), the SMTP
-# exchange (~1 ms), the suppression read before each call, the hint's own look at its
-# message, the dispatcher's pass and hints (~1 ms). Groups of 25 measured 0.35: not worth
-# 25 messages for a person to check after a crash (see outreach/sending.py, SEND_GROUP).
-MINIMUM_RATIO = 0.1
+ROUNDS = 5
+# The issue's goal: at least half the bare loop's rate. Batching per mailbox (one
+# connection, the sequence step set-based) took a send from ~42 ms and ~22 queries to
+# ~12 ms and ~8 queries (ratio 0.21-0.24 in CI); claiming and recording ten at a time,
+# the sequences advanced once per batch and rows written from arrays instead of Django's
+# CASE took it to 0.30-0.32. Then (0.42-0.62 on one machine, 0.5 at the median): the
+# message's bytes written directly when it is plain ASCII (1.4 ms to 0.1 ms), the
+# suppression read and the hint's look as plain statements (the ORM's query building cost
+# twice the round trip), a hint for a message this process has just sent dropped without
+# a query, no savepoints inside a group's transaction, and what a worker loaded at
+# startup frozen out of the garbage collector's walks. Groups of 25 measured 0.35 when
+# 10 measured 0.32: not worth 25 messages for a person to check after a crash (see
+# outreach/sending.py, SEND_GROUP).
+GOAL_RATIO = 0.5
+# Below the goal, as the rounds of one run spread from 0.42 to 0.62 on a shared machine:
+# this fails a regression of a third, not a noisy run.
+MINIMUM_RATIO = 0.33
 # A Monday morning in UTC: inside every default sending window.
 NOW = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
 
@@ -155,14 +164,19 @@ def our_rate(port: int) -> float:
 
 
 def _warm_up() -> None:
-    """What a long-running worker has loaded before its first task: the URL conf (the
-    unsubscribe link is reversed) and the sequences with the drafting pipeline they
-    import. Left in the timed part, importing them costs more than a hundred sends."""
+    """What a long-running worker has done before its first task: loaded the URL conf
+    (the unsubscribe link is reversed), the sequences with the drafting pipeline they
+    import and the public suffix list (left in the timed part, loading them costs more
+    than a hundred sends), and frozen what it loaded (sdr.celery)."""
     from django.urls import get_resolver
 
     import outreach.sequence_advance  # noqa: F401
+    from sdr.domains import registrable_domain
+    from sdr.runtime import startup_objects_freeze
 
     get_resolver().url_patterns  # noqa: B018 - loads every app's URLs
+    registrable_domain("pickwell.example")  # reads the public suffix list, once a process
+    startup_objects_freeze()
 
 
 def main() -> int:
@@ -173,14 +187,22 @@ def main() -> int:
     port = _free_port()
     controller = Controller(counter, hostname="127.0.0.1", port=port)
     controller.start()
+    rounds = []
     try:
-        bare = bare_rate(port)
-        ours = our_rate(port)
+        # Side by side, ROUNDS times: the machine is shared, and a neighbour's burst in
+        # one run would otherwise decide the ratio. The median round is reported.
+        for number in range(1, ROUNDS + 1):
+            bare = bare_rate(port)
+            ours = our_rate(port)
+            rounds.append((ours / bare, ours, bare))
+            print(f"  round {number}: {ours:,.0f} against {bare:,.0f} messages/s")
     finally:
         controller.stop()
-    assert counter.received == 2 * MESSAGES, counter.received
+    assert counter.received == 2 * MESSAGES * ROUNDS, counter.received
+    ratio, ours, bare = sorted(rounds)[len(rounds) // 2]
+    print(f"  goal >= {GOAL_RATIO}: {'met' if ratio >= GOAL_RATIO else 'not met'}")
     return report(
-        f"Dispatch and send ({MESSAGES} messages)",
+        f"Dispatch and send ({MESSAGES} messages, median of {ROUNDS} rounds)",
         ours,
         bare,
         "messages/s",
