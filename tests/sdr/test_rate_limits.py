@@ -133,3 +133,9 @@ def test_a_successful_sign_in_forgives_the_accounts_earlier_failures(
     for _ in range(settings.SIGN_IN_FAILURES_PER_ACCOUNT - 1):
         _sign_in(client, "kim", "wrong", address="192.0.2.2")
     assert _sign_in(client, "kim", "right-password", address="192.0.2.2").status_code == 302
+
+
+def test_the_buckets_table_writes_no_wal_so_a_request_never_waits_for_the_disk(db):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relpersistence FROM pg_class WHERE relname = 'sdr_ratebucket'")
+        assert cursor.fetchone() == ("u",)  # UNLOGGED
