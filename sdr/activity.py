@@ -220,6 +220,21 @@ def activity_feed(
 ) -> list[Activity]:
     """The workspace's activities after the cursor `after`, oldest first."""
     activities_publish()
+    page = activity_feed_query(
+        workspace=workspace, after=after, types=types, object_type=object_type, object_id=object_id
+    )
+    return list(page[: max(1, limit)])
+
+
+def activity_feed_query(
+    *,
+    workspace: Workspace,
+    after: int = 0,
+    types: list[str] | None = None,
+    object_type: str = "",
+    object_id: str = "",
+) -> QuerySet[Activity]:
+    """`activity_feed` as a query, to be sliced (publish first: `activities_publish`)."""
     queryset: QuerySet[Activity] = Activity.objects.for_workspace(workspace).filter(
         seq__isnull=False, seq__gt=after
     )
@@ -229,7 +244,7 @@ def activity_feed(
         queryset = queryset.filter(object_type=object_type)
     if object_id:
         queryset = queryset.filter(object_id=object_id)
-    return list(queryset.order_by("seq")[: max(1, limit)])
+    return queryset.order_by("seq")
 
 
 def object_timeline(*, workspace: Workspace, object_type: str, object_id: Any) -> QuerySet:

@@ -186,6 +186,10 @@ REST_FRAMEWORK = {
     # bodies (sequence steps, custom fields), and Django's form parsing limits would surface
     # as server errors. Uploads (CSV imports) add multipart where they need it.
     "DEFAULT_PARSER_CLASSES": ["sdr.parsers.JSONInputParser"],
+    # And answers in JSON only. DRF's browsable pages drew the web UI's templates, whose
+    # workspace menu asks for a person: an API key's `?format=api` was a server error. The
+    # documentation is at /api/docs/.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "sdr.errors.api_exception_handler",
     # Per API key, a token bucket (sdr/throttling.py); 429 with Retry-After past it.
     "DEFAULT_THROTTLE_CLASSES": ["sdr.throttling.ApiKeyRate"],

@@ -9,14 +9,16 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 
-from leads.api import LEAD_LIST_COLUMNS, LeadOutput, lead_rows_output
-from leads.models import Lead, Tag
+from leads.api import LEAD_JSON, CompanyOutput, LeadOutput
+from leads.models import Company, Lead, Tag
 from sdr.activity import activities_publish, activity_record
 from sdr.api import ActivityOutput
+from sdr.json_rows import JsonObject
 from sdr.models import Activity, WorkspaceAPIKey
 from tests.factories import (
     CompanyFactory,
@@ -64,26 +66,43 @@ def as_json(data: object) -> list[dict]:
 # --- API ------------------------------------------------------------------------------
 
 
-def test_the_lean_lead_list_gives_the_same_json_as_the_lead_serializer(workspace):
+def test_the_leads_postgresql_writes_are_the_lead_serializers_json(workspace):
     leads = leads_varied(workspace, 30)
-    for name in ["vip", "Warm intro"]:
+    for name in ["vip", "Warm intro", "Ärger"]:
         tag = Tag.objects.for_workspace(workspace).create(workspace=workspace, name=name)
-        for lead in leads[:: 2 if name == "vip" else 3]:
+        for lead in leads[:: {"vip": 2, "Warm intro": 3}.get(name, 5)]:
             lead.tags.add(tag, through_defaults={"workspace": workspace})
+    # Timestamps on a whole second (no fraction written) and with a fraction; text that
+    # JSON must escape.
+    Lead.objects.for_workspace(workspace).filter(pk=leads[1].pk).update(
+        created_at=timezone.now().replace(microsecond=0),
+        first_name='Zoë "Z" \\ O\'Neil',
+        custom_fields={"note": "line\nbreak", "nested": {"b": [1, 2.5, None], "a": True}},
+    )
     scoped = Lead.objects.for_workspace(workspace).order_by("-created_at", "-id")
-    rows = list(scoped.values(*LEAD_LIST_COLUMNS))
-    lean = as_json(lead_rows_output(rows, workspace=workspace))
+    written = [json.loads(row) for row in scoped.values_list(JsonObject(LEAD_JSON), flat=True)]
     full = as_json(LeadOutput(scoped.select_related("company"), many=True).data)
-    assert lean == full
-    worn = {frozenset(row["tags"]) for row in lean}
-    assert worn == {
-        frozenset(),
-        frozenset({"vip"}),
-        frozenset({"Warm intro"}),
-        frozenset({"vip", "Warm intro"}),
-    }
-    assert {row["company"] is None for row in lean} == {True, False}
-    assert any(row["email"] is None for row in lean) and any(row["score"] for row in lean)
+    assert written == full
+    assert [list(row) for row in written] == [list(LeadOutput.Meta.fields)] * len(written)
+    worn = {frozenset(row["tags"]) for row in written}
+    assert frozenset({"vip", "Warm intro", "Ärger"}) in worn and frozenset() in worn
+    assert {row["company"] is None for row in written} == {True, False}
+    assert any(row["email"] is None for row in written) and any(row["score"] for row in written)
+    assert any("." not in row["created_at"] for row in written)
+    assert any("." in row["created_at"] for row in written)
+
+
+def test_the_api_answers_in_json_only(api, workspace):
+    leads_varied(workspace, 3)
+    page = api.get("/api/v1/leads/", HTTP_ACCEPT="text/html,*/*;q=0.8")
+    assert page["Content-Type"] == "application/json"
+    assert page.json()["results"] == as_json(
+        LeadOutput(
+            Lead.objects.for_workspace(workspace).order_by("-created_at", "-id"), many=True
+        ).data
+    )
+    # DRF's browsable pages were a server error for an API key.
+    assert api.get("/api/v1/leads/?format=api").status_code == 404
 
 
 def test_the_api_lead_list_pages_in_a_bounded_number_of_queries(
@@ -153,6 +172,37 @@ def test_search_finds_leads_by_their_own_fields_and_by_their_company(api, worksp
     assert found("no-such-thing-anywhere") == set()
 
 
+def test_the_companies_postgresql_writes_are_the_company_serializers_json(api, workspace):
+    researched = CompanyFactory(
+        workspace=workspace,
+        website="https://northwind.example/",
+        description='Makes "carts" \u2014 and\nracks',
+        employee_count=120,
+        contact_emails=["sales@northwind.example"],
+        socials={"linkedin": "https://www.linkedin.com/company/northwind"},
+        tech_stack=["Shopify", "HubSpot"],
+        open_roles_count=0,
+        custom_fields={"tier": 1.5, "tags": [None, True]},
+        field_sources={"industry": {"url": "https://northwind.example/about"}},
+        enrich_status="done",
+        enriched_at=timezone.now(),
+    )
+    bare = CompanyFactory(workspace=workspace, website="")
+    Company.objects.for_workspace(workspace).filter(pk=bare.pk).update(
+        created_at=timezone.now().replace(microsecond=0)
+    )
+    LeadFactory.create_batch(3, workspace=workspace, company=researched)
+
+    body = api.get("/api/v1/companies/").json()
+
+    companies = Company.objects.for_workspace(workspace).order_by("-created_at", "-id")
+    expected = as_json(CompanyOutput(companies.annotate(lead_count=Count("leads")), many=True).data)
+    assert body["results"] == expected
+    assert [list(row) for row in body["results"]] == [list(CompanyOutput.Meta.fields)] * 2
+    assert {row["lead_count"] for row in body["results"]} == {0, 3}
+    assert {row["website"] for row in body["results"]} == {None, "https://northwind.example/"}
+
+
 def test_the_api_company_list_counts_the_leads_of_its_page_only(
     api, workspace, django_assert_max_num_queries
 ):
@@ -169,23 +219,40 @@ def test_the_api_company_list_counts_the_leads_of_its_page_only(
     assert detail["lead_count"] == 2
 
 
-def test_the_lean_feed_gives_the_same_json_as_the_activity_serializer(api, workspace):
+def test_the_feed_postgresql_writes_is_the_activity_serializers_json(api, workspace):
     lead = LeadFactory(workspace=workspace)
-    for i in range(5):
+    payloads = [
+        {"fields": ["title"], "n": 0},
+        {"note": 'Zoë said "hi"\nthen \\ left', "score": 0.25, "none": None},
+        {"nested": {"b": [1, 2.5, True], "a": {}}},
+        {},
+        {"n": 4},
+    ]
+    for payload in payloads:
         activity_record(
             workspace=workspace,
             type="lead.updated",
             object_type="lead",
             object_id=lead.pk,
-            payload={"fields": ["title"], "n": i},
+            payload=payload,
         )
-    body = api.get("/api/v1/activities/?limit=3").json()
     activities_publish()
-    rows = list(
-        Activity.objects.for_workspace(workspace).filter(seq__isnull=False).order_by("seq")[:3]
+    rows = list(Activity.objects.for_workspace(workspace).filter(seq__isnull=False).order_by("seq"))
+    Activity.objects.for_workspace(workspace).filter(pk=rows[0].pk).update(
+        occurred_at=timezone.now().replace(microsecond=0)
     )
-    assert body["results"] == as_json(ActivityOutput(rows, many=True).data)
-    assert body["has_more"] is True and len(body["results"]) == 3
+    rows[0].refresh_from_db()
+
+    body = api.get("/api/v1/activities/?limit=3").json()
+
+    assert body["results"] == as_json(ActivityOutput(rows[:3], many=True).data)
+    assert body["has_more"] is True and body["last_id"] == rows[2].seq
+    assert [list(row) for row in body["results"]] == [list(ActivityOutput.Meta.fields)] * 3
+    rest = api.get(f"/api/v1/activities/?after={body['last_id']}").json()
+    assert rest["results"] == as_json(ActivityOutput(rows[3:], many=True).data)
+    assert rest["has_more"] is False and rest["last_id"] == rows[-1].seq
+    empty = api.get(f"/api/v1/activities/?after={rest['last_id']}").json()
+    assert empty == {"results": [], "last_id": rest["last_id"], "has_more": False}
 
 
 def test_an_api_key_is_written_as_used_at_most_once_a_minute(api, api_key, workspace):
