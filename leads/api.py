@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet, Value
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce, NullIf
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -35,7 +34,14 @@ from sdr.api_base import person as _person
 from sdr.edge import query_uuid
 from sdr.errors import AppError, ErrorCode
 from sdr.http import ApiRequest
-from sdr.json_rows import IsoDatetime, JsonObject, page_response, rows_as_json
+from sdr.json_rows import (
+    IsoDatetime,
+    JsonObject,
+    blank_as_null,
+    blank_if_null,
+    page_response,
+    rows_as_json,
+)
 from sdr.pagination import CreatedCursorPagination
 from sdr.tenancy import TenantQuerySet
 
@@ -80,7 +86,7 @@ class CompanyOutput(WorkspaceSerializer):
 # cost 286x the bare query at a million leads.
 COMPANY_JSON: dict[str, Any] = {
     **{name: F(name) for name in ["id", "domain", "name"]},
-    "website": NullIf(F("website"), Value("")),
+    "website": blank_as_null("website"),
     **{
         name: F(name)
         for name in [
@@ -183,13 +189,13 @@ class LeadOutput(WorkspaceSerializer):
 # its order and with its values (a test compares the two on varied leads).
 LEAD_JSON: dict[str, Any] = {
     "id": F("id"),
-    "email": NullIf(F("email"), Value("")),
+    "email": blank_as_null("email"),
     **{name: F(name) for name in ["first_name", "last_name", "title", "seniority", "department"]},
-    "linkedin_url": NullIf(F("linkedin_url"), Value("")),
+    "linkedin_url": blank_as_null("linkedin_url"),
     **{name: F(name) for name in ["phone", "timezone", "status", "source", "external_id"]},
     "custom_fields": F("custom_fields"),
     "company": F("company_id"),
-    "company_domain": Coalesce(F("company__domain"), Value("")),
+    "company_domain": blank_if_null("company__domain"),
     "score": F("score"),
     "score_reasons": F("score_reasons"),
     "score_basis": F("score_basis"),

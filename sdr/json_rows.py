@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import F, Func, TextField, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.http import HttpResponse
 from rest_framework.pagination import BasePagination
 
@@ -25,6 +26,10 @@ from rest_framework.pagination import BasePagination
 def rows_as_json() -> bool:
     """Whether the database can write the rows (PostgreSQL)."""
     return connection.vendor == "postgresql"
+
+
+_KEY = TextField()
+BLANK = Value("", output_field=_KEY)
 
 
 class JsonObject(Func):
@@ -38,7 +43,9 @@ class JsonObject(Func):
     def __init__(self, fields: dict[str, Any]) -> None:
         pairs: list[Any] = []
         for name, expression in fields.items():
-            pairs += [Value(name), expression]
+            # The key's field given, not inferred: inferring made a CharField for each key
+            # of each query, a tenth of a small page's time.
+            pairs += [Value(name, output_field=_KEY), expression]
         super().__init__(*pairs)
 
 
@@ -46,6 +53,16 @@ class JsonNested(JsonObject):
     """`JsonObject` as json, for an object inside another."""
 
     template = "%(function)s(%(expressions)s)"
+
+
+def blank_as_null(column: str) -> NullIf:
+    """A text column whose "" is written as null (the serializers' EmptyAsNull fields)."""
+    return NullIf(F(column), BLANK)
+
+
+def blank_if_null(column: str) -> Coalesce:
+    """A text column of a joined row that may be missing, written as "" then."""
+    return Coalesce(F(column), BLANK)
 
 
 class IsoDatetime(Func):
