@@ -28,7 +28,7 @@ def rows_as_json() -> bool:
     return connection.vendor == "postgresql"
 
 
-_KEY = TextField()
+_KEY: TextField[str, str] = TextField()
 BLANK = Value("", output_field=_KEY)
 
 
