@@ -32,16 +32,16 @@ def sequences_advance(*, messages: Iterable[Message]) -> list[Message]:
     if not sent:
         return []
     with transaction.atomic():
-        # The enrollment rows only, in pk order: two batches never wait in a circle, and
-        # the joined rows (the workspace) stay free for the inserts that point at them.
+        # The enrollment rows only, in pk order: two batches never wait in a circle. The
+        # plan needs their ids and state; the lead, campaign and workspace it times the
+        # next step by are the sent messages' own (loaded with them).
         enrollments = {
             e.pk: e
             for e in Enrollment.unscoped_objects.filter(
                 pk__in={m.enrollment_id for m in sent}, status=Enrollment.Status.ACTIVE
             )
-            .select_related("campaign", "lead", "workspace")
             .order_by("pk")
-            .select_for_update(of=("self",), no_key=True)
+            .select_for_update(no_key=True)
         }
         steps = _steps_by_campaign({e.campaign_id for e in enrollments.values()})
         plan = _Plan()
