@@ -23,25 +23,29 @@ whole ms under 100 ms, two significant digits above), fine at the latencies seen
 
 The limit for each is the SQL the view runs for it (captured from the ORM, so the same
 rows, plan and client-side parameter binding), run with psycopg by USERS threads, each on
-its own connection, for the same time. The API does much more per request: HTTP parsing,
-Django's middleware, the API key lookup and its rate-limit bucket (one upsert per
-request), DRF's serializers, JSON, and for the feed the publish step that gives fresh
-activities their position. The ratio printed is bare p99 / API p99, so higher is better,
-like the other benchmarks.
+its own connection, for the same time. For the leads, the companies and the feed that
+SQL has PostgreSQL write each row as JSON (sdr/json_rows.py), so the bare client reads
+one text column a row, as the view does. The API does much more per request: HTTP
+parsing, Django's middleware, the API key lookup and its rate-limit bucket (one upsert
+per request), the database scope for the key's workspace, DRF, and for the feed the
+publish step that gives fresh activities their position. The ratio printed is bare p99 /
+API p99, so higher is better, like the other benchmarks.
 
-The goal from issue 13 is the API's p99 within 2x of the bare query's (ratio >= 0.5). It
-is far from met. On the 2-core CI machine, with 8 clients (gunicorn: 2 workers of 4
-threads), the API answers 100-115 requests/s at p50 60-80 ms and p99 230-310 ms when
-the machine is otherwise idle (half that with other work on it); the bare query 500-900
-queries/s at p50 7-14 ms and p99 30-60 ms (its server time is under 1 ms: the rest is
-the Python client decoding rows). Ratios measured: 0.04-0.19. A request costs
-about 30 ms of CPU in one process (the ORM building ~50 leads with their company, ~6 ms;
-DRF's serializer, ~9 ms; the rest auth, throttle, middleware: five statements a request),
-so two cores saturate near 60 requests/s and p99 is the queue. MINIMUM_RATIO guards
-against regressions (an index lost, an N+1, a COUNT(*) in pagination), not the goal; p99
-under saturation is noisy, hence the wide margin. At the full 1,000,000 leads (a CI run
-on 2026-12-01) the leads paths printed ratios near 0.14 and the feed 0.07, much as at the
-smaller size, but the bench took 12 minutes, mostly building the workspace.
+The goal from issue 13 is the API's p99 within 2x of the bare query's (ratio >= 0.5).
+With 8 clients and no pause both sides saturate the two cores, so p99 is the queue and
+the ratio is about the ratio of the two throughputs. Measured on 2026-12-03 (gunicorn:
+2 workers of 4 threads): the API 106-224 requests/s, p99 83-210 ms; the bare query
+600-1,900 queries/s; ratios 0.11-0.23, and 0.51 for the search with no match (its bare
+query is slow itself). Before rows were written by PostgreSQL a leads page cost the web
+process about 10 ms of CPU and the ratios were 0.06-0.17; now about 5 ms, of which the
+page is about 1: the rest is the fixed cost of a request through Django, DRF, the key,
+its bucket and the workspace scope (seven round trips to PostgreSQL), more than twice a
+bare query of under a millisecond. The goal is out of reach through this stack.
+MINIMUM_RATIO guards against regressions (an index lost, an N+1, a COUNT(*) in
+pagination), not the goal; p99 under saturation is noisy, hence the wide margin. At the
+full 1,000,000 leads (a CI run on 2026-12-01) the leads paths printed ratios near 0.14
+and the feed 0.07, much as at the smaller size, but the bench took 12 minutes, mostly
+building the workspace.
 """
 
 from __future__ import annotations
