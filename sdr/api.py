@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from typing import Any
 
 from django.db.models import F
 from django.http import HttpResponse
@@ -17,7 +16,7 @@ from rest_framework.views import APIView
 from sdr.activity import FEED_MAX_LIMIT, activities_publish, activity_feed, activity_feed_query
 from sdr.api_base import validated
 from sdr.http import ApiRequest
-from sdr.json_rows import IsoDatetime, JsonNested, JsonObject, rows_as_json
+from sdr.json_rows import JsonNested, JsonObject, fields_json, rows_as_json
 from sdr.models import Activity, Workspace
 from sdr.usage import usage_summary
 
@@ -51,17 +50,14 @@ class ActivityOutput(serializers.ModelSerializer):
         return {"type": activity.actor_type, "id": activity.actor_id, "label": activity.actor_label}
 
 
-# An activity of the feed as PostgreSQL writes it (sdr/json_rows.py): ActivityOutput's
-# fields, in its order and with its values (a test compares the two).
-ACTIVITY_JSON: dict[str, Any] = {
-    "id": F("seq"),
-    "type": F("type"),
-    "occurred_at": IsoDatetime("occurred_at"),
-    "object_type": F("object_type"),
-    "object_id": F("object_id"),
-    "actor": JsonNested({"type": F("actor_type"), "id": F("actor_id"), "label": F("actor_label")}),
-    "payload": F("payload"),
-}
+# An activity of the feed as PostgreSQL writes it (sdr/json_rows.py); a test compares it
+# with ActivityOutput.
+ACTIVITY_JSON = fields_json(
+    Activity,
+    ActivityOutput.Meta.fields,
+    id=F("seq"),
+    actor=JsonNested({"type": F("actor_type"), "id": F("actor_id"), "label": F("actor_label")}),
+)
 
 
 class ActivityFeedInput(serializers.Serializer):

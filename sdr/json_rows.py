@@ -17,7 +17,16 @@ import json
 from typing import Any
 
 from django.db import connection
-from django.db.models import F, Func, TextField, Value
+from django.db.models import (
+    DateTimeField,
+    EmailField,
+    F,
+    Func,
+    Model,
+    TextField,
+    URLField,
+    Value,
+)
 from django.db.models.functions import Coalesce, NullIf
 from django.http import HttpResponse
 from rest_framework.pagination import BasePagination
@@ -53,6 +62,26 @@ class JsonNested(JsonObject):
     """`JsonObject` as json, for an object inside another."""
 
     template = "%(function)s(%(expressions)s)"
+
+
+def fields_json(model: type[Model], names: list[str], **special: Any) -> dict[str, Any]:
+    """What a serializer's `names` (its fields, in its order) write, as expressions for
+    JsonObject: the model's timestamps as DRF writes them, its blank email and URL fields
+    as null (as sdr.api_base.WorkspaceSerializer gives them), a foreign key as its id, any
+    other column as it is; `special` for the fields that are no column of the model."""
+    written: dict[str, Any] = {}
+    for name in names:
+        if name in special:
+            written[name] = special[name]
+            continue
+        field = model._meta.get_field(name)
+        if isinstance(field, DateTimeField):
+            written[name] = IsoDatetime(name)
+        elif isinstance(field, EmailField | URLField) and field.blank:
+            written[name] = blank_as_null(name)
+        else:
+            written[name] = F(field.attname)  # type: ignore[union-attr]
+    return written
 
 
 def blank_as_null(column: str) -> NullIf:
