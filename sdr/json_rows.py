@@ -2,10 +2,11 @@
 
 Reading fifty rows of two dozen typed columns into Python (timestamps parsed, UUIDs and
 JSON decoded) and writing them out again as JSON was most of a leads page's time: about
-140 µs a row in-process, so 7 of a first page's 12 ms, and 70 ms for a page of 500.
-Here PostgreSQL writes each row's JSON (`json_build_object`) in the query that reads it,
-and the page is put together around the rows' text. The output serializer stays the
-contract and the schema's source: each list's test compares the two on varied rows.
+110-140 µs a row in-process, so 7 of a first page's 12 ms, and about 65 ms for a page of
+500 (14 ms now). Here PostgreSQL writes each row's JSON (`json_build_object`) in the
+query that reads it, and the page is put together around the rows' text. The output
+serializer stays the contract and the schema's source: each list's test compares the two
+on varied rows.
 
 On SQLite (the demo) the same expressions are not available: the views keep their
 serializers there.

@@ -64,6 +64,20 @@ def stored(mailbox: Mailbox) -> list[InboundEmail]:
     )
 
 
+@pytest.fixture
+def wrong(workspace, imap_server):  # noqa: F811
+    """A second mailbox of the workspace on the same server, with a wrong password."""
+    return MailboxFactory(
+        workspace=workspace,
+        from_email="ops@pickwell.example",
+        imap_host="127.0.0.1",
+        imap_port=imap_server.port,
+        imap_security=Mailbox.Security.NONE,
+        imap_username=USER,
+        imap_password="not-the-password",
+    )
+
+
 def test_the_first_poll_reads_everything_and_the_next_only_what_is_new(mailbox, imap_server):  # noqa: F811
     for n in (1, 2, 3):
         imap_server.deliver(message(n))
@@ -160,19 +174,10 @@ def test_an_oversized_message_is_recorded_by_its_headers_not_downloaded(
 
 
 def test_a_wrong_password_is_written_on_the_mailbox_and_others_are_still_read(
-    workspace,
     mailbox,
+    wrong,
     imap_server,  # noqa: F811
 ):
-    wrong = MailboxFactory(
-        workspace=workspace,
-        from_email="ops@pickwell.example",
-        imap_host="127.0.0.1",
-        imap_port=imap_server.port,
-        imap_security=Mailbox.Security.NONE,
-        imap_username=USER,
-        imap_password="not-the-password",
-    )
     imap_server.deliver(message(1))
 
     results = {result.mailbox_id: result for result in mailboxes_poll()}
@@ -187,20 +192,11 @@ def test_a_refused_sign_in_is_retried_hourly_not_every_minute_and_the_owners_tol
     workspace,
     member,
     mailoutbox,
+    wrong,
     imap_server,  # noqa: F811
 ):
     # Providers lock an account after repeated failed sign-ins: polling a wrong password
     # every minute would lock the customer out of their own mailbox.
-    wrong = MailboxFactory(
-        workspace=workspace,
-        from_email="ops@pickwell.example",
-        imap_host="127.0.0.1",
-        imap_port=imap_server.port,
-        imap_security=Mailbox.Security.NONE,
-        imap_username=USER,
-        imap_password="not-the-password",
-    )
-
     first = {result.mailbox_id for result in mailboxes_poll()}
     a_minute_later = {result.mailbox_id for result in mailboxes_poll()}
     Mailbox.unscoped_objects.filter(pk=wrong.pk).update(
