@@ -47,8 +47,10 @@ JUDGED = 3 * PROVIDER_LIMIT
 # its CPU, and more threads keep the slots busy through it.
 GOAL_RATIO = 0.9
 # A regression guard below the goal, as the other benchmarks have: it fails a change
-# that idles the provider, not a slow day of the machine.
-MINIMUM_RATIO = 0.75
+# that idles the provider (drafts made one after another would be under 0.1), not a slow
+# day of the machine (a CI run on 2026-12-03 printed 0.67 for one round).
+MINIMUM_RATIO = 0.6
+JUDGED_ROUNDS = 3
 WORKER_MAIN = """
 import sys
 
@@ -270,10 +272,21 @@ def main() -> int:
     try:
         with isolated_redis_broker(settings, BROKER) as prefix:
             for threads in THREADS:
-                rate = measure(workspace, provider, prefix, threads)
+                # The judged setting three times, its median round reported: on a shared
+                # machine one run moved from 0.67 to 0.93 of the ideal with no change.
+                rates = [
+                    measure(workspace, provider, prefix, threads)
+                    for _ in range(JUDGED_ROUNDS if threads == JUDGED else 1)
+                ]
+                rate = sorted(rates)[len(rates) // 2]
                 print(
                     f"  a worker process of {threads} threads: {rate:.1f} drafts/s, "
                     f"{rate / ideal:.3f} of the ideal {ideal:.0f}"
+                    + (
+                        f" (median of {', '.join(f'{r / ideal:.3f}' for r in rates)})"
+                        if len(rates) > 1
+                        else ""
+                    )
                 )
                 if threads == JUDGED:
                     judged = rate
