@@ -42,7 +42,7 @@ THREADS = [2 * PROVIDER_LIMIT, 3 * PROVIDER_LIMIT]
 JUDGED = 3 * PROVIDER_LIMIT
 # The goal. On 2026-12-01 this machine measured 0.95-0.97 with 16 threads and
 # 0.78-0.82 with 8 (a slot idles while a thread does its own part between calls). On
-# 2026-12-03 the same code measured 0.81-0.85 with 16 threads and 0.83-0.93 with 24, 0.94
+# 2026-12-03 the same code measured 0.77-0.85 with 16 threads and 0.67-0.93 with 24, 0.94
 # with 32: a draft's own part took longer on a machine whose hypervisor took up to half
 # its CPU, and more threads keep the slots busy through it.
 GOAL_RATIO = 0.9
