@@ -36,6 +36,11 @@ _NAME_MARKUP = re.compile(
 
 def normalize_text(text: str) -> str:
     """The text as checks should read it; see the module docstring."""
+    if text.isascii():
+        # NFKC leaves ASCII alone, and no ASCII character is a format control or a
+        # look-alike: most text, and the check of a draft against a campaign's others
+        # folds hundreds of them.
+        return text
     text = unicodedata.normalize("NFKC", text)
     # Cf: zero-width spaces and joiners, bidi overrides and isolates, soft hyphens.
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")

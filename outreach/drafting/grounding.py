@@ -771,15 +771,31 @@ def mask_lead(text: str, lead: LeadBrief) -> str:
     return text
 
 
-def mask_foreign_names(other: str, mine: str) -> str:
-    """Capitalised words of `other` that `mine` does not have: the other lead's names."""
-    have = set(re.findall(r"\w+", mine.lower()))
+_CAPITALISED = re.compile(r"\b[A-Z][\w'-]*")
 
-    def mask(match: re.Match[str]) -> str:
-        word = match.group(0)
-        return word if word.lower() in have or word.lower() in COMMON else "name"
 
-    return re.sub(r"\b[A-Z][\w'-]*", mask, other)
+def words_of(text: str) -> frozenset[str]:
+    return frozenset(re.findall(r"\w+", text.lower()))
+
+
+def capitalised_words(text: str) -> frozenset[str]:
+    """Lowercased, the words `mask_names` may mask."""
+    return frozenset(word.lower() for word in _CAPITALISED.findall(text))
+
+
+def foreign_names(capitalised: frozenset[str], have: frozenset[str]) -> frozenset[str]:
+    """Of another email's capitalised words, those this one does not have and that are not
+    common words: the other lead's names."""
+    return frozenset(word for word in capitalised - have if word not in COMMON)
+
+
+def mask_names(text: str, names: frozenset[str]) -> str:
+    """`text` with each capitalised word that is one of `names` (lowercased) as "name"."""
+    if not names:
+        return text
+    return _CAPITALISED.sub(
+        lambda match: "name" if match.group(0).lower() in names else match.group(0), text
+    )
 
 
 def language_of(body: str, lead: LeadBrief, campaign: CampaignBrief) -> str | None:

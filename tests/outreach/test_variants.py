@@ -302,6 +302,35 @@ def test_draft_plan_picks_the_winning_variant_and_records_it(workspace, campaign
     assert waiting.variant == "B"
 
 
+def test_a_campaigns_drafts_read_its_counts_once_a_minute(workspace, campaign, monkeypatch):
+    import time
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _sent(campaign, variant="A")
+
+    def waiting():
+        return MessageFactory(
+            workspace=workspace,
+            enrollment=EnrollmentFactory(workspace=workspace, campaign=campaign),
+            step=campaign.steps.get(order=1),
+            status=Message.Status.DRAFTING,
+        )
+
+    def grouped_reads(message) -> int:
+        with CaptureQueriesContext(connection) as seen:
+            variants.draft_plan(message=message, rng=np.random.default_rng(7))
+        return sum("GROUP BY" in q["sql"] for q in seen.captured_queries)
+
+    assert grouped_reads(waiting()) == 1
+    _sent(campaign, variant="B")  # within the minute: the next draft does not see it yet
+    assert grouped_reads(waiting()) == 0
+    later = time.time() + variants.COUNTS_FRESH_SECONDS + 1
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert grouped_reads(waiting()) == 1
+
+
 def test_enrolled_drafts_record_their_variant(
     api, workspace, campaign, django_capture_on_commit_callbacks
 ):
