@@ -242,7 +242,7 @@ class DraftPlan:
 # The bandit's counts change with sends, replies and outcomes, hours apart; its draws are
 # random anyway. So a worker reads them at most once a minute per campaign, rather than
 # for each of a campaign's hundreds of drafts (the grouped query costs some 8 ms of CPU
-# to build, more than the rest of a draft's own work).
+# to build and read; the rest of a draft's own work in the worker is about 55).
 COUNTS_FRESH_SECONDS = 60
 
 

@@ -447,8 +447,8 @@ def not_near_duplicate(body: str, others: Iterable[str], lead: LeadBrief | None 
 
 # A draft is compared with up to 500 others of its campaign, and the next draft with
 # nearly the same ones: each other body is folded once, and its shingles are kept for each
-# set of names masked in it (nearly always one set: its own lead's names). About 8 KB an
-# entry: two campaigns' worth in some 16 MB a worker.
+# set of names masked in it (nearly always one set: its own lead's names). About 10 KB an
+# entry for a 60-word email: two campaigns' worth in some 20 MB a worker.
 _OTHERS_KEPT = 2048
 
 
