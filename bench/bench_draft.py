@@ -45,13 +45,15 @@ BROKER = "redis://127.0.0.1:6379/12"
 SETTINGS = [(1, 2 * PROVIDER_LIMIT), (1, 3 * PROVIDER_LIMIT), (2, 3 * PROVIDER_LIMIT // 2)]
 JUDGED = (2, 3 * PROVIDER_LIMIT // 2)
 # The issue's goal. On 2026-12-03, after the near-copy check stopped growing with the
-# campaign, this machine measured one process of 24 threads at 0.88-0.95 and two of 12 at
-# 0.92-0.94.
+# campaign, this machine measured one process of 24 threads at 0.86-0.95 and two of 12 at
+# 0.82-0.94 a round, medians of three 0.91-0.93.
 GOAL_RATIO = 0.9
-# A regression guard below the goal, as the other benchmarks have: it fails a change
-# that idles the provider (drafts made one after another would be under 0.1), not a slow
-# day of the machine (a CI run on 2026-12-03 printed 0.67 for one round).
-MINIMUM_RATIO = 0.6
+# A regression guard below the goal, as the other benchmarks have: it fails a change that
+# idles the provider (drafts made one after another would be under 0.1) or makes a draft's
+# own part grow with its campaign again (the near-copy check did: 0.55-0.67 of the ideal
+# with 24 threads), not a slow day of the machine (the judged setting's rounds ranged
+# 0.82-0.94 in three runs on 2026-12-03).
+MINIMUM_RATIO = 0.75
 JUDGED_ROUNDS = 3
 WORKER_MAIN = """
 import sys
