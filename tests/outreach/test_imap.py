@@ -43,17 +43,22 @@ def message(n: int, *, body: str = "") -> bytes:
     ).encode()
 
 
-@pytest.fixture
-def mailbox(workspace, imap_server):  # noqa: F811
+def on_server(workspace, imap_server, *, from_email: str, password: str) -> Mailbox:  # noqa: F811
+    """A mailbox of the workspace that polls the test server as USER."""
     return MailboxFactory(
         workspace=workspace,
-        from_email="sam@pickwell.example",
+        from_email=from_email,
         imap_host="127.0.0.1",
         imap_port=imap_server.port,
         imap_security=Mailbox.Security.NONE,
         imap_username=USER,
-        imap_password=PASSWORD,
+        imap_password=password,
     )
+
+
+@pytest.fixture
+def mailbox(workspace, imap_server):  # noqa: F811
+    return on_server(workspace, imap_server, from_email="sam@pickwell.example", password=PASSWORD)
 
 
 def stored(mailbox: Mailbox) -> list[InboundEmail]:
@@ -67,14 +72,8 @@ def stored(mailbox: Mailbox) -> list[InboundEmail]:
 @pytest.fixture
 def wrong(workspace, imap_server):  # noqa: F811
     """A second mailbox of the workspace on the same server, with a wrong password."""
-    return MailboxFactory(
-        workspace=workspace,
-        from_email="ops@pickwell.example",
-        imap_host="127.0.0.1",
-        imap_port=imap_server.port,
-        imap_security=Mailbox.Security.NONE,
-        imap_username=USER,
-        imap_password="not-the-password",
+    return on_server(
+        workspace, imap_server, from_email="ops@pickwell.example", password="not-the-password"
     )
 
 
