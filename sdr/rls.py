@@ -311,14 +311,28 @@ _task_tokens: dict[str, contextvars.Token[Scope | None]] = {}
 def _task_started(task_id: str | None = None, **kwargs: Any) -> None:
     if task_id is not None:
         _task_tokens[task_id] = _scope.set(NO_WORKSPACE)
-        _apply_if_connected()
+        _apply_or_drop()
 
 
 def _task_ended(task_id: str | None = None, **kwargs: Any) -> None:
     token = _task_tokens.pop(task_id, None) if task_id is not None else None
     if token is not None:
         _scope.reset(token)
+        _apply_or_drop()
+
+
+def _apply_or_drop() -> None:
+    """Apply the scope to a connection a worker kept from its last task, which may have died
+    since (a database restart, an idle timeout): then it is closed, and the task's first
+    query opens a new one, scoped as it connects."""
+    import psycopg
+
+    try:
         _apply_if_connected()
+    except (psycopg.OperationalError, psycopg.InterfaceError):
+        if default_connection.in_atomic_block:
+            raise  # an eager task inside its caller's transaction: that transaction is lost
+        default_connection.close()
 
 
 def _connect_task_signals() -> None:
