@@ -67,7 +67,7 @@ def companies_enqueue_enrichment(
     """
     from leads.tasks import enrich_company_task
 
-    scoped = Company.objects.for_workspace(workspace).filter(pk__in=list(company_ids))
+    scoped = Company.objects.for_workspace(workspace).filter(pk__any=list(company_ids))
     queued = transition_many(
         Company,
         scoped.values_list("pk", flat=True),

@@ -308,7 +308,7 @@ def _write(workspace: Workspace, rows: list[_Row], source: str, result: UpsertRe
     leads = Lead.objects.for_workspace(workspace)
     ext_ids = [r.data["external_id"] for r in rows if r.data.get("external_id")]
     emails = [r.data["email"] for r in rows if r.data.get("email")]
-    existing = list(leads.filter(Q(external_id__in=ext_ids) | Q(email__in=emails)))
+    existing = list(leads.filter(Q(external_id__any=ext_ids) | Q(email__any=emails)))
     by_ext = {lead.external_id: lead for lead in existing if lead.external_id}
     by_email = {lead.email: lead for lead in existing if lead.email}
 
@@ -398,7 +398,7 @@ def _companies(workspace: Workspace, rows: list[_Row], result: UpsertResult) -> 
     if not names:
         return {}
     scoped = Company.objects.for_workspace(workspace)
-    found = dict(scoped.filter(domain__in=list(names)).values_list("domain", "pk"))
+    found = dict(scoped.filter(domain__any=list(names)).values_list("domain", "pk"))
     missing = [
         Company(workspace=workspace, domain=domain, name=name[:200])
         for domain, name in names.items()
@@ -408,7 +408,7 @@ def _companies(workspace: Workspace, rows: list[_Row], result: UpsertResult) -> 
         return found
     # Conflicts ignored: a company another import created meanwhile is simply found below.
     rows_insert(Company, missing, ignore_conflicts=True)
-    created = scoped.filter(domain__in=[c.domain for c in missing]).values_list("domain", "pk")
+    created = scoped.filter(domain__any=[c.domain for c in missing]).values_list("domain", "pk")
     ours = {m.pk for m in missing}  # not those another import created meanwhile
     new = [(domain, pk) for domain, pk in created if pk in ours]
     result.new_company_ids += [pk for _, pk in new]

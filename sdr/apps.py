@@ -10,8 +10,9 @@ class SdrConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # The OpenAPI auth extension, row-level security on connect, our system checks.
-        from sdr import checks, rls, schema  # noqa: F401
+        # The OpenAPI auth extension, row-level security on connect, our system checks, the
+        # `__any` lookup.
+        from sdr import checks, lookups, rls, schema  # noqa: F401
 
         post_migrate.connect(_policies_install, dispatch_uid="sdr.rls.policies")
 

@@ -137,7 +137,7 @@ def transition_many(
     act on exactly those (send their hints). With `token`, only the rows that claim still
     holds move (a worker recording the work it did under `claim_many`)."""
     machine = machine_for(model)
-    condition = Q(pk__in=list(pks)) & _from(machine, _states(source), token)
+    condition = Q(pk__any=list(pks)) & _from(machine, _states(source), token)
     # No savepoint inside a caller's transaction (a round trip each way, on every send
     # group): nothing here is caught, so a failure ends the caller's transaction anyway.
     with transaction.atomic(savepoint=False):
@@ -152,7 +152,7 @@ def transition_many(
             .values_list("pk", flat=True)
         )
         if moved:
-            _update(model, Q(pk__in=moved), _moved(machine, target, reason, token, changes))
+            _update(model, Q(pk__any=moved), _moved(machine, target, reason, token, changes))
     return moved
 
 
