@@ -4,23 +4,20 @@ over. No address gets the same message twice, and every message ends sent or unk
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from outreach.dispatch import dispatch_due
 from outreach.models import Campaign, Message
 from outreach.sending import SEND_GROUP
 from sdr.states import sweep
-from tests.celery_broker import isolated_redis_broker
+from tests.celery_broker import isolated_redis_broker, worker_process
 from tests.factories import (
     CampaignFactory,
     EnrollmentFactory,
@@ -29,7 +26,6 @@ from tests.factories import (
     MessageFactory,
     SequenceStepFactory,
 )
-from tests.loopback import LOOPBACK_ENV
 
 MESSAGES = 240
 BROKER = "redis://127.0.0.1:6379/13"
@@ -60,28 +56,17 @@ def send_broker(settings):
 
 
 def worker(tmp_path: Path, prefix: str, name: str) -> tuple[subprocess.Popen, Path]:
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "sdr.settings",
-        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:"
-        f"{db['PORT'] or 5432}/{db['NAME']}",
-        "CELERY_BROKER_URL": BROKER,
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        **LOOPBACK_ENV,  # the worker dials the tests' servers on loopback
-        "EMAIL_DELIVERY": "smtp",
-        # Short limits, so that the killed worker's lease runs out within the test.
-        "CELERY_TASK_SOFT_TIME_LIMIT": "4",
-        "CELERY_TASK_TIME_LIMIT": "5",
-        "LEASE_SEND_SECONDS": "6",
-    }
     log = tmp_path / f"{name}.log"
-    process = subprocess.Popen(  # noqa: S603 - this interpreter, a fixed program
-        [sys.executable, "-c", WORKER_MAIN, prefix],
-        cwd=Path(__file__).resolve().parents[2],
-        env=env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
+    process = worker_process(
+        WORKER_MAIN,
+        prefix,
+        broker_url=BROKER,
+        log=log,
+        EMAIL_DELIVERY="smtp",
+        # Short limits, so that the killed worker's lease runs out within the test.
+        CELERY_TASK_SOFT_TIME_LIMIT="4",
+        CELERY_TASK_TIME_LIMIT="5",
+        LEASE_SEND_SECONDS="6",
     )
     return process, log
 

@@ -3,16 +3,14 @@ whose hint the broker lost are sent again. Each expiry is in the activity log.""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from django.utils import timezone
 
 from leads.models import Company, ImportJob
@@ -20,9 +18,8 @@ from outreach.models import Message
 from sdr.celery import app
 from sdr.models import Activity
 from sdr.states import claim, machine_for, sweep
-from tests.celery_broker import isolated_redis_broker
+from tests.celery_broker import isolated_redis_broker, worker_process
 from tests.factories import CompanyFactory, ImportJobFactory, MessageFactory
-from tests.loopback import LOOPBACK_ENV
 
 LEASE = timedelta(minutes=5)
 QUEUED, RUNNING, FAILED = (
@@ -239,26 +236,15 @@ def wait_for(condition, *, what: str, log=None, row=None, timeout: float = 60):
     pytest.fail(f"Gave up waiting for {what}: {state}\n" + (log.read_text() if log else ""))
 
 
-def worker_process(tmp_path, *, prefix: str, lease_seconds: int) -> tuple[subprocess.Popen, Path]:
+def ingest_worker(tmp_path, *, prefix: str, lease_seconds: int) -> tuple[subprocess.Popen, Path]:
     """A real Celery worker for the ingest queue, in its own process, on the test database."""
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "sdr.settings",
-        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:"
-        f"{db['PORT'] or 5432}/{db['NAME']}",
-        "CELERY_BROKER_URL": WORKER_BROKER,
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        **LOOPBACK_ENV,  # as this process has it (tests/conftest.py)
-        "LEASE_IMPORT_SECONDS": str(lease_seconds),
-    }
     log = tmp_path / "worker.log"
-    process = subprocess.Popen(  # noqa: S603 - this interpreter, a fixed program
-        [sys.executable, "-c", WORKER_MAIN, prefix],
-        cwd=Path(__file__).resolve().parents[2],
-        env=env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
+    process = worker_process(
+        WORKER_MAIN,
+        prefix,
+        broker_url=WORKER_BROKER,
+        log=log,
+        LEASE_IMPORT_SECONDS=str(lease_seconds),
     )
     return process, log
 
@@ -286,7 +272,7 @@ def test_a_worker_killed_mid_import_leaves_nothing_stuck_after_the_sweeper(
     content = "email,first_name\n" + "".join(f"p{i}@gmail.com,P{i}\n" for i in range(rows))
     job = import_job_create(workspace=workspace, uploaded_file=upload(content), user=None)
 
-    worker, log = worker_process(tmp_path, prefix=redis_broker, lease_seconds=1)
+    worker, log = ingest_worker(tmp_path, prefix=redis_broker, lease_seconds=1)
     lock = connections.create_connection("default")
     try:
         import_job_start(job=job)  # the hint goes through Redis to the worker process

@@ -8,9 +8,6 @@ authentication, the row-level security scope set again."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,11 +17,13 @@ from django.db import connection
 from leads.models import Lead
 from ranking.tasks import leads_score_task
 from sdr import rls
-from tests.celery_broker import isolated_redis_broker
+from tests.celery_broker import isolated_redis_broker, worker_process
 from tests.factories import LeadFactory
 
 BROKER = "redis://127.0.0.1:6379/13"
 THREADS = 2
+# The worker's sessions, named through libpq's environment: the test ends those and no other.
+APP_NAME = "sdr-test-worker"
 # The worker: this project's Celery app on the default queue (where scoring goes), with
 # the test's own key prefix in Redis; it prints a line for each database connection it opens.
 WORKER_MAIN = """
@@ -56,22 +55,9 @@ def broker(settings):
 
 @pytest.fixture
 def worker(broker, tmp_path):
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "sdr.settings",
-        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:"
-        f"{db['PORT'] or 5432}/{db['NAME']}",
-        "CELERY_BROKER_URL": BROKER,
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-    }
     log = tmp_path / "worker.log"
-    process = subprocess.Popen(  # noqa: S603 - this interpreter, a fixed program
-        [sys.executable, "-c", WORKER_MAIN, broker, str(THREADS)],
-        cwd=Path(__file__).resolve().parents[2],
-        env=env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
+    process = worker_process(
+        WORKER_MAIN, broker, str(THREADS), broker_url=BROKER, log=log, PGAPPNAME=APP_NAME
     )
     try:
         yield log
@@ -122,8 +108,8 @@ def test_a_connection_that_died_between_tasks_is_opened_again_and_no_task_fails(
     with rls.owner(), connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-            "AND backend_type = 'client backend'"
+            "WHERE datname = current_database() AND application_name = %s",
+            [APP_NAME],
         )
         assert cursor.fetchone()[0] >= 1
 
