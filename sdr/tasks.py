@@ -17,6 +17,16 @@ def sweep_task() -> dict[str, dict[str, int]]:
     return {"expired": report.expired, "requeued": report.requeued}
 
 
+@shared_task(name="sdr.send_hints")
+def hints_send_task(task_name: str, ids: list[str], queue: str = "") -> int:
+    """The hints `sdr.queue.hint_each` handed to a worker: one per id, for `task_name`."""
+    from celery import current_app
+
+    from sdr.queue import hints_send
+
+    return hints_send(current_app.tasks[task_name], ids, queue=queue or None)
+
+
 @shared_task(name="webhooks.pump")
 def webhooks_pump_task() -> dict[str, int]:
     """Cut new deliveries, then start a sender for each endpoint with one due."""

@@ -157,6 +157,41 @@ def test_research_a_person_asked_for_goes_ahead_of_an_import_s_backlog(workspace
         lists.delete("enrich", "enrich_now")
 
 
+@pytest.mark.broker
+@pytest.mark.django_db(transaction=True)
+def test_many_hints_go_as_one_message_that_a_worker_of_their_queue_sends(workspace, broker):
+    """Queueing the research of an import's hundreds of companies publishes one message to
+    the research queue; the research worker that takes it sends a hint per company there."""
+    import base64
+    import json
+
+    import redis
+
+    from leads.enrichment import companies_enqueue_enrichment
+    from sdr.queue import FAN_OUT_FROM
+    from sdr.tasks import hints_send_task
+    from tests.factories import CompanyFactory
+
+    companies = CompanyFactory.create_batch(FAN_OUT_FROM + 10, workspace=workspace)
+    lists = redis.Redis.from_url(REDIS_URL)
+    lists.delete("enrich")
+    broker(REDIS_URL)
+    try:
+        companies_enqueue_enrichment(workspace=workspace, company_ids=[c.pk for c in companies])
+        (handed,) = [json.loads(m) for m in lists.lrange("enrich", 0, -1)]
+        assert handed["headers"]["task"] == "sdr.send_hints"
+        args, _, _ = json.loads(base64.b64decode(handed["body"]))
+        lists.delete("enrich")
+
+        assert hints_send_task(*args) == len(companies)  # as the worker runs it
+
+        sent = [json.loads(m)["headers"] for m in lists.lrange("enrich", 0, -1)]
+        assert {h["task"] for h in sent} == {"enrich.company"}
+        assert sorted(h["argsrepr"] for h in sent) == sorted(f"('{c.pk}',)" for c in companies)
+    finally:
+        lists.delete("enrich")
+
+
 # --- a broker outage delays work and never strands it ---------------------------------
 
 
