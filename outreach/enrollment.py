@@ -73,7 +73,7 @@ def campaign_enroll(
     candidates = eligible_leads(campaign=campaign)
     if lead_ids is not None:
         wanted = {str(i) for i in lead_ids}
-        candidates = candidates.filter(pk__in=wanted)
+        candidates = candidates.filter(pk__any=list(wanted))
         result.skip(
             "not eligible (no email, already active, opted out or enrolled)",
             len(wanted) - candidates.count(),
@@ -95,13 +95,13 @@ def campaign_enroll(
         Enrollment.unscoped_objects.bulk_create(enrollments, ignore_conflicts=True)
         created = list(
             Enrollment.objects.for_workspace(campaign.workspace)
-            .filter(campaign=campaign, lead__in=leads, status=Enrollment.Status.ACTIVE)
-            .filter(pk__in=[e.pk for e in enrollments])
+            .filter(campaign=campaign, lead__any=leads, status=Enrollment.Status.ACTIVE)
+            .filter(pk__any=[e.pk for e in enrollments])
             .select_related("lead")
         )
         result.skip("enrolled elsewhere meanwhile", len(leads) - len(created))
         Lead.objects.for_workspace(campaign.workspace).filter(
-            pk__in=[e.lead_id for e in created]
+            pk__any=[e.lead_id for e in created]
         ).update(status=Lead.Status.ACTIVE)
         messages = [
             Message(workspace=campaign.workspace, enrollment=e, step=first_step) for e in created
