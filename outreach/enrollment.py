@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from leads.contactability import suppressed_emails
@@ -17,6 +18,9 @@ from outreach.models import Campaign, Enrollment, Message, Outcome, SequenceStep
 from outreach.outcomes import FINAL
 from sdr.activity import Event, activities_record, activity_record
 from sdr.errors import AppError, ErrorCode
+
+# The order of `eligible_leads` (see there).
+BEST_FIRST = (F("score").desc(nulls_last=True), "-created_at", "-id")
 
 
 @dataclass
@@ -51,7 +55,37 @@ def eligible_leads(*, campaign: Campaign) -> QuerySet[Lead]:
         .exclude(Exists(final_outcome))
         .exclude(Exists(active_elsewhere))
         .exclude(Exists(in_this_campaign))
-        .order_by(F("score").desc(nulls_last=True), "-created_at", "-id")
+        .order_by(*BEST_FIRST)
+    )
+
+
+def _eligible_among(campaign: Campaign, lead_ids: set[uuid.UUID]) -> QuerySet[Lead]:
+    """`eligible_leads` narrowed to `lead_ids`, asked through the indexes on lead ids.
+
+    PostgreSQL plans `eligible_leads`' anti-joins from its statistics, which lag behind a
+    workspace that grows fast: before it had counted a new workspace's enrollments, it
+    compared each of 5,000 leads with every enrollment of the workspace (2.6 s at 20,000
+    leads, more with each wave, against 25 ms once the tables were analysed). Looked up by
+    lead id, the plan does not depend on how many rows the workspace has.
+    """
+    workspace = campaign.workspace
+    enrolled = (
+        Enrollment.objects.for_workspace(workspace)
+        .filter(lead_id__any=list(lead_ids))
+        .filter(Q(status=Enrollment.Status.ACTIVE) | Q(campaign=campaign))
+        .values_list("lead_id", flat=True)
+    )
+    answered = (
+        Outcome.objects.for_workspace(workspace)
+        .filter(lead_id__any=list(lead_ids), kind__in=FINAL)
+        .values_list("lead_id", flat=True)
+    )
+    open_to_enroll = lead_ids - {*enrolled, *answered}
+    return (
+        Lead.objects.for_workspace(workspace)
+        .filter(pk__any=list(open_to_enroll))
+        .exclude(email="")
+        .order_by(*BEST_FIRST)
     )
 
 
@@ -70,10 +104,11 @@ def campaign_enroll(
     first_step = campaign.steps.order_by("order").first()
     if first_step is None or first_step.kind != SequenceStep.Kind.FIRST_TOUCH:
         raise AppError(ErrorCode.INVALID, "The campaign has no first-touch step to send.")
-    candidates = eligible_leads(campaign=campaign)
-    if lead_ids is not None:
-        wanted = {str(i) for i in lead_ids}
-        candidates = candidates.filter(pk__any=list(wanted))
+    if lead_ids is None:
+        candidates = eligible_leads(campaign=campaign)
+    else:
+        wanted = {uuid.UUID(str(i)) for i in lead_ids}
+        candidates = _eligible_among(campaign, wanted)
         result.skip(
             "not eligible (no email, already active, opted out or enrolled)",
             len(wanted) - candidates.count(),

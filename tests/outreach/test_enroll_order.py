@@ -8,7 +8,13 @@ from django.utils import timezone
 
 from outreach import enrollment
 from outreach.models import Enrollment
-from tests.factories import CampaignFactory, LeadFactory, OutcomeFactory, SequenceStepFactory
+from tests.factories import (
+    CampaignFactory,
+    EnrollmentFactory,
+    LeadFactory,
+    OutcomeFactory,
+    SequenceStepFactory,
+)
 
 
 @pytest.fixture
@@ -52,6 +58,42 @@ def test_a_high_score_does_not_make_an_ineligible_lead_eligible(workspace, campa
     kept = LeadFactory(workspace=workspace, score=0.1)
     assert list(enrollment.eligible_leads(campaign=campaign)) == [kept]
     assert no_email not in enrollment.eligible_leads(campaign=campaign)
+
+
+def test_enrolling_named_leads_finds_the_eligible_ones_in_the_same_order(workspace, campaign):
+    """Named leads are checked through the lead-id indexes, not `eligible_leads`'
+    anti-joins: the same leads come out, in the same order."""
+    elsewhere = CampaignFactory(workspace=workspace)
+    named = [
+        LeadFactory(workspace=workspace, score=0.7),
+        LeadFactory(workspace=workspace, score=0.9),
+        LeadFactory(workspace=workspace),  # unscored
+        LeadFactory(workspace=workspace, score=0.7),  # a tie, newer
+        EnrollmentFactory(workspace=workspace, campaign=elsewhere).lead,  # active elsewhere
+        EnrollmentFactory(
+            workspace=workspace, campaign=elsewhere, status=Enrollment.Status.STOPPED
+        ).lead,  # stopped elsewhere: free again
+        EnrollmentFactory(
+            workspace=workspace, campaign=campaign, status=Enrollment.Status.STOPPED
+        ).lead,  # once in this campaign
+        OutcomeFactory(workspace=workspace, kind="bounced").lead,
+        OutcomeFactory(workspace=workspace, kind="no_response").lead,  # may be tried again
+        LeadFactory(workspace=workspace, email="", score=0.99),
+    ]
+    LeadFactory(workspace=workspace, score=0.95)  # eligible, but not named
+
+    named_ids = {lead.pk for lead in named}
+    expected = [
+        lead for lead in enrollment.eligible_leads(campaign=campaign) if lead.pk in named_ids
+    ]
+    assert len(expected) == 6
+    assert list(enrollment._eligible_among(campaign, named_ids)) == expected
+
+    result = enrollment.campaign_enroll(
+        campaign=campaign, lead_ids=[str(i) for i in named_ids], limit=3
+    )
+    assert {e.lead for e in result.enrolled} == set(expected[:3])  # the best three
+    assert result.skipped == {"not eligible (no email, already active, opted out or enrolled)": 4}
 
 
 # -- the score on the lead page ----------------------------------------------------------
