@@ -256,3 +256,16 @@ def test_a_refused_hint_stops_the_batch_and_leaves_the_rest_to_the_sweeper(db, b
     broker(BROKER_DOWN)
     # One refusal costs the publisher's retries; a thousand would hold a request for minutes.
     assert hint_each(enrich_company_task, ["a", "b", "c"]) == 0
+
+
+def test_a_refused_fan_out_is_logged_by_its_first_ids_only(db, broker, caplog):
+    from leads.tasks import enrich_company_task
+    from sdr.queue import FAN_OUT_CHUNK, hint_each
+
+    ids = [f"company-{n:04}" for n in range(FAN_OUT_CHUNK * 2)]
+    broker(BROKER_DOWN)
+    with caplog.at_level("WARNING", logger="sdr.queue"):
+        assert hint_each(enrich_company_task, ids) == 0
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "sdr.queue"]
+    assert "sdr.send_hints" in line and "company-0000" in line
+    assert "company-0003" not in line  # not a thousand ids in one log line
