@@ -42,8 +42,10 @@ def test_n_walks_all_ten_drafts_in_order_then_says_the_end(signed_in_page, queue
     for index in range(QUEUE):
         expect(page.get_by_test_id("queue-position")).to_have_text(str(index + 1))
         seen.append(page.locator("#draft-subject").input_value())
-        page.keyboard.press("n")
-        page.wait_for_load_state()
+        # Until the next page has loaded, its keys are not listened to yet: a press made
+        # as soon as its position showed was lost now and then (seen once in CI).
+        with page.expect_navigation():
+            page.keyboard.press("n")
     assert seen == [f"Draft {i + 1:02d}" for i in range(QUEUE)]
     # The tenth said it was the last, and n went round to the first.
     expect(page.get_by_test_id("queue-position")).to_have_text("1")
