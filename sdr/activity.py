@@ -25,6 +25,7 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from sdr import rls
 from sdr.models import Activity, Workspace
 
 # A fixed key for pg_advisory_xact_lock: one publisher at a time, whatever the workspace.
@@ -190,7 +191,11 @@ def activities_publish() -> int:
         cursor.execute(f"SELECT 1 FROM {table} WHERE seq IS NULL LIMIT 1")  # noqa: S608
         if cursor.fetchone() is None:
             return 0
-    with transaction.atomic(), connection.cursor() as cursor:
+    # Positions are numbered across every workspace (`seq` is unique), so the numbering
+    # must see them all: under a workspace's row-level security, MAX(seq) was that
+    # workspace's own, and its next positions collided with another's (a 500 on the feed).
+    # The look above may stay in the caller's scope: its own rows are the ones it waits for.
+    with rls.cross_workspace(), transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PUBLISH_LOCK])
         # SQLite (the demo) has a single writer, which serialises this as well.

@@ -7,7 +7,9 @@ import threading
 
 import pytest
 from django.db import close_old_connections, connection, transaction
+from rest_framework.test import APIClient
 
+from sdr import services
 from sdr.activity import (
     _PUBLISH_LOCK,
     Actor,
@@ -162,6 +164,27 @@ def test_a_workspace_sees_only_its_own_activities(api, workspace, other_workspac
     _record(workspace, 1)
     results = _feed(api, type="lead.updated")["results"]
     assert len(results) == 1
+
+
+def test_each_workspace_reads_its_feed_while_the_other_has_published(
+    api, workspace, other_workspace
+):
+    """Feed positions are numbered across all workspaces: a read by one workspace, whose
+    row-level security hides the other's rows, still numbers its rows after the other's."""
+    _, other_key = services.api_key_create(workspace=other_workspace, name="CRM", scopes=["read"])
+    other = APIClient()
+    other.credentials(HTTP_AUTHORIZATION=f"Api-Key {other_key}")
+    _record(other_workspace, 3)
+    theirs = _feed(other, type="lead.updated")["results"]
+    _record(workspace, 2)
+    ours = _feed(api, type="lead.updated")["results"]
+    _record(other_workspace, 1)
+    theirs += _feed(other, after=theirs[-1]["id"], type="lead.updated")["results"]
+
+    assert (len(ours), len(theirs)) == (2, 4)
+    positions = [row["id"] for row in ours + theirs]
+    assert len(set(positions)) == len(positions)
+    assert min(row["id"] for row in ours) > max(row["id"] for row in theirs[:3])
 
 
 # --- concurrency: ids committed out of order -------------------------------------------
