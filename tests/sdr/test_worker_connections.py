@@ -88,14 +88,12 @@ def opened(log: Path) -> int:
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_keeps_its_connections_from_task_to_task(workspace, worker):
     leads = LeadFactory.create_batch(40, workspace=workspace)
-    score_each(workspace, leads[:2])  # the worker is up and its threads have connected
-    before = opened(worker)
 
     score_each(workspace, leads)
 
     assert "raised unexpected" not in worker.read_text()
-    # Forty tasks, no new session: each thread goes on with the one it has.
-    assert opened(worker) == before, worker.read_text()[-3000:]
+    # Forty tasks, a session per thread at most: each thread goes on with the one it has.
+    assert 1 <= opened(worker) <= THREADS, worker.read_text()[-3000:]
 
 
 @pytest.mark.broker
